@@ -1,0 +1,329 @@
+"""The ``kumo.yaml`` model.
+
+Field names are camelCase in YAML, like Kubernetes manifests, and snake_case in Python.
+Every model forbids unknown keys, so a typo is an error with a did-you-mean, never a silent no-op.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+CloudName = Literal["aws", "gcp", "azure", "generic"]
+DnsProviderName = Literal["route53", "clouddns", "azure", "rfc2136", "local", "inmemory", "webhook"]
+ExposeMode = Literal["loadbalancer", "ingress", "gateway"]
+DnsPolicy = Literal["sync", "upsert-only", "create-only"]
+DnsSource = Literal["service", "ingress"]
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_HOST_LABEL = re.compile(r"^(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$")
+# A Docker image reference: [registry[:port]/]path[:tag][@digest], lower-case path components.
+_IMAGE = re.compile(
+    r"^(?:(?P<registry>[a-zA-Z0-9.-]+(?::[0-9]+)?)/)?"
+    r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9-]+$")
+_REGION = re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d+$|^[a-z]+-[a-z]+\d?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_K8S_VERSION = re.compile(r"^1\.(2[0-9]|3[0-9])$")
+
+Port = Annotated[int, Field(ge=1, le=65535, description="A TCP port, 1-65535.")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        validate_default=True,
+    )
+
+
+def is_hostname(value: str) -> bool:
+    if len(value) > 253 or value.endswith(".") or "." not in value:
+        return False
+    labels = value.split(".")
+    return all(_HOST_LABEL.match(label) for label in labels) and "*" not in labels[1:]
+
+
+def acm_region(arn: str) -> str | None:
+    match = _ACM_ARN.match(arn)
+    return match.group("region") if match else None
+
+
+class Target(Model):
+    """Where the app runs."""
+
+    cloud: CloudName = Field(description="Cloud profile: aws, gcp, azure or generic (any conformant cluster).")
+    region: str | None = Field(default=None, description="Cloud region, e.g. ap-northeast-1. Required for aws.")
+    context: str | None = Field(default=None, description="kubeconfig context to deploy to.")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is not None and not _REGION.match(value):
+            raise ValueError(f"expected a region name such as ap-northeast-1, found {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _aws_needs_region(self) -> Target:
+        if self.cloud in ("aws", "gcp", "azure") and not self.region:
+            raise ValueError(f"target.region is required for cloud {self.cloud!r}")
+        return self
+
+
+class NodeGroup(Model):
+    instance_type: str = Field(default="t3.medium", description="Worker instance type.")
+    min: int = Field(default=1, ge=0, le=1000)
+    max: int = Field(default=1, ge=1, le=1000)
+    desired: int = Field(default=1, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodeGroup:
+        if not self.min <= self.desired <= self.max:
+            raise ValueError(
+                f"expected min <= desired <= max, found min={self.min} desired={self.desired} max={self.max}"
+            )
+        return self
+
+
+class Network(Model):
+    """Subnets by id, or a VPC to look them up in (private subnets for nodes, public for load balancers)."""
+
+    vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]{8,17}$")
+    vpc_tags: dict[str, str] | None = Field(default=None, description="Look the VPC up by these tags.")
+    private_subnets: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = []
+    public_subnets: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = []
+
+
+class Cluster(Model):
+    name: str = Field(description="Cluster name.", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+    version: str = Field(default="1.33", description="Kubernetes minor version, e.g. '1.33'.")
+    nodes: NodeGroup = NodeGroup()
+    network: Network = Network()
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: object) -> object:
+        text = str(value) if isinstance(value, (int, float)) else value
+        if isinstance(text, str) and not _K8S_VERSION.match(text):
+            raise ValueError(f"expected a Kubernetes minor version such as '1.33', found {text!r}")
+        return text
+
+
+class DnsController(Model):
+    enabled: bool = True
+    replicas: int = Field(default=2, ge=1, le=10, description="Two or more run with leader election.")
+    policy: DnsPolicy = "sync"
+    sources: list[DnsSource] = ["service", "ingress"]
+    image: str = "ghcr.io/kumo-dev/kumo:0.1.0"
+    interval: str = Field(default="1m", pattern=r"^[0-9]+(s|m|h)$")
+
+
+class Dns(Model):
+    zone: str = Field(description="The DNS zone that records are written into, e.g. example.com.")
+    provider: DnsProviderName = Field(default="route53", description="Where records are written.")
+    owner_id: str = Field(
+        default="kumo", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="TXT registry owner id."
+    )
+    zone_type: Literal["public", "private"] = "public"
+    controller: DnsController = DnsController()
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone = value.rstrip(".").lower()
+        if not is_hostname(zone) or "*" in zone:
+            raise ValueError(f"expected a DNS zone such as example.com, found {value!r}")
+        return zone
+
+
+class Resources(Model):
+    requests: dict[Literal["cpu", "memory", "ephemeral-storage"], str] = {"cpu": "100m", "memory": "128Mi"}
+    limits: dict[Literal["cpu", "memory", "ephemeral-storage"], str] = {"memory": "256Mi"}
+
+    @field_validator("requests", "limits")
+    @classmethod
+    def _quantities(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, quantity in value.items():
+            if not _QUANTITY.match(str(quantity)):
+                raise ValueError(f"{key}: expected a quantity such as 100m or 128Mi, found {quantity!r}")
+        return value
+
+
+class Probe(Model):
+    path: str | None = Field(default="/", description="HTTP GET path; null for a TCP check.")
+    port: Port | None = Field(default=None, description="Defaults to the service port.")
+    initial_delay_seconds: int = Field(default=0, ge=0)
+    period_seconds: int = Field(default=10, ge=1)
+    failure_threshold: int = Field(default=3, ge=1)
+
+
+class Probes(Model):
+    readiness: Probe | None = Probe()
+    liveness: Probe | None = None
+
+
+class TlsRef(Model):
+    """A certificate reference: an ACM ARN (aws), a Kubernetes Secret, or a GCP/Azure certificate name."""
+
+    certificate_arn: str | None = None
+    secret_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    certificate_name: str | None = None
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _arn(cls, value: str | None) -> str | None:
+        if value is not None and acm_region(value) is None:
+            raise ValueError(
+                "expected an ACM certificate ARN such as "
+                f"arn:aws:acm:ap-northeast-1:123456789012:certificate/abcd-..., found {value!r}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TlsRef:
+        given = [v for v in (self.certificate_arn, self.secret_name, self.certificate_name) if v]
+        if len(given) != 1:
+            raise ValueError("expected exactly one of certificateArn, secretName, certificateName")
+        return self
+
+
+class EndpointPort(Model):
+    port: Port = Field(description="Port the load balancer listens on.")
+    protocol: Literal["http", "https", "tcp"] = "https"
+
+
+class Endpoint(Model):
+    """How the service is reached from outside."""
+
+    hostname: str = Field(description="Public DNS name, inside dns.zone.")
+    expose: ExposeMode = Field(default="loadbalancer", description="loadbalancer, ingress, or gateway.")
+    tls: Literal["auto", "off"] | TlsRef = Field(
+        default="auto", description="'auto' (a managed certificate), 'off', or a certificate reference."
+    )
+    ports: list[EndpointPort] = Field(default=[EndpointPort(port=443)], min_length=1)
+    internal: bool = Field(default=False, description="Internal load balancer instead of internet-facing.")
+    ttl: int | None = Field(default=None, ge=1, le=604800)
+
+    @field_validator("hostname")
+    @classmethod
+    def _hostname(cls, value: str) -> str:
+        host = value.rstrip(".").lower()
+        if not is_hostname(host):
+            raise ValueError(f"expected a DNS name such as www.example.com, found {value!r}")
+        return host
+
+
+class Service(Model):
+    name: str = Field(description="Service name (a DNS label).")
+    image: str = Field(description="Container image, e.g. nginx:1.27.")
+    replicas: int = Field(default=2, ge=0, le=1000)
+    port: Port = Field(default=80, description="Port the container listens on.")
+    env: dict[str, str] = {}
+    resources: Resources = Resources()
+    probes: Probes = Probes()
+    endpoint: Endpoint | None = None
+    command: list[str] | None = None
+    args: list[str] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _DNS_LABEL.match(value):
+            raise ValueError(f"expected a DNS label (lower-case letters, digits, '-'), found {value!r}")
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        if not _IMAGE.match(value):
+            raise ValueError(f"expected an image reference such as nginx:1.27 or ghcr.io/org/app@sha256:..., "
+                             f"found {value!r}")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not _ENV_NAME.match(key):
+                raise ValueError(f"expected environment variable names like LOG_LEVEL, found {key!r}")
+        return value
+
+
+class Preview(Model):
+    hostname_template: str = Field(
+        default="{env}.{hostname}", description="Hostname of a preview environment; {env} and {hostname}."
+    )
+    namespace_template: str = Field(default="{app}-{env}")
+
+
+class Spec(Model):
+    """A whole kumo.yaml."""
+
+    api_version: Literal["kumo.dev/v1alpha1"] = Field(default="kumo.dev/v1alpha1")
+    app: str = Field(description="Application name (a DNS label).")
+    namespace: str | None = Field(default=None, description="Namespace; defaults to the app name.")
+    target: Target
+    cluster: Cluster | None = Field(default=None, description="The cluster kumo provisions (aws).")
+    dns: Dns | None = None
+    services: list[Service] = Field(min_length=1)
+    preview: Preview = Preview()
+    environments: dict[str, dict[str, object]] = Field(
+        default={}, description="Per-environment overrides, merged over the base spec."
+    )
+
+    @field_validator("app")
+    @classmethod
+    def _app(cls, value: str) -> str:
+        if not _DNS_LABEL.match(value):
+            raise ValueError(f"expected a DNS label (lower-case letters, digits, '-'), found {value!r}")
+        return value
+
+    @property
+    def default_namespace(self) -> str:
+        return self.namespace or self.app
+
+
+def cross_field_problems(spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
+    """Checks that span several fields, each returned with the location it concerns."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    seen: set[str] = set()
+    for index, service in enumerate(spec.services):
+        if service.name in seen:
+            problems.append((("services", index, "name"), f"service names must be unique, found {service.name!r} twice"))
+        seen.add(service.name)
+        endpoint = service.endpoint
+        if endpoint is None:
+            continue
+        here: tuple[str | int, ...] = ("services", index, "endpoint")
+        if spec.dns is not None and not (
+            endpoint.hostname == spec.dns.zone or endpoint.hostname.endswith("." + spec.dns.zone)
+        ):
+            problems.append(
+                ((*here, "hostname"), f"expected a name inside dns.zone {spec.dns.zone!r}, found {endpoint.hostname!r}")
+            )
+        arn = endpoint.tls.certificate_arn if isinstance(endpoint.tls, TlsRef) else None
+        if arn:
+            if spec.target.cloud != "aws":
+                problems.append(((*here, "tls", "certificateArn"), "an ACM certificate needs target.cloud aws"))
+            elif acm_region(arn) != spec.target.region:
+                problems.append(
+                    (
+                        (*here, "tls", "certificateArn"),
+                        f"expected an ACM certificate in the load balancer's region {spec.target.region}, "
+                        f"found one in {acm_region(arn)}",
+                    )
+                )
+        if spec.target.cloud == "aws" and endpoint.expose == "gateway":
+            problems.append(((*here, "expose"), "expected loadbalancer or ingress on aws, found gateway"))
+    if spec.dns is None and any(s.endpoint for s in spec.services):
+        problems.append((("dns",), "a service has a public endpoint, so dns (zone, provider) is required"))
+    return problems
