@@ -1,0 +1,1 @@
+"""kumo.sandbox.kubeapi."""
