@@ -1,0 +1,309 @@
+"""TXT ownership registry, compatible with external-dns v0.14 - v0.22.
+
+Pure helpers (names, contents) come first: ``kumo plan`` imports them to show the records it expects.
+
+- Content: ``"heritage=external-dns,external-dns/owner=<id>,external-dns/resource=<kind>/<ns>/<name>"``
+  with the quotes stored and the keys after ``heritage`` sorted.
+- Name (new, typed form): the record type goes before the first label (``a-www.example.com``), unless
+  ``%{record_type}`` appears in the prefix or suffix, which then takes it. The legacy form (no type) is
+  read too, never written.
+- ALIAS A records once used a ``cname-`` TXT; both are read, ``a-`` is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from kumo.dns.endpoint import (
+    OWNED_RECORD_LABEL,
+    OWNER_LABEL,
+    RECORD_A,
+    RECORD_AAAA,
+    RECORD_CNAME,
+    RECORD_TXT,
+    RESOURCE_LABEL,
+    SUPPORTED_TYPES,
+    Endpoint,
+    normalize_name,
+)
+
+HERITAGE = "external-dns"
+LABEL_PREFIX = "external-dns/"
+RECORD_TYPE_TEMPLATE = "%{record_type}"
+# external-dns routing-policy properties that must travel with a TXT whose record has a set identifier,
+# or Route 53 rejects the TXT (a set identifier needs a routing policy).
+_ROUTING_PROPERTIES = (
+    "aws/weight",
+    "aws/region",
+    "aws/failover",
+    "aws/geolocation-continent-code",
+    "aws/geolocation-country-code",
+    "aws/geolocation-subdivision-code",
+    "aws/multi-value-answer",
+)
+
+
+# ---------------------------------------------------------------------------------------------- names
+
+
+def _apply_template(affix: str, record_type: str) -> str:
+    return affix.replace(RECORD_TYPE_TEMPLATE, record_type.lower())
+
+
+def txt_record_name(
+    name: str, record_type: str, prefix: str = "", suffix: str = "", wildcard_replacement: str = ""
+) -> str:
+    """The TXT ownership record's name for a record (external-dns ``toNewTXTName``)."""
+    labels = normalize_name(name).split(".", 1)
+    rtype = record_type.lower()
+    pre = _apply_template(prefix, rtype)
+    suf = _apply_template(suffix, rtype)
+    first = labels[0]
+    if wildcard_replacement and first == "*":
+        first = wildcard_replacement
+    if RECORD_TYPE_TEMPLATE not in prefix and RECORD_TYPE_TEMPLATE not in suffix:
+        first = f"{rtype}-{first}"
+    if len(labels) < 2:
+        return f"{pre}{first}{suf}"
+    return f"{pre}{first}{suf}.{labels[1]}"
+
+
+def legacy_txt_record_name(
+    name: str, prefix: str = "", suffix: str = "", wildcard_replacement: str = ""
+) -> str:
+    """The pre-v0.12 ownership name, without a type (external-dns ``toTXTName``). Read, never written."""
+    labels = normalize_name(name).split(".", 1)
+    pre = prefix.replace(RECORD_TYPE_TEMPLATE, "")
+    suf = suffix.replace(RECORD_TYPE_TEMPLATE, "")
+    first = labels[0]
+    if wildcard_replacement and first == "*":
+        first = wildcard_replacement
+    if len(labels) < 2:
+        return f"{pre}{first}{suf}"
+    return f"{pre}{first}{suf}.{labels[1]}"
+
+
+def ownership_txt_content(owner: str, resource: str = "", extra: dict[str, str] | None = None) -> str:
+    """The TXT value external-dns writes, quotes included."""
+    labels = dict(extra or {})
+    labels[OWNER_LABEL] = owner
+    if resource:
+        labels[RESOURCE_LABEL] = resource
+    return serialize_labels(labels)
+
+
+def serialize_labels(labels: dict[str, str]) -> str:
+    parts = [f"heritage={HERITAGE}"]
+    for key in sorted(labels):
+        if key == OWNED_RECORD_LABEL:
+            continue
+        parts.append(f"{LABEL_PREFIX}{key}={labels[key]}")
+    return '"' + ",".join(parts) + '"'
+
+
+def parse_labels(text: str) -> dict[str, str] | None:
+    """Labels from an ownership TXT value, or None when it is not one (no ``heritage=external-dns``)."""
+    raw = text.strip()
+    # A TXT read from DNS may come as several quoted strings; external-dns trims the outer quotes only.
+    raw = raw.strip('"')
+    labels: dict[str, str] = {}
+    heritage = False
+    for token in raw.split(","):
+        if "=" not in token:
+            continue
+        key, value = token.split("=", 1)
+        if key == "heritage":
+            if value != HERITAGE:
+                return None
+            heritage = True
+            continue
+        if key.startswith(LABEL_PREFIX):
+            labels[key[len(LABEL_PREFIX) :]] = value
+    return labels if heritage else None
+
+
+@dataclass(frozen=True)
+class NameMapper:
+    """external-dns's affixNameMapper: TXT names to and from record names."""
+
+    prefix: str = ""
+    suffix: str = ""
+    wildcard_replacement: str = ""
+
+    def txt_name(self, name: str, record_type: str) -> str:
+        return txt_record_name(name, record_type, self.prefix, self.suffix, self.wildcard_replacement)
+
+    def legacy_name(self, name: str) -> str:
+        return legacy_txt_record_name(name, self.prefix, self.suffix, self.wildcard_replacement)
+
+    @property
+    def _type_in_affix(self) -> bool:
+        return RECORD_TYPE_TEMPLATE in self.prefix or RECORD_TYPE_TEMPLATE in self.suffix
+
+    def endpoint_name(self, txt_name: str) -> tuple[str, str]:
+        """(record name, record type or "") for a TXT name; ("", "") when it does not match the affixes."""
+        lower = normalize_name(txt_name)
+        if not self.suffix:
+            return self._drop_affix(lower)
+        dots = self.suffix.count(".")
+        parts = lower.split(".", 1 + dots)
+        if len(parts) < 2 + dots:
+            return "", ""
+        with_suffix = ".".join(parts[: 1 + dots])
+        name, rtype = self._drop_affix(with_suffix)
+        if not name:
+            return "", ""
+        return f"{name}.{parts[1 + dots]}", rtype
+
+    def _drop_affix(self, name: str) -> tuple[str, str]:
+        prefix, suffix = self.prefix.lower(), self.suffix.lower()
+        if self._type_in_affix:
+            for rtype in SUPPORTED_TYPES:
+                ipre = prefix.replace(RECORD_TYPE_TEMPLATE, rtype.lower())
+                isuf = suffix.replace(RECORD_TYPE_TEMPLATE, rtype.lower())
+                if not suffix and name.startswith(ipre):
+                    return name[len(ipre) :], rtype
+                if suffix and name.endswith(isuf):
+                    return name[: len(name) - len(isuf)], rtype
+            prefix = prefix.replace(RECORD_TYPE_TEMPLATE, "")
+            suffix = suffix.replace(RECORD_TYPE_TEMPLATE, "")
+        if not suffix and name.startswith(prefix):
+            return _extract_type(name[len(prefix) :])
+        if suffix and name.endswith(suffix):
+            return _extract_type(name[: len(name) - len(suffix)])
+        return "", ""
+
+
+def _extract_type(name: str) -> tuple[str, str]:
+    head = name.split("-", 1)[0]
+    for rtype in SUPPORTED_TYPES:
+        if head == rtype.lower() and "-" in name:
+            return name[len(head) + 1 :], rtype
+    return name, ""
+
+
+def _strip_wildcard(name: str, replacement: str) -> str:
+    if replacement and name.split(".", 1)[0] == "*":
+        return replacement + name[1:]
+    return name
+
+
+# ------------------------------------------------------------------------------------------- registry
+
+
+def is_ownership_txt(ep: Endpoint) -> bool:
+    return ep.record_type == RECORD_TXT and bool(ep.targets) and parse_labels(ep.targets[0]) is not None
+
+
+@dataclass
+class NameView:
+    """Everything at one record name, as the registry sees it."""
+
+    records: list[Endpoint] = field(default_factory=list)  # non-ownership records, labels attached
+    # ownership TXT records that belong to records at this name, by their TXT name
+    txts: dict[str, Endpoint] = field(default_factory=dict)
+
+
+class TXTRegistry:
+    """Attaches ownership labels to records and adds TXT changes next to record changes.
+
+    Works name by name, so the controller can recompute one name without re-reading the zone.
+    ``lookup(name)`` returns the provider's records at a name (all types).
+    """
+
+    def __init__(self, owner_id: str, mapper: NameMapper | None = None) -> None:
+        self.owner_id = owner_id
+        self.mapper = mapper or NameMapper()
+
+    def txt_names(self, name: str, set_identifier: str = "") -> list[str]:
+        """Every TXT name that may carry ownership for records at ``name``."""
+        del set_identifier
+        names = [self.mapper.txt_name(name, t) for t in (RECORD_A, RECORD_AAAA, RECORD_CNAME)]
+        names.append(self.mapper.legacy_name(name))
+        return names
+
+    def view(self, name: str, lookup: Callable[[str], Iterable[Endpoint]]) -> NameView:
+        out = NameView()
+        label_map: dict[tuple[str, str, str], dict[str, str]] = {}
+        for txt_name in dict.fromkeys(self.txt_names(name)):
+            for txt in lookup(txt_name):
+                if txt.record_type != RECORD_TXT or not txt.targets:
+                    continue
+                labels = parse_labels(txt.targets[0])
+                if labels is None:
+                    continue
+                rname, rtype = self.mapper.endpoint_name(txt.dns_name)
+                if rname != _strip_wildcard(name, self.mapper.wildcard_replacement):
+                    continue
+                label_map[(rname, rtype, txt.set_identifier)] = labels
+                out.txts[_txt_key(txt)] = txt
+        for record in lookup(name):
+            if (
+                record.record_type == RECORD_TXT
+                and parse_labels(record.targets[0] if record.targets else "") is not None
+            ):
+                continue  # an ownership TXT whose own name happens to be looked up
+            ep = record.copy()
+            key_name = _strip_wildcard(ep.dns_name, self.mapper.wildcard_replacement)
+            labels = label_map.get((key_name, ep.record_type, ep.set_identifier))
+            if labels is None and ep.is_alias and ep.record_type == RECORD_A:
+                labels = label_map.get((key_name, RECORD_CNAME, ep.set_identifier))
+            if labels is None and ep.record_type != RECORD_AAAA:
+                labels = label_map.get((key_name, "", ep.set_identifier))
+            ep.labels = dict(labels or {})
+            out.records.append(ep)
+        return out
+
+    # -- TXT records for a record --------------------------------------------------------------------
+
+    def txt_for(self, record: Endpoint) -> Endpoint:
+        """The ownership TXT kumo writes for a record (new typed form)."""
+        labels = dict(record.labels)
+        labels[OWNER_LABEL] = self.owner_id
+        txt = Endpoint(
+            self.mapper.txt_name(record.dns_name, record.record_type),
+            (serialize_labels(labels),),
+            RECORD_TXT,
+            0,
+            record.set_identifier,
+            {OWNED_RECORD_LABEL: record.dns_name},
+            {k: v for k, v in record.provider_specific.items() if k in _ROUTING_PROPERTIES},
+        )
+        return txt
+
+    def owning_txts(self, record: Endpoint, view: NameView) -> list[Endpoint]:
+        """The existing TXT records that own ``record`` (new, cname- for ALIAS, and legacy)."""
+        names = [self.mapper.txt_name(record.dns_name, record.record_type)]
+        if record.is_alias and record.record_type == RECORD_A:
+            names.append(self.mapper.txt_name(record.dns_name, RECORD_CNAME))
+        if record.record_type != RECORD_AAAA:
+            names.append(self.mapper.legacy_name(record.dns_name))
+        found = []
+        for n in names:
+            txt = view.txts.get(_txt_key_parts(n, record.set_identifier))
+            if txt is not None:
+                found.append(txt)
+        return found
+
+
+def _txt_key_parts(name: str, set_identifier: str) -> str:
+    return f"{normalize_name(name)}|{set_identifier}"
+
+
+def _txt_key(txt: Endpoint) -> str:
+    return _txt_key_parts(txt.dns_name, txt.set_identifier)
+
+
+__all__ = [
+    "HERITAGE",
+    "NameMapper",
+    "NameView",
+    "TXTRegistry",
+    "is_ownership_txt",
+    "legacy_txt_record_name",
+    "ownership_txt_content",
+    "parse_labels",
+    "serialize_labels",
+    "txt_record_name",
+]
