@@ -1,1 +1,31 @@
-"""kumo.kube."""
+"""kumo.kube: the one Kubernetes access layer (lightkube underneath, plain-dict objects on top)."""
+
+from kumo.kube import readiness
+from kumo.kube.client import KubeClient, Obj, connect
+from kumo.kube.config import load_config
+from kumo.kube.errors import ApiError, Conflict, Forbidden, Gone, Invalid, NotFound
+from kumo.kube.events import record_event
+from kumo.kube.informer import RESYNC, Informer
+from kumo.kube.lease import LeaseHolder, LeaseLock, default_identity
+from kumo.kube.resources import ResourceInfo
+
+__all__ = [
+    "RESYNC",
+    "ApiError",
+    "Conflict",
+    "Forbidden",
+    "Gone",
+    "Informer",
+    "Invalid",
+    "KubeClient",
+    "LeaseHolder",
+    "LeaseLock",
+    "NotFound",
+    "Obj",
+    "ResourceInfo",
+    "connect",
+    "default_identity",
+    "load_config",
+    "readiness",
+    "record_event",
+]

@@ -1,0 +1,368 @@
+"""KubeClient: raw-dict access to any Kubernetes kind over lightkube's authenticated HTTP client.
+
+Objects are plain dicts, exactly the JSON the API returns, so every caller (deploy, dns, console,
+tests) shares one shape and no generated model classes sit between kumo and the API. lightkube
+supplies the kubeconfig handling, auth (tokens, client certs, exec plugins such as
+``aws eks get-token``) and the transport; this layer adds kind resolution, watches, server-side
+apply and error mapping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import json
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any, Literal
+
+import httpx2
+from lightkube.config.client_adapter import AsyncClient as _adapter_async_client
+from lightkube.config.client_adapter import ConnectionParams
+from lightkube.config.kubeconfig import SingleConfig
+from lightkube.core.exceptions import ConfigError
+
+from kumo.errors import ClusterError, UsageError
+from kumo.kube.config import load_config
+from kumo.kube.errors import ApiError, NotFound, error_for
+from kumo.kube.resources import BUILTIN, ResourceInfo, from_discovery
+
+Obj = dict[str, Any]
+PatchType = Literal["merge", "json", "strategic", "apply"]
+
+_PATCH_CONTENT_TYPES: dict[str, str] = {
+    "merge": "application/merge-patch+json",
+    "json": "application/json-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "apply": "application/apply-patch+yaml",
+}
+
+
+async def connect(
+    kubeconfig: str | None = None, context: str | None = None, *, timeout: float = 30.0
+) -> KubeClient:
+    """A client for ``context`` in ``kubeconfig`` (defaults: $KUBECONFIG / ~/.kube/config, current context).
+
+    Nothing is sent yet; errors about a missing file or context are raised here as UsageError.
+    """
+    config = load_config(kubeconfig, context)
+    params = ConnectionParams(timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)))
+    try:
+        http = _adapter_async_client(config, params)
+    except (ConfigError, OSError, ValueError) as exc:
+        raise UsageError(
+            f"kubeconfig context {config.context_name!r}: cannot set up credentials: {exc}"
+        ) from None
+    return KubeClient(config, http)
+
+
+class KubeClient:
+    """One cluster connection. ``request_count`` counts every HTTP request sent, watches included."""
+
+    def __init__(self, config: SingleConfig, http: httpx2.AsyncClient) -> None:
+        self.config = config
+        self.server: str = str(config.cluster.server).rstrip("/")
+        self.context: str = config.context_name
+        self.namespace: str = config.namespace
+        self.request_count = 0
+        self._http = http
+        self._kinds: dict[tuple[str, str], ResourceInfo] = dict(BUILTIN)
+        self._discovered: dict[str, dict[str, ResourceInfo]] = {}
+        self._discovery_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> KubeClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    # -- kinds ---------------------------------------------------------------------------------
+
+    async def resource(self, api_version: str, kind: str) -> ResourceInfo:
+        """Plural and scope of a kind: the built-in table first, then discovery (cached per group/version)."""
+        known = self._kinds.get((api_version, kind))
+        if known is not None:
+            return known
+        async with self._discovery_lock:
+            if api_version not in self._discovered:
+                path = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+                try:
+                    document = await self.request("GET", path)
+                except NotFound:
+                    document = {}
+                self._discovered[api_version] = from_discovery(api_version, document or {})
+        info = self._discovered[api_version].get(kind)
+        if info is None:
+            raise NotFound(
+                f"the Kubernetes API at {self.server} does not serve kind {kind} in {api_version}",
+                404,
+                "NotFound",
+                hint="Install the CRD that defines it, or check apiVersion and kind.",
+            )
+        self._kinds[(api_version, kind)] = info
+        return info
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Obj | None:
+        """One API call; returns the decoded JSON body (None when empty). Errors become ClusterError."""
+        headers = {"Accept": "application/json"}
+        content = None
+        if body is not None:
+            content = json.dumps(body).encode()
+            headers["Content-Type"] = content_type
+        self.request_count += 1
+        try:
+            response = await self._http.request(
+                method, path, params=_clean(params), content=content, headers=headers
+            )
+        except httpx2.TransportError as exc:
+            raise self._unreachable(exc) from None
+        except ConfigError as exc:  # exec-plugin auth failed (e.g. aws eks get-token)
+            raise ClusterError(f"cannot authenticate to the Kubernetes API at {self.server}: {exc}") from None
+        if response.status_code >= 400:
+            raise self._api_error(response.status_code, response.content, method, path)
+        if not response.content:
+            return None
+        try:
+            decoded = response.json()
+        except ValueError:
+            raise ClusterError(
+                f"the Kubernetes API at {self.server} sent a response that is not JSON for {method} {path}"
+            ) from None
+        return decoded if isinstance(decoded, dict) else {"items": decoded}
+
+    def _unreachable(self, exc: Exception) -> ClusterError:
+        return ClusterError(
+            f"cannot reach the Kubernetes API at {self.server} (context {self.context!r}): "
+            f"{exc or type(exc).__name__}",
+            "Check that the cluster is running and that the kubeconfig context points at it.",
+        )
+
+    def _api_error(self, code: int, content: bytes, method: str, path: str) -> ApiError:
+        status: dict[str, Any] = {}
+        try:
+            decoded = json.loads(content) if content else {}
+            if isinstance(decoded, dict):
+                status = decoded
+        except ValueError:
+            pass
+        message = str(status.get("message") or content[:200].decode(errors="replace") or f"HTTP {code}")
+        reason = str(status.get("reason") or "")
+        hint = None
+        if code in (401, 403):
+            hint = "Check the credentials of this kubeconfig context, and its RBAC permissions."
+        return error_for(code)(
+            f"the Kubernetes API at {self.server} refused: {message}", code, reason, status, hint=hint
+        )
+
+    # -- CRUD ----------------------------------------------------------------------------------
+
+    async def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> Obj | None:
+        """The object, or None when it does not exist."""
+        info = await self.resource(api_version, kind)
+        try:
+            return await self.request("GET", info.object_path(name, self._ns(info, namespace)))
+        except NotFound:
+            return None
+
+    async def list(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> builtins.list[Obj]:
+        """All matching objects (every namespace when ``namespace`` is None for a namespaced kind)."""
+        items, _ = await self.list_versioned(api_version, kind, namespace, label_selector, field_selector)
+        return items
+
+    async def list_versioned(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> tuple[builtins.list[Obj], str]:
+        """Items plus the list's resourceVersion, the point a watch continues from."""
+        info = await self.resource(api_version, kind)
+        params: dict[str, Any] = {"labelSelector": label_selector, "fieldSelector": field_selector}
+        items: builtins.list[Obj] = []
+        version = ""
+        while True:
+            page = await self.request("GET", info.collection_path(namespace), params=params) or {}
+            for item in page.get("items") or []:
+                item.setdefault("apiVersion", api_version)
+                item.setdefault("kind", kind)
+                items.append(item)
+            metadata = page.get("metadata") or {}
+            version = str(metadata.get("resourceVersion") or version)
+            token = metadata.get("continue")
+            if not token:
+                return items, version
+            params["continue"] = token
+
+    async def create(self, obj: Obj, *, dry_run: bool = False) -> Obj:
+        info = await self.resource(obj["apiVersion"], obj["kind"])
+        namespace = self._ns(info, obj.get("metadata", {}).get("namespace"))
+        params = {"dryRun": "All" if dry_run else None}
+        return await self.request("POST", info.collection_path(namespace), params=params, body=obj) or {}
+
+    async def replace(self, obj: Obj, *, subresource: str | None = None) -> Obj:
+        """PUT the whole object; a stale metadata.resourceVersion gives Conflict."""
+        info = await self.resource(obj["apiVersion"], obj["kind"])
+        metadata = obj.get("metadata", {})
+        path = info.object_path(metadata["name"], self._ns(info, metadata.get("namespace")))
+        if subresource:
+            path += f"/{subresource}"
+        return await self.request("PUT", path, body=obj) or {}
+
+    async def patch(
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        patch: Any,
+        namespace: str | None = None,
+        patch_type: PatchType = "merge",
+        *,
+        subresource: str | None = None,
+        field_manager: str | None = None,
+    ) -> Obj:
+        info = await self.resource(api_version, kind)
+        path = info.object_path(name, self._ns(info, namespace))
+        if subresource:
+            path += f"/{subresource}"
+        params = {"fieldManager": field_manager}
+        content_type = _PATCH_CONTENT_TYPES[patch_type]
+        return await self.request("PATCH", path, params=params, body=patch, content_type=content_type) or {}
+
+    async def delete(
+        self,
+        api_version: str,
+        kind: str,
+        name: str,
+        namespace: str | None = None,
+        *,
+        propagation: Literal["Background", "Foreground", "Orphan"] = "Background",
+    ) -> bool:
+        """Delete; False when it was already gone."""
+        info = await self.resource(api_version, kind)
+        body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation}
+        try:
+            await self.request("DELETE", info.object_path(name, self._ns(info, namespace)), body=body)
+        except NotFound:
+            return False
+        return True
+
+    async def apply(
+        self, obj: Obj, field_manager: str = "kumo", force: bool = False, *, dry_run: bool = False
+    ) -> Obj:
+        """Server-side apply: the server merges ``obj`` as the fields owned by ``field_manager``."""
+        info = await self.resource(obj["apiVersion"], obj["kind"])
+        metadata = obj.get("metadata", {})
+        path = info.object_path(metadata["name"], self._ns(info, metadata.get("namespace")))
+        params = {
+            "fieldManager": field_manager,
+            "force": "true" if force else None,
+            "dryRun": "All" if dry_run else None,
+        }
+        # JSON is YAML, so the apply-patch content type takes the JSON body as is.
+        return (
+            await self.request(
+                "PATCH", path, params=params, body=obj, content_type=_PATCH_CONTENT_TYPES["apply"]
+            )
+            or {}
+        )
+
+    async def server_version(self) -> Obj:
+        return await self.request("GET", "/version") or {}
+
+    # -- watch ---------------------------------------------------------------------------------
+
+    async def watch(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        resource_version: str | None = None,
+        timeout_seconds: int | None = None,
+        allow_bookmarks: bool = True,
+    ) -> AsyncIterator[tuple[str, Obj]]:
+        """Yield (ADDED|MODIFIED|DELETED|BOOKMARK, obj) until the server ends the stream.
+
+        An ERROR event raises: Gone for 410 (the caller relists), ApiError otherwise. A dropped
+        connection raises ClusterError.
+        """
+        info = await self.resource(api_version, kind)
+        params = {
+            "watch": "true",
+            "labelSelector": label_selector,
+            "fieldSelector": field_selector,
+            "resourceVersion": resource_version,
+            "timeoutSeconds": timeout_seconds,
+            "allowWatchBookmarks": "true" if allow_bookmarks else None,
+        }
+        self.request_count += 1
+        timeout = httpx2.Timeout(None, connect=10.0)
+        try:
+            async with self._http.stream(
+                "GET",
+                info.collection_path(namespace),
+                params=_clean(params),
+                timeout=timeout,
+                headers={"Accept": "application/json"},
+            ) as response:
+                if response.status_code >= 400:
+                    content = await response.aread()
+                    raise self._api_error(
+                        response.status_code, content, "GET", info.collection_path(namespace)
+                    )
+                async for line in response.aiter_lines():
+                    if not line.strip():
+                        continue
+                    event = json.loads(line)
+                    event_type = str(event.get("type", ""))
+                    obj = event.get("object") or {}
+                    if event_type == "ERROR":
+                        code = int(obj.get("code") or 500)
+                        message = (
+                            f"the Kubernetes API at {self.server} ended a watch: {obj.get('message', '')}"
+                        )
+                        raise error_for(code)(message, code, str(obj.get("reason") or ""), obj)
+                    if event_type != "BOOKMARK":
+                        obj.setdefault("apiVersion", api_version)
+                        obj.setdefault("kind", kind)
+                    yield event_type, obj
+        except httpx2.TransportError as exc:
+            raise self._unreachable(exc) from None
+        except ConfigError as exc:
+            raise ClusterError(f"cannot authenticate to the Kubernetes API at {self.server}: {exc}") from None
+
+    def _ns(self, info: ResourceInfo, namespace: str | None) -> str | None:
+        if not info.namespaced:
+            return None
+        return namespace or self.namespace
+
+
+def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    return {k: str(v) for k, v in params.items() if v is not None}
