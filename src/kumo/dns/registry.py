@@ -27,6 +27,7 @@ from kumo.dns.endpoint import (
     Endpoint,
     normalize_name,
 )
+from kumo.dns.plan import Changes
 
 HERITAGE = "external-dns"
 LABEL_PREFIX = "external-dns/"
@@ -285,6 +286,71 @@ class TXTRegistry:
             if txt is not None:
                 found.append(txt)
         return found
+
+    def with_txt(self, changes: Changes, views: dict[str, NameView]) -> tuple[Changes, list[Endpoint]]:
+        """Record changes plus their TXT changes; also the creates dropped because another owner's TXT
+        already claims the name (creating the record would take it over)."""
+        out = Changes()
+        dropped: list[Endpoint] = []
+        for rec in changes.create:
+            view = views.get(rec.dns_name, NameView())
+            txt = self.txt_for(rec)
+            existing = view.txts.get(_txt_key(txt))
+            if existing is not None:
+                labels = parse_labels(existing.targets[0]) or {}
+                if labels.get(OWNER_LABEL) != self.owner_id:
+                    dropped.append(rec)
+                    continue
+                out.create.append(rec)
+                if existing.targets != txt.targets:
+                    out.update_old.append(existing)
+                    out.update_new.append(txt)
+                continue
+            out.create.append(rec)
+            out.create.append(txt)
+        for old, new in zip(changes.update_old, changes.update_new, strict=True):
+            view = views.get(new.dns_name, NameView())
+            out.update_old.append(old)
+            out.update_new.append(new)
+            txt = self.txt_for(new)
+            existing = view.txts.get(_txt_key(txt))
+            if existing is None:
+                out.create.append(txt)
+            elif existing.targets != txt.targets:
+                out.update_old.append(existing)
+                out.update_new.append(txt)
+        deleting: dict[tuple[str, str], set[str]] = {}
+        for rec in changes.delete:
+            deleting.setdefault((rec.dns_name, rec.set_identifier), set()).add(rec.record_type)
+        for rec in changes.delete:
+            view = views.get(rec.dns_name, NameView())
+            out.delete.append(rec)
+            for txt in self.owning_txts(rec, view):
+                if txt.dns_name == self.mapper.legacy_name(rec.dns_name) and self._legacy_still_needed(
+                    rec, view, changes, deleting
+                ):
+                    continue
+                if txt not in out.delete:
+                    out.delete.append(txt)
+        return out, dropped
+
+    def _legacy_still_needed(
+        self, rec: Endpoint, view: NameView, changes: Changes, deleting: dict[tuple[str, str], set[str]]
+    ) -> bool:
+        """A legacy TXT owns every type at its name: keep it while a remaining record relies on it."""
+        gone = deleting.get((rec.dns_name, rec.set_identifier), set())
+        created_txt = {_txt_key(self.txt_for(c)) for c in [*changes.create, *changes.update_new]}
+        for other in view.records:
+            if other.set_identifier != rec.set_identifier or other.record_type in gone:
+                continue
+            if other.record_type == RECORD_TXT:
+                continue
+            own_new = _txt_key_parts(
+                self.mapper.txt_name(other.dns_name, other.record_type), other.set_identifier
+            )
+            if own_new not in view.txts and own_new not in created_txt:
+                return True
+        return False
 
 
 def _txt_key_parts(name: str, set_identifier: str) -> str:

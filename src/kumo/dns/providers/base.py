@@ -1,0 +1,68 @@
+"""The provider interface: read records, apply changes, report which record groups failed."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+
+from kumo.dns.endpoint import OWNED_RECORD_LABEL, Endpoint
+from kumo.dns.filters import DomainFilter
+from kumo.dns.plan import Changes
+
+
+@dataclass
+class ApplyResult:
+    """Which change groups (a record name with its TXT records) failed, with the reason.
+
+    Groups not listed were applied; the controller updates its cache from exactly those.
+    """
+
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: ApplyResult) -> None:
+        self.failed.update(other.failed)
+
+
+def group_key(ep: Endpoint) -> str:
+    """A record and its ownership TXT share a group: the owned record's name."""
+    return ep.labels.get(OWNED_RECORD_LABEL) or ep.dns_name
+
+
+def group_changes(changes: Changes) -> dict[str, Changes]:
+    groups: dict[str, Changes] = {}
+    for ep in changes.create:
+        groups.setdefault(group_key(ep), Changes()).create.append(ep)
+    for old, new in zip(changes.update_old, changes.update_new, strict=True):
+        g = groups.setdefault(group_key(new), Changes())
+        g.update_old.append(old)
+        g.update_new.append(new)
+    for ep in changes.delete:
+        groups.setdefault(group_key(ep), Changes()).delete.append(ep)
+    return groups
+
+
+class Provider(abc.ABC):
+    """A DNS provider. ``calls`` counts the API calls it made (for metrics and benchmarks)."""
+
+    name: str = "provider"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @abc.abstractmethod
+    async def records(self) -> list[Endpoint]:
+        """Every record in the zones this provider manages (TXT included)."""
+
+    @abc.abstractmethod
+    async def apply_changes(self, changes: Changes) -> ApplyResult:
+        """Apply changes; a failure of one group never stops the others."""
+
+    def adjust_endpoints(self, endpoints: list[Endpoint]) -> list[Endpoint]:
+        """Rewrite desired endpoints to the shape ``records()`` returns (e.g. ALIAS on Route 53)."""
+        return endpoints
+
+    def domain_filter(self) -> DomainFilter:
+        return DomainFilter()
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,159 @@
+"""external-dns annotations, read under both prefixes, with validation that names what is wrong."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kumo.dns.endpoint import PS_ALIAS, PS_EVALUATE_TARGET_HEALTH, PS_TARGET_HOSTED_ZONE
+
+ALPHA_PREFIX = "external-dns.alpha.kubernetes.io/"
+STABLE_PREFIX = "external-dns.kubernetes.io/"
+PREFIXES = (ALPHA_PREFIX, STABLE_PREFIX)
+
+HOSTNAME = "hostname"
+INTERNAL_HOSTNAME = "internal-hostname"
+TTL = "ttl"
+TARGET = "target"
+ALIAS = "alias"
+SET_IDENTIFIER = "set-identifier"
+CONTROLLER = "controller"
+INGRESS_HOSTNAME_SOURCE = "ingress-hostname-source"
+CONTROLLER_VALUE = "dns-controller"
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_ZONE_ID = re.compile(r"^(/hostedzone/)?[A-Z0-9]{1,32}$")
+_MAX_TTL = 2**31 - 1
+
+
+@dataclass
+class Annotations:
+    """The external-dns annotations of one object, and the problems found reading them."""
+
+    values: dict[str, str]
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, obj_annotations: dict[str, str] | None, prefix: str = ALPHA_PREFIX) -> Annotations:
+        """Collect ``<prefix><key>`` for the configured prefix first, then the two standard ones."""
+        values: dict[str, str] = {}
+        order = [prefix, *[p for p in PREFIXES if p != prefix]]
+        for pre in reversed(order):  # earlier prefixes win, so write them last
+            for key, value in (obj_annotations or {}).items():
+                if key.startswith(pre):
+                    values[key[len(pre) :]] = value
+        return cls(values)
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def hostnames(self, key: str = HOSTNAME) -> list[str]:
+        raw = self.values.get(key)
+        if raw is None:
+            return []
+        out = []
+        for item in raw.split(","):
+            name = item.strip().rstrip(".").lower()
+            if not name:
+                continue
+            problem = hostname_problem(name)
+            if problem:
+                self.problems.append(f"annotation {key}: {item.strip()!r} {problem}")
+                continue
+            out.append(name)
+        return out
+
+    def ttl(self) -> int:
+        raw = self.values.get(TTL)
+        if raw is None:
+            return 0
+        try:
+            return parse_ttl(raw)
+        except ValueError as exc:
+            self.problems.append(f"annotation {TTL}: {exc}; using the provider default")
+            return 0
+
+    def targets(self) -> list[str]:
+        raw = self.values.get(TARGET)
+        if raw is None:
+            return []
+        out = []
+        for item in raw.split(","):
+            t = item.strip().rstrip(".")
+            if t:
+                out.append(t)
+        return out
+
+    def set_identifier(self) -> str:
+        return (self.values.get(SET_IDENTIFIER) or "").strip()
+
+    def provider_specific(self) -> dict[str, str]:
+        ps: dict[str, str] = {}
+        alias = self.values.get(ALIAS)
+        if alias is not None:
+            if alias.strip().lower() in ("true", "false"):
+                ps[PS_ALIAS] = alias.strip().lower()
+            else:
+                self.problems.append(f"annotation {ALIAS}: expected true or false, found {alias!r}")
+        for key, value in sorted(self.values.items()):
+            if key.startswith("aws-"):
+                name = "aws/" + key[len("aws-") :]
+                problem = _aws_problem(name, value.strip())
+                if problem:
+                    self.problems.append(f"annotation {key}: {problem}")
+                    continue
+                ps[name] = value.strip()
+            elif key.startswith("webhook-"):
+                ps["webhook/" + key[len("webhook-") :]] = value
+        return ps
+
+    def owned_by_other_controller(self) -> bool:
+        value = self.values.get(CONTROLLER)
+        return value is not None and value != CONTROLLER_VALUE
+
+
+def _aws_problem(name: str, value: str) -> str | None:
+    if name == "aws/weight":
+        if not value.isdigit() or int(value) > 255:
+            return f"expected an integer 0-255, found {value!r}"
+    elif name in (PS_EVALUATE_TARGET_HEALTH,):
+        if value.lower() not in ("true", "false"):
+            return f"expected true or false, found {value!r}"
+    elif name == PS_TARGET_HOSTED_ZONE:
+        if value != "same-zone" and not _ZONE_ID.match(value):
+            return f"expected a hosted zone id such as Z35SXDOTRQ7X7K, found {value!r}"
+    elif name == "aws/failover" and value.upper() not in ("PRIMARY", "SECONDARY"):
+        return f"expected PRIMARY or SECONDARY, found {value!r}"
+    return None
+
+
+def hostname_problem(name: str) -> str | None:
+    """Why ``name`` is not a DNS name, or None."""
+    if len(name) > 253:
+        return "is longer than 253 characters"
+    labels = name.split(".")
+    if len(labels) < 2:
+        return "is not a fully qualified name (expected e.g. www.example.com)"
+    for index, label in enumerate(labels):
+        if label == "*" and index == 0:
+            continue
+        if not _LABEL.match(label):
+            return f"is not a DNS name (bad label {label!r})"
+    return None
+
+
+def parse_ttl(raw: str) -> int:
+    """Seconds, or a Go-style duration ("90s", "5m", "1h30m"), between 1 and 2^31-1."""
+    text = raw.strip()
+    if text.isdigit():
+        value = int(text)
+    else:
+        m = _DURATION.match(text)
+        if not text or not m or not any(m.groups()):
+            raise ValueError(f"expected seconds or a duration such as 5m, found {raw!r}")
+        h, mi, s = (int(g) if g else 0 for g in m.groups())
+        value = h * 3600 + mi * 60 + s
+    if value < 1 or value > _MAX_TTL:
+        raise ValueError(f"TTL must be between 1 and {_MAX_TTL} seconds, found {raw!r}")
+    return value

@@ -1,0 +1,101 @@
+"""What every source shares: its configuration, its result, and turning targets into endpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kumo.dns.endpoint import (
+    RECORD_A,
+    RECORD_AAAA,
+    RECORD_CNAME,
+    RESOURCE_LABEL,
+    Endpoint,
+    record_type_for_target,
+)
+from kumo.dns.filters import DomainFilter, LabelFilter
+from kumo.dns.sources.annotations import ALPHA_PREFIX
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    annotation_prefix: str = ALPHA_PREFIX
+    domain_filter: DomainFilter = field(default_factory=DomainFilter)
+    label_filter: LabelFilter = field(default_factory=LabelFilter)
+    namespace: str | None = None
+    publish_internal_services: bool = False
+    ignore_hostname_annotation: bool = False
+    ignore_ingress_tls_spec: bool = False
+
+
+@dataclass
+class SourceResult:
+    """Endpoints an object asks for, and problems worth an Event on that object."""
+
+    endpoints: list[Endpoint] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def resource_label(kind: str, obj: dict[str, object]) -> str:
+    meta = obj.get("metadata") or {}
+    assert isinstance(meta, dict)
+    return f"{kind.lower()}/{meta.get('namespace', '')}/{meta.get('name', '')}"
+
+
+def endpoints_for_hostname(
+    hostname: str,
+    targets: list[str],
+    ttl: int,
+    provider_specific: dict[str, str],
+    set_identifier: str,
+    resource: str,
+) -> list[Endpoint]:
+    """external-dns endpointsForHostname: one endpoint per record type the targets call for."""
+    by_type: dict[str, list[str]] = {RECORD_A: [], RECORD_AAAA: [], RECORD_CNAME: []}
+    for target in targets:
+        rtype = record_type_for_target(target)
+        if target not in by_type[rtype]:
+            by_type[rtype].append(target)
+    out = []
+    for rtype in (RECORD_A, RECORD_AAAA, RECORD_CNAME):
+        if not by_type[rtype]:
+            continue
+        out.append(
+            Endpoint(
+                hostname,
+                tuple(sorted(by_type[rtype])),
+                rtype,
+                ttl,
+                set_identifier,
+                {RESOURCE_LABEL: resource},
+                dict(provider_specific),
+            )
+        )
+    return out
+
+
+def lb_targets(obj: dict[str, object]) -> list[str]:
+    status = obj.get("status") or {}
+    assert isinstance(status, dict)
+    lb = status.get("loadBalancer") or {}
+    out: list[str] = []
+    for ing in (lb.get("ingress") or []) if isinstance(lb, dict) else []:
+        if not isinstance(ing, dict):
+            continue
+        for key in ("ip", "hostname"):
+            value = ing.get(key)
+            if isinstance(value, str) and value and value not in out:
+                out.append(value)
+    return out
+
+
+def filter_domains(result: SourceResult, cfg: SourceConfig) -> SourceResult:
+    kept = []
+    reported: set[str] = set()
+    for ep in result.endpoints:
+        if cfg.domain_filter.match(ep.dns_name):
+            kept.append(ep)
+        elif ep.dns_name not in reported:
+            reported.add(ep.dns_name)
+            result.problems.append(f"hostname {ep.dns_name!r} is outside the domain filter; not published")
+    result.endpoints = kept
+    return result
