@@ -20,6 +20,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 
 from kumo.errors import SpecError, UsageError
+from kumo.spec.model import _DNS_LABEL as _ENV_NAME
 from kumo.spec.model import Spec, cross_field_problems
 
 Loc = tuple[str | int, ...]
@@ -27,12 +28,30 @@ _HINT = "Run `kumo schema` for the full JSON Schema of kumo.yaml."
 
 
 def load_spec(path: str | Path, env: str | None = None) -> Spec:
-    """Load and validate ``path``; with ``env``, resolve that environment's overrides and names."""
+    """Load and validate ``path``; with ``env``, resolve that environment's overrides and names.
+
+    Every environment under ``environments`` is validated too, so a mistake in one is reported
+    with its line even when another environment (or none) is asked for.
+    """
     path = Path(path)
     document = parse_yaml(path)
     spec = validate_document(document, path)
+    problems: list[str] = []
+    for name in spec.environments:
+        try:
+            resolve_environment(spec, document, path, name)
+        except SpecError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise SpecError(list(dict.fromkeys(problems)), _HINT)
     if env is None:
         return spec
+    if env not in spec.environments and not _ENV_NAME.match(env):
+        raise UsageError(
+            f"--env {env!r}: expected an environment name (lower-case letters, digits, '-'), "
+            f"such as staging or pr-42",
+            f"Environments in {path}: {', '.join(spec.environments) or 'none'}; any other name is a preview.",
+        )
     return resolve_environment(spec, document, path, env)
 
 
@@ -40,11 +59,17 @@ def parse_yaml(path: Path) -> CommentedMap:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such file", "Pass the path of a kumo.yaml, e.g. examples/online-app/kumo.yaml.")
+        raise UsageError(
+            f"{path}: no such file", "Pass the path of a kumo.yaml, e.g. examples/online-app/kumo.yaml."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read: {exc}") from None
-    if not text.strip() or all(line.lstrip().startswith("#") or not line.strip() for line in text.splitlines()):
-        raise SpecError([f"{path}:1:1: the file is empty; expected a mapping with app, target and services"], _HINT)
+    if not text.strip() or all(
+        line.lstrip().startswith("#") or not line.strip() for line in text.splitlines()
+    ):
+        raise SpecError(
+            [f"{path}:1:1: the file is empty; expected a mapping with app, target and services"], _HINT
+        )
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -52,12 +77,16 @@ def parse_yaml(path: Path) -> CommentedMap:
     except DuplicateKeyError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise SpecError([f"{where}: duplicate key {_duplicate_key(exc)}; each key may appear once"], _HINT) from None
+        raise SpecError(
+            [f"{where}: duplicate key {_duplicate_key(exc)}; each key may appear once"], _HINT
+        ) from None
     except MarkedYAMLError as exc:
         raise SpecError([_yaml_problem(path, text, exc)], _HINT) from None
     if not isinstance(document, CommentedMap):
         found = type(document).__name__ if document is not None else "nothing"
-        raise SpecError([f"{path}:1:1: expected a mapping with app, target and services, found {found}"], _HINT)
+        raise SpecError(
+            [f"{path}:1:1: expected a mapping with app, target and services, found {found}"], _HINT
+        )
     return document
 
 
@@ -78,14 +107,25 @@ def _yaml_problem(path: Path, text: str, exc: MarkedYAMLError) -> str:
     return f"{path}:{line}:{column}: invalid YAML: {exc.problem or exc.context}"
 
 
-def validate_document(document: CommentedMap, path: Path, origin: CommentedMap | None = None) -> Spec:
-    """Validate a parsed document. ``origin`` is where positions are looked up, if not ``document``."""
+def validate_document(
+    document: CommentedMap,
+    path: Path,
+    origin: CommentedMap | None = None,
+    translate: typing.Callable[[Loc], Loc] | None = None,
+) -> Spec:
+    """Validate a parsed document. Positions are looked up in ``origin`` (the file's own parse)
+    when ``document`` was built from it; ``translate`` maps a location in ``document`` to where
+    the offending value is in the file (for an environment merged over the base)."""
     positions = origin if origin is not None else document
+    where_from = translate or (lambda loc: loc)
     try:
         spec = Spec.model_validate(_plain(document))
     except ValidationError as exc:
-        raise SpecError(_problems(exc, positions, path), _HINT) from None
-    problems = [f"{_where(path, positions, loc, False)}: {_dotted(loc)}: {msg}" for loc, msg in cross_field_problems(spec)]
+        raise SpecError(_problems(exc, positions, path, where_from), _HINT) from None
+    problems = []
+    for loc, msg in cross_field_problems(spec):
+        source = where_from(loc)
+        problems.append(f"{_where(path, positions, source, False)}: {_dotted(source)}: {msg}")
     if problems:
         raise SpecError(problems, _HINT)
     return spec
@@ -96,23 +136,80 @@ def resolve_environment(spec: Spec, document: CommentedMap, path: Path, env: str
 
     A name not listed under ``environments`` is a preview environment: a copy of the base.
     """
-    override = spec.environments.get(env, {})
+    env_node = document.get("environments", {}).get(env) if env in spec.environments else None
+    override: dict[str, Any] = _plain(env_node) if isinstance(env_node, dict) else {}
+    here: Loc = ("environments", env)
+    service_overrides = override.get("services")
+    base_names = [s.name for s in spec.services]
+    if isinstance(service_overrides, dict):
+        unknown = [name for name in service_overrides if name not in base_names]
+        if unknown:
+            raise SpecError(
+                [
+                    f"{_where(path, document, (*here, 'services', name), True)}: "
+                    f"{_dotted((*here, 'services', name))}: unknown service {name!r}"
+                    f"{_suggest(name, base_names)}"
+                    for name in unknown
+                ],
+                _HINT,
+            )
     merged = _merge(_plain(document), override)
     merged.pop("environments", None)
-    overridden_hosts = {
-        name
-        for name, svc in (override.get("services") or {}).items()  # type: ignore[union-attr]
-        if isinstance(svc, dict) and "hostname" in (svc.get("endpoint") or {})
-    }
+    overridden_hosts = (
+        {
+            name
+            for name, svc in (service_overrides or {}).items()
+            if isinstance(svc, dict) and "hostname" in (svc.get("endpoint") or {})
+        }
+        if isinstance(service_overrides, dict)
+        else set()
+    )
     variables = {"env": env, "app": spec.app}
     if "namespace" not in override:
         merged["namespace"] = spec.preview.namespace_template.format(**variables)
     for service in merged.get("services", []):
-        endpoint = service.get("endpoint")
-        if endpoint and service.get("name") not in overridden_hosts:
-            endpoint["hostname"] = spec.preview.hostname_template.format(hostname=endpoint["hostname"], **variables)
-    environment_node = document.get("environments", {}).get(env) if env in spec.environments else None
-    return validate_document(CommentedMap(merged), path, origin=environment_node or document)
+        endpoint = service.get("endpoint") if isinstance(service, dict) else None
+        if (
+            isinstance(endpoint, dict)
+            and service.get("name") not in overridden_hosts
+            and "hostname" in endpoint
+        ):
+            endpoint["hostname"] = spec.preview.hostname_template.format(
+                hostname=endpoint["hostname"], **variables
+            )
+
+    def translate(loc: Loc) -> Loc:
+        """Point at the override when the value came from it, else at the base."""
+        candidate: Loc
+        if len(loc) >= 2 and loc[0] == "services" and isinstance(loc[1], int) and loc[1] < len(base_names):
+            candidate = (*here, "services", base_names[loc[1]], *loc[2:])
+        else:
+            candidate = (*here, *loc)
+        for cut in range(len(candidate), len(here), -1):
+            if _exists(document, candidate[:cut]) and (cut == len(candidate) or cut > len(here) + 1):
+                return candidate if cut == len(candidate) else candidate[:cut]
+        return loc
+
+    return validate_document(CommentedMap(merged), path, origin=document, translate=translate)
+
+
+def _exists(root: Any, loc: Loc) -> bool:
+    node = root
+    for part in loc:
+        present = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if not present:
+            return False
+        node = node[part]
+    return True
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; expected one of {', '.join(choices)}" if choices else ""
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -121,11 +218,12 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         if key == "services" and isinstance(value, dict):
             by_name = {s.get("name"): s for s in result.get("services", []) if isinstance(s, dict)}
             for name, service_override in value.items():
-                if name not in by_name:
-                    raise SpecError([f"environments: service {name!r} is not in services"], _HINT)
-                merged = _merge(by_name[name], service_override)
-                by_name[name].clear()
-                by_name[name].update(merged)
+                target = by_name.get(name)
+                if target is None or not isinstance(service_override, dict):
+                    continue
+                merged = _merge(target, service_override)
+                target.clear()
+                target.update(merged)
         elif isinstance(value, dict) and isinstance(result.get(key), dict):
             result[key] = _merge(result[key], value)
         else:
@@ -141,7 +239,9 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _problems(exc: ValidationError, positions: CommentedMap, path: Path) -> list[str]:
+def _problems(
+    exc: ValidationError, positions: CommentedMap, path: Path, translate: typing.Callable[[Loc], Loc]
+) -> list[str]:
     grouped: dict[Loc, list[str]] = {}
     kinds: dict[Loc, str] = {}
     for error in exc.errors():
@@ -151,7 +251,9 @@ def _problems(exc: ValidationError, positions: CommentedMap, path: Path) -> list
     lines = []
     for loc, messages in grouped.items():
         text = _join_alternatives(list(dict.fromkeys(messages)))
-        lines.append(f"{_where(path, positions, loc, kinds[loc] == 'extra_forbidden')}: {_dotted(loc)}: {text}")
+        source = translate(loc)
+        at_key = kinds[loc] == "extra_forbidden"
+        lines.append(f"{_where(path, positions, source, at_key)}: {_dotted(source)}: {text}")
     return lines
 
 
@@ -167,7 +269,9 @@ def _join_alternatives(messages: list[str]) -> str:
 
 def _clean_loc(loc: tuple[Any, ...]) -> Loc:
     """Drop the tags pydantic adds for union branches (``literal['auto','off']``, ``TlsRef``)."""
-    return tuple(p for p in loc if isinstance(p, int) or not (p[:1].isupper() or "[" in p or "-" in p and "[" in p))
+    return tuple(
+        p for p in loc if isinstance(p, int) or not (p[:1].isupper() or "[" in p or ("-" in p and "[" in p))
+    )
 
 
 def _message(error: Any, loc: Loc) -> str:

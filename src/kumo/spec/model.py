@@ -16,7 +16,8 @@ CloudName = Literal["aws", "gcp", "azure", "generic"]
 DnsProviderName = Literal["route53", "clouddns", "azure", "rfc2136", "local", "inmemory", "webhook"]
 ExposeMode = Literal["loadbalancer", "ingress", "gateway"]
 DnsPolicy = Literal["sync", "upsert-only", "create-only"]
-DnsSource = Literal["service", "ingress"]
+DnsSource = Literal["service", "ingress", "gateway-httproute"]
+LoadBalancerKind = Literal["classic", "nlb"]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _HOST_LABEL = re.compile(r"^(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$")
@@ -28,7 +29,9 @@ _IMAGE = re.compile(
     r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
-_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9-]+$")
+_ACM_ARN = re.compile(
+    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9-]+$"
+)
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d+$|^[a-z]+-[a-z]+\d?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _K8S_VERSION = re.compile(r"^1\.(2[0-9]|3[0-9])$")
@@ -61,9 +64,23 @@ def acm_region(arn: str) -> str | None:
 class Target(Model):
     """Where the app runs."""
 
-    cloud: CloudName = Field(description="Cloud profile: aws, gcp, azure or generic (any conformant cluster).")
-    region: str | None = Field(default=None, description="Cloud region, e.g. ap-northeast-1. Required for aws.")
+    cloud: CloudName = Field(
+        description="Cloud profile: aws, gcp, azure or generic (any conformant cluster)."
+    )
+    region: str | None = Field(
+        default=None, description="Cloud region, e.g. ap-northeast-1. Required for aws."
+    )
     context: str | None = Field(default=None, description="kubeconfig context to deploy to.")
+    account_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{12}$",
+        description="AWS account id for IAM role ARNs; when absent, a placeholder the cloud layer fills.",
+    )
+    cert_issuer: str = Field(
+        default="letsencrypt",
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="cert-manager ClusterIssuer for tls: auto on generic and azure.",
+    )
 
     @field_validator("region")
     @classmethod
@@ -76,6 +93,8 @@ class Target(Model):
     def _aws_needs_region(self) -> Target:
         if self.cloud in ("aws", "gcp", "azure") and not self.region:
             raise ValueError(f"target.region is required for cloud {self.cloud!r}")
+        if self.account_id is not None and self.cloud != "aws":
+            raise ValueError(f"accountId is for cloud aws, found cloud {self.cloud!r}")
         return self
 
 
@@ -122,8 +141,12 @@ class DnsController(Model):
     enabled: bool = True
     replicas: int = Field(default=2, ge=1, le=10, description="Two or more run with leader election.")
     policy: DnsPolicy = "sync"
-    sources: list[DnsSource] = ["service", "ingress"]
+    sources: list[DnsSource] | None = Field(
+        default=None,
+        description="Objects the controller reads; by default what the endpoints need (least privilege).",
+    )
     image: str = "ghcr.io/kumo-dev/kumo:0.1.0"
+    namespace: str = Field(default="kumo-system", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
     interval: str = Field(default="1m", pattern=r"^[0-9]+(s|m|h)$")
 
 
@@ -209,9 +232,30 @@ class Endpoint(Model):
     tls: Literal["auto", "off"] | TlsRef = Field(
         default="auto", description="'auto' (a managed certificate), 'off', or a certificate reference."
     )
-    ports: list[EndpointPort] = Field(default=[EndpointPort(port=443)], min_length=1)
+    ports: list[EndpointPort] = Field(
+        default=[EndpointPort(port=443, protocol="https")],
+        min_length=1,
+        description="Listener ports; default 443/https, or 80/http when tls is off.",
+    )
     internal: bool = Field(default=False, description="Internal load balancer instead of internet-facing.")
     ttl: int | None = Field(default=None, ge=1, le=604800)
+    load_balancer: LoadBalancerKind | None = Field(
+        default=None,
+        description="aws, expose loadbalancer: 'classic' (the in-tree controller, the default) or 'nlb' "
+        "(the AWS Load Balancer Controller's NLB).",
+    )
+    ingress_class: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="IngressClass for expose ingress; the profile's default when absent "
+        "(aws: alb, gcp: gce, azure: webapprouting.kubernetes.azure.com, generic: nginx).",
+    )
+    gateway_class: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="GatewayClass for expose gateway; the profile's default when absent "
+        "(gcp: gke-l7-global-external-managed, azure: azure-alb-external, generic: nginx).",
+    )
 
     @field_validator("hostname")
     @classmethod
@@ -220,6 +264,35 @@ class Endpoint(Model):
         if not is_hostname(host):
             raise ValueError(f"expected a DNS name such as www.example.com, found {value!r}")
         return host
+
+    @property
+    def tls_enabled(self) -> bool:
+        return self.tls != "off"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_ports(cls, data: object) -> object:
+        """Without TLS the default listener is plain HTTP on 80."""
+        if isinstance(data, dict) and "ports" not in data and data.get("tls") == "off":
+            return {**data, "ports": [{"port": 80, "protocol": "http"}]}
+        return data
+
+    @property
+    def listeners(self) -> list[EndpointPort]:
+        return list(self.ports)
+
+
+class Security(Model):
+    """The container's security context. The defaults follow ARCHITECTURE section 6; loosen per service."""
+
+    run_as_non_root: bool = Field(default=True, description="Run as user runAsUser, never root.")
+    run_as_user: int = Field(default=65532, ge=1, le=2147483647)
+    read_only_root_filesystem: bool = True
+    writable_paths: list[Annotated[str, Field(pattern=r"^/[^\s]*$")]] | None = Field(
+        default=None,
+        description="Directories mounted as emptyDir so a read-only root filesystem still works. "
+        "Default: /tmp, plus /var/cache/nginx and /var/run for nginx images.",
+    )
 
 
 class Service(Model):
@@ -233,6 +306,7 @@ class Service(Model):
     endpoint: Endpoint | None = None
     command: list[str] | None = None
     args: list[str] | None = None
+    security: Security = Security()
 
     @field_validator("name")
     @classmethod
@@ -245,8 +319,10 @@ class Service(Model):
     @classmethod
     def _image(cls, value: str) -> str:
         if not _IMAGE.match(value):
-            raise ValueError(f"expected an image reference such as nginx:1.27 or ghcr.io/org/app@sha256:..., "
-                             f"found {value!r}")
+            raise ValueError(
+                f"expected an image reference such as nginx:1.27 or ghcr.io/org/app@sha256:..., "
+                f"found {value!r}"
+            )
         return value
 
     @field_validator("env")
@@ -292,13 +368,90 @@ class Spec(Model):
         return self.namespace or self.app
 
 
+def required_sources(spec: Spec) -> list[DnsSource]:
+    """The DNS controller sources the endpoints need, in a stable order."""
+    exposes = {s.endpoint.expose for s in spec.services if s.endpoint is not None}
+    wanted: list[DnsSource] = []
+    if "loadbalancer" in exposes:
+        wanted.append("service")
+    if "ingress" in exposes:
+        wanted.append("ingress")
+    if "gateway" in exposes:
+        wanted.append("gateway-httproute")
+    return wanted
+
+
+def dns_sources(spec: Spec) -> list[DnsSource]:
+    """The sources the controller is started with: as configured, else what the endpoints need."""
+    if spec.dns is not None and spec.dns.controller.sources is not None:
+        return list(dict.fromkeys(spec.dns.controller.sources))
+    return required_sources(spec) or ["service"]
+
+
+def _endpoint_problems(
+    spec: Spec, endpoint: Endpoint, here: tuple[str | int, ...]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    cloud = spec.target.cloud
+    tls = endpoint.tls
+    if endpoint.load_balancer is not None and (cloud != "aws" or endpoint.expose != "loadbalancer"):
+        problems.append(
+            (
+                (*here, "loadBalancer"),
+                f"loadBalancer applies to cloud aws with expose loadbalancer, found cloud "
+                f"{cloud!r} and expose {endpoint.expose!r}",
+            )
+        )
+    if endpoint.ingress_class is not None and endpoint.expose != "ingress":
+        problems.append(
+            ((*here, "ingressClass"), f"ingressClass needs expose ingress, found {endpoint.expose!r}")
+        )
+    if endpoint.gateway_class is not None and endpoint.expose != "gateway":
+        problems.append(
+            ((*here, "gatewayClass"), f"gatewayClass needs expose gateway, found {endpoint.expose!r}")
+        )
+    if cloud != "aws" and endpoint.expose == "loadbalancer" and endpoint.tls_enabled:
+        problems.append(
+            (
+                (*here, "tls"),
+                f"a load balancer Service on {cloud} cannot terminate TLS; expected tls: off, "
+                f"or expose ingress or gateway, found tls {tls if isinstance(tls, str) else 'reference'!r}",
+            )
+        )
+    if cloud == "aws" and isinstance(tls, TlsRef) and tls.certificate_arn is None:
+        problems.append(
+            (
+                (*here, "tls"),
+                "expected tls auto, off or certificateArn on aws (the load balancer "
+                "terminates TLS with an ACM certificate)",
+            )
+        )
+    if cloud == "gcp" and endpoint.expose == "ingress" and endpoint.internal and tls == "auto":
+        problems.append(
+            (
+                (*here, "tls"),
+                "GKE managed certificates serve external Ingresses only; expected "
+                "tls: off or a secretName for an internal endpoint",
+            )
+        )
+    for index, port in enumerate(endpoint.ports):
+        where = (*here, "ports", index, "protocol")
+        if port.protocol == "https" and not endpoint.tls_enabled:
+            problems.append((where, "expected http or tcp because tls is off, found 'https'"))
+        if port.protocol == "tcp" and endpoint.expose != "loadbalancer":
+            problems.append((where, f"expected http or https for expose {endpoint.expose}, found 'tcp'"))
+    return problems
+
+
 def cross_field_problems(spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
     """Checks that span several fields, each returned with the location it concerns."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
     seen: set[str] = set()
     for index, service in enumerate(spec.services):
         if service.name in seen:
-            problems.append((("services", index, "name"), f"service names must be unique, found {service.name!r} twice"))
+            problems.append(
+                (("services", index, "name"), f"service names must be unique, found {service.name!r} twice")
+            )
         seen.add(service.name)
         endpoint = service.endpoint
         if endpoint is None:
@@ -308,12 +461,17 @@ def cross_field_problems(spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
             endpoint.hostname == spec.dns.zone or endpoint.hostname.endswith("." + spec.dns.zone)
         ):
             problems.append(
-                ((*here, "hostname"), f"expected a name inside dns.zone {spec.dns.zone!r}, found {endpoint.hostname!r}")
+                (
+                    (*here, "hostname"),
+                    f"expected a name inside dns.zone {spec.dns.zone!r}, found {endpoint.hostname!r}",
+                )
             )
         arn = endpoint.tls.certificate_arn if isinstance(endpoint.tls, TlsRef) else None
         if arn:
             if spec.target.cloud != "aws":
-                problems.append(((*here, "tls", "certificateArn"), "an ACM certificate needs target.cloud aws"))
+                problems.append(
+                    ((*here, "tls", "certificateArn"), "an ACM certificate needs target.cloud aws")
+                )
             elif acm_region(arn) != spec.target.region:
                 problems.append(
                     (
@@ -324,6 +482,17 @@ def cross_field_problems(spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
                 )
         if spec.target.cloud == "aws" and endpoint.expose == "gateway":
             problems.append(((*here, "expose"), "expected loadbalancer or ingress on aws, found gateway"))
+        problems.extend(_endpoint_problems(spec, endpoint, here))
     if spec.dns is None and any(s.endpoint for s in spec.services):
         problems.append((("dns",), "a service has a public endpoint, so dns (zone, provider) is required"))
+    if spec.dns is not None and spec.dns.controller.sources is not None:
+        missing = [s for s in required_sources(spec) if s not in spec.dns.controller.sources]
+        if missing:
+            problems.append(
+                (
+                    ("dns", "controller", "sources"),
+                    f"the endpoints need sources {', '.join(missing)}, "
+                    f"found {', '.join(spec.dns.controller.sources)}",
+                )
+            )
     return problems
