@@ -1,0 +1,485 @@
+"""The controller core: incremental, cache-backed, one bad object or record never stops the others.
+
+It is fed object events (from informers, see ``kumo.dns.runner``) and keeps two caches:
+- desired endpoints per object, indexed by name;
+- the provider's records per name, read once and then updated from kumo's own successful changes.
+
+An event recomputes the object's endpoints; only names whose endpoints changed become dirty, and
+only dirty names are planned. When nothing changed the provider gets no call. A full resync (a fresh
+read of the provider) repairs drift made outside kumo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kumo.dns.endpoint import (
+    MANAGED_TYPES,
+    OWNER_LABEL,
+    RECORD_TXT,
+    RESOURCE_LABEL,
+    Endpoint,
+    EndpointKey,
+    targets_key,
+)
+from kumo.dns.filters import DomainFilter
+from kumo.dns.metrics import DnsMetrics
+from kumo.dns.plan import Changes, Policy, plan
+from kumo.dns.providers.base import ApplyResult, Provider, group_key
+from kumo.dns.registry import NameMapper, NameView, TXTRegistry, parse_labels
+from kumo.dns.sources import SourceConfig, endpoints_for
+from kumo.dns.sources.annotations import Annotations
+from kumo.dns.sources.common import lb_targets
+
+log = logging.getLogger("kumo.dns.controller")
+
+ObjKey = tuple[str, str, str]  # kind, namespace, name
+EventSink = Callable[[dict[str, Any], str, str, str], Awaitable[None]]
+
+
+@dataclass
+class ControllerConfig:
+    owner_id: str = "default"
+    policy: Policy = Policy.sync
+    registry: str = "txt"  # txt | noop
+    txt_prefix: str = ""
+    txt_suffix: str = ""
+    txt_wildcard_replacement: str = ""
+    source: SourceConfig = field(default_factory=SourceConfig)
+    domain_filter: DomainFilter = field(default_factory=DomainFilter)
+    managed_types: frozenset[str] = MANAGED_TYPES
+    dry_run: bool = False
+    delete_grace_period: float = 0.0
+    health_threshold: float = 300.0
+    max_names_per_pass: int = 20000
+    retry_base: float = 1.0
+    retry_cap: float = 300.0
+
+
+@dataclass
+class _Grace:
+    deadline: float
+    endpoints: list[Endpoint]
+
+
+def obj_key(kind: str, obj: dict[str, Any]) -> ObjKey:
+    meta = obj.get("metadata") or {}
+    return kind, str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+def _endpoints_equal(a: list[Endpoint], b: list[Endpoint]) -> bool:
+    def sig(eps: list[Endpoint]) -> list[tuple[Any, ...]]:
+        return sorted(
+            (
+                e.key,
+                targets_key(e.targets),
+                e.record_ttl,
+                tuple(sorted(e.provider_specific.items())),
+                e.labels.get(RESOURCE_LABEL, ""),
+            )
+            for e in eps
+        )
+
+    return sig(a) == sig(b)
+
+
+class Controller:
+    def __init__(
+        self,
+        provider: Provider,
+        config: ControllerConfig | None = None,
+        *,
+        events: EventSink | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        metrics: DnsMetrics | None = None,
+    ) -> None:
+        self.provider = provider
+        self.config = config or ControllerConfig()
+        self.events = events
+        self.clock = clock
+        self.metrics = metrics or DnsMetrics()
+        self.owner = self.config.owner_id if self.config.registry == "txt" else ""
+        self.registry = TXTRegistry(
+            self.config.owner_id,
+            NameMapper(self.config.txt_prefix, self.config.txt_suffix, self.config.txt_wildcard_replacement),
+        )
+        # desired side
+        self.objects: dict[ObjKey, list[Endpoint]] = {}
+        self.by_name: dict[str, dict[ObjKey, list[Endpoint]]] = defaultdict(dict)
+        self.grace: dict[ObjKey, _Grace] = {}
+        self._problems: dict[ObjKey, tuple[str, ...]] = {}
+        self._objs: dict[ObjKey, dict[str, Any]] = {}
+        # provider side
+        self.records: dict[str, dict[EndpointKey, Endpoint]] = defaultdict(dict)
+        self.provider_loaded = False
+        # work
+        self.dirty: set[str] = set()
+        self.retry_at: dict[str, float] = {}
+        self._retry_attempts: dict[str, int] = {}
+        self.failures: dict[str, str] = {}
+        self.wake = asyncio.Event()
+        self.is_leader = True
+        self.last_success: float | None = None
+        self.failing_since: float | None = None
+        self.last_error = ""
+        self.applied_changes = 0
+        self.planned: list[Changes] = []  # dry-run output
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ desired side (object events)
+
+    def on_object(self, kind: str, event: str, obj: dict[str, Any]) -> None:
+        """Handle an informer event; marks dirty only the names whose desired endpoints changed."""
+        key = obj_key(kind, obj)
+        if event == "DELETED":
+            self._objs.pop(key, None)
+            self.grace.pop(key, None)
+            self._problems.pop(key, None)
+            self._set_desired(key, [])
+            return
+        self._objs[key] = obj
+        try:
+            result = endpoints_for(kind, obj, self.config.source)
+        except Exception as exc:  # a malformed object must not stop the others
+            log.warning("%s %s/%s: cannot read: %s", kind, key[1], key[2], exc)
+            self.metrics.source_errors.inc()
+            self._report(key, obj, (f"kumo cannot read this object: {exc}",))
+            return
+        self._report(key, obj, tuple(result.problems))
+        new = result.endpoints
+        old = self.objects.get(key, [])
+        grace = self.config.delete_grace_period
+        if grace > 0 and old and self._lost_address(kind, obj, new, old):
+            held = self.grace.get(key)
+            if held is None:
+                self.grace[key] = _Grace(self.clock() + grace, old)
+                log.info(
+                    "%s %s/%s lost its address; keeping its records for %.0fs", kind, key[1], key[2], grace
+                )
+            return
+        self.grace.pop(key, None)
+        self._set_desired(key, new)
+
+    def _lost_address(self, kind: str, obj: dict[str, Any], new: list[Endpoint], old: list[Endpoint]) -> bool:
+        if kind not in ("Service", "Ingress"):
+            return False
+        ann = Annotations.read(
+            (obj.get("metadata") or {}).get("annotations"), self.config.source.annotation_prefix
+        )
+        if ann.targets() or lb_targets(obj):
+            return False
+        new_names = {e.dns_name for e in new}
+        return any(e.dns_name not in new_names for e in old)
+
+    def _set_desired(self, key: ObjKey, endpoints: list[Endpoint]) -> None:
+        old = self.objects.get(key, [])
+        if _endpoints_equal(old, endpoints):
+            return
+        names = {e.dns_name for e in old} | {e.dns_name for e in endpoints}
+        if endpoints:
+            self.objects[key] = endpoints
+        else:
+            self.objects.pop(key, None)
+        for name in names:
+            eps = [e for e in endpoints if e.dns_name == name]
+            if eps:
+                self.by_name[name][key] = eps
+            else:
+                self.by_name.get(name, {}).pop(key, None)
+                if name in self.by_name and not self.by_name[name]:
+                    del self.by_name[name]
+        self._mark(names)
+
+    def _mark(self, names: Iterable[str]) -> None:
+        before = len(self.dirty)
+        self.dirty.update(names)
+        if len(self.dirty) != before:
+            self.metrics.dirty_names.set(len(self.dirty))
+            self.wake.set()
+
+    def _report(self, key: ObjKey, obj: dict[str, Any], problems: tuple[str, ...]) -> None:
+        if self._problems.get(key, ()) == problems:
+            return
+        self._problems[key] = problems
+        if not problems:
+            return
+        self.metrics.source_problems.inc(len(problems))
+        for problem in problems:
+            log.warning("%s %s/%s: %s", key[0], key[1], key[2], problem)
+        if self.events is not None:
+            body = {
+                "apiVersion": obj.get("apiVersion") or _API_VERSIONS.get(key[0], "v1"),
+                "kind": key[0],
+                **obj,
+            }
+            self._spawn(self.events(body, "InvalidDNSAnnotation", "; ".join(problems), "Warning"))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception as exc:
+                log.warning("recording an event failed: %s", exc)
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ------------------------------------------------------------------ provider side
+
+    async def resync(self) -> None:
+        """Read the provider afresh and mark every relevant name dirty (repairs drift)."""
+        records = await self.provider.records()
+        self.metrics.resyncs.inc()
+        fresh: dict[str, dict[EndpointKey, Endpoint]] = defaultdict(dict)
+        for ep in records:
+            fresh[ep.dns_name][ep.key] = ep
+        self.records = fresh
+        self.provider_loaded = True
+        self._mark(self._relevant_names())
+        self._update_gauges()
+
+    def _relevant_names(self) -> set[str]:
+        names = set(self.by_name)
+        for grace in self.grace.values():
+            names.update(e.dns_name for e in grace.endpoints)
+        for name, recs in self.records.items():
+            for ep in recs.values():
+                if ep.record_type == RECORD_TXT and ep.targets:
+                    labels = parse_labels(ep.targets[0])
+                    if labels is not None and (not self.owner or labels.get(OWNER_LABEL) == self.owner):
+                        rname, _ = self.registry.mapper.endpoint_name(name)
+                        if rname:
+                            names.add(rname)
+                elif not self.owner and ep.record_type in self.config.managed_types:
+                    names.add(name)
+        return names
+
+    def _lookup(self, name: str) -> Iterable[Endpoint]:
+        recs = self.records.get(name)
+        return recs.values() if recs else ()
+
+    def _view(self, name: str) -> NameView:
+        if self.owner:
+            return self.registry.view(name, self._lookup)
+        view = NameView()
+        view.records = [e.copy() for e in self._lookup(name) if e.record_type != RECORD_TXT]
+        return view
+
+    def desired_at(self, name: str) -> list[Endpoint]:
+        out: list[Endpoint] = []
+        for eps in self.by_name.get(name, {}).values():
+            out.extend(e.copy() for e in eps)
+        for grace in self.grace.values():
+            out.extend(e.copy() for e in grace.endpoints if e.dns_name == name)
+        return out
+
+    # ------------------------------------------------------------------ reconcile
+
+    async def reconcile(self, names: set[str] | None = None) -> ApplyResult:
+        """Plan and apply the dirty names (or ``names``). Safe to call at any time."""
+        async with self._lock:
+            return await self._reconcile(names)
+
+    async def _reconcile(self, names: set[str] | None) -> ApplyResult:
+        if not self.provider_loaded:
+            await self.resync()
+        now = self.clock()
+        self._expire_grace(now)
+        if names is None:
+            due = {n for n, at in self.retry_at.items() if at <= now}
+            batch = set(list(self.dirty | due)[: self.config.max_names_per_pass])
+        else:
+            batch = set(names)
+        if not batch:
+            return ApplyResult()
+        self.dirty -= batch
+        for name in batch:
+            self.retry_at.pop(name, None)
+        self.metrics.dirty_names.set(len(self.dirty))
+        self.metrics.reconciles.inc()
+        started = time.perf_counter()
+        provider_filter = self.provider.domain_filter()
+        views: dict[str, NameView] = {}
+        changes = Changes()
+        for name in sorted(batch):
+            try:
+                if not (self.config.domain_filter.match(name) and provider_filter.match(name)):
+                    continue
+                view = self._view(name)
+                views[name] = view
+                desired = self.provider.adjust_endpoints(self.desired_at(name))
+                changes.extend(
+                    plan(view.records, desired, self.config.policy, self.owner, self.config.managed_types)
+                )
+            except Exception as exc:  # one bad name never stops the others
+                log.exception("planning %s failed", name)
+                self._fail(name, f"planning failed: {exc}")
+        if self.owner:
+            changes, dropped = self.registry.with_txt(changes, views)
+            for ep in dropped:
+                log.warning("%s: another owner's TXT record claims this name; not creating it", ep)
+                self.failures[ep.dns_name] = "another owner's TXT record claims this name"
+        result = ApplyResult()
+        if changes:
+            if self.config.dry_run:
+                self.planned.append(changes)
+                for action, eps in (
+                    ("CREATE", changes.create),
+                    ("UPDATE", changes.update_new),
+                    ("DELETE", changes.delete),
+                ):
+                    for ep in eps:
+                        log.info("dry-run %s %s", action, ep)
+            elif not self.is_leader:
+                # standbys plan but never write; the names stay dirty for when they lead
+                self._mark(changes.names() & batch)
+                return result
+            else:
+                result = await self._apply(changes)
+        self._account(batch, result)
+        self.metrics.sync_seconds.observe(time.perf_counter() - started)
+        self._update_gauges()
+        return result
+
+    async def _apply(self, changes: Changes) -> ApplyResult:
+        calls_before = self.provider.calls
+        try:
+            result = await self.provider.apply_changes(changes)
+        except Exception as exc:  # the provider's own safety net failed: treat every group as failed
+            log.warning("provider error: %s", exc)
+            result = ApplyResult(
+                {group_key(ep): str(exc) for ep in [*changes.create, *changes.update_new, *changes.delete]}
+            )
+        self.metrics.provider_calls.labels(self.provider.name).inc(self.provider.calls - calls_before)
+
+        def ok(ep: Endpoint) -> bool:
+            return group_key(ep) not in result.failed
+
+        for ep in changes.delete:
+            if ok(ep):
+                self.records.get(ep.dns_name, {}).pop(ep.key, None)
+                self.metrics.changes.labels("delete").inc()
+        for old, new in zip(changes.update_old, changes.update_new, strict=True):
+            if ok(new):
+                self.records.get(old.dns_name, {}).pop(old.key, None)
+                self._store(new)
+                self.metrics.changes.labels("update").inc()
+        for ep in changes.create:
+            if ok(ep):
+                self._store(ep)
+                self.metrics.changes.labels("create").inc()
+        self.applied_changes += sum(
+            1 for ep in [*changes.create, *changes.update_new, *changes.delete] if ok(ep)
+        )
+        for group, message in result.failed.items():
+            self.metrics.failed_changes.inc()
+            log.warning("%s: change rejected: %s", group, message)
+            self._fail(group, message)
+            self._event_for_failure(group, message)
+        return result
+
+    def _store(self, ep: Endpoint) -> None:
+        stored = ep.copy()
+        stored.labels = {}
+        self.records[stored.dns_name][stored.key] = stored
+
+    def _fail(self, name: str, message: str) -> None:
+        attempt = self._retry_attempts.get(name, 0)
+        self._retry_attempts[name] = attempt + 1
+        delay = min(self.config.retry_cap, self.config.retry_base * 2**attempt)
+        self.retry_at[name] = self.clock() + delay
+        self.failures[name] = message
+
+    def _event_for_failure(self, name: str, message: str) -> None:
+        if self.events is None:
+            return
+        for key in self.by_name.get(name, {}):
+            obj = self._objs.get(key)
+            if obj is not None:
+                body = {
+                    "apiVersion": obj.get("apiVersion") or _API_VERSIONS.get(key[0], "v1"),
+                    "kind": key[0],
+                    **obj,
+                }
+                self._spawn(self.events(body, "DNSChangeFailed", f"{name}: {message}", "Warning"))
+
+    def _account(self, batch: set[str], result: ApplyResult) -> None:
+        now = self.clock()
+        for name in batch:
+            if name not in result.failed and name not in self.retry_at:
+                self.failures.pop(name, None)
+                self._retry_attempts.pop(name, None)
+        if result.failed:
+            if self.failing_since is None:
+                self.failing_since = now
+            self.last_error = next(iter(result.failed.values()))
+            self.metrics.registry_errors.inc()
+        else:
+            self.failing_since = None if not self.retry_at else self.failing_since
+            self.last_success = now
+            self.metrics.last_sync.set(time.time())
+
+    def _expire_grace(self, now: float) -> None:
+        for key, grace in list(self.grace.items()):
+            if grace.deadline <= now:
+                del self.grace[key]
+                obj = self._objs.get(key)
+                names = {e.dns_name for e in grace.endpoints}
+                if obj is not None:
+                    result = endpoints_for(key[0], obj, self.config.source)
+                    self._set_desired(key, result.endpoints)
+                self._mark(names)
+
+    def _update_gauges(self) -> None:
+        self.metrics.source_endpoints.set(sum(len(v) for v in self.objects.values()))
+        self.metrics.registry_endpoints.set(
+            sum(1 for recs in self.records.values() for e in recs.values() if e.record_type != RECORD_TXT)
+        )
+        self.metrics.grace_records.set(len(self.grace))
+        self.metrics.is_leader.set(1 if self.is_leader else 0)
+
+    # ------------------------------------------------------------------ time
+
+    def next_wakeup(self) -> float | None:
+        """When timed work (a retry or a grace deadline) is next due, or None."""
+        times = list(self.retry_at.values()) + [g.deadline for g in self.grace.values()]
+        return min(times) if times else None
+
+    def has_work(self) -> bool:
+        now = self.clock()
+        due = self.next_wakeup()
+        return bool(self.dirty) or (due is not None and due <= now)
+
+    # ------------------------------------------------------------------ health
+
+    def healthy(self) -> tuple[bool, str]:
+        if (
+            self.failing_since is not None
+            and self.clock() - self.failing_since > self.config.health_threshold
+        ):
+            return False, f"syncs failing for {self.clock() - self.failing_since:.0f}s: {self.last_error}"
+        return True, "ok"
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "leader": self.is_leader,
+            "objects": len(self.objects),
+            "desired_names": len(self.by_name),
+            "records": sum(len(r) for r in self.records.values()),
+            "dirty": len(self.dirty),
+            "failures": dict(self.failures),
+            "grace": len(self.grace),
+            "provider_calls": self.provider.calls,
+            "applied_changes": self.applied_changes,
+        }
+
+
+_API_VERSIONS = {"Service": "v1", "Ingress": "networking.k8s.io/v1"}

@@ -1,0 +1,514 @@
+"""Route 53, through boto3 (honours AWS_ENDPOINT_URL, so it runs unchanged on moto server).
+
+What it adds over a plain client:
+- ALIAS records for AWS load balancer hostnames with the canonical hosted zone ids (an annotation
+  ``aws-target-hosted-zone`` overrides the zone), an A ALIAS and an AAAA ALIAS per name;
+- batches of at most 1000 changes where an UPSERT counts twice, never splitting a change group
+  (a record and its TXT);
+- a token bucket (``rate_limit`` calls/s) and full-jitter backoff on throttling;
+- a rejected batch is bisected until the bad group is alone; it is reported, the rest applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3  # type: ignore[import-untyped, unused-ignore]
+from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
+from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped, unused-ignore]
+
+from kumo.dns.endpoint import (
+    PS_ALIAS,
+    PS_EVALUATE_TARGET_HEALTH,
+    PS_TARGET_HOSTED_ZONE,
+    RECORD_A,
+    RECORD_AAAA,
+    RECORD_CNAME,
+    Endpoint,
+    EndpointKey,
+    normalize_name,
+)
+from kumo.dns.filters import DomainFilter
+from kumo.dns.plan import Changes
+from kumo.dns.providers.aws_zones import canonical_hosted_zone
+from kumo.dns.providers.base import ApplyResult, Provider, group_key
+from kumo.dns.providers.ratelimit import TokenBucket, backoff_delay
+from kumo.errors import ProviderError
+
+log = logging.getLogger("kumo.dns.route53")
+
+DEFAULT_TTL = 300
+PAGE_SIZE = "300"
+MAX_BATCH_COST = 1000  # Route 53: 1000 ResourceRecord elements per request, an UPSERT counts twice
+MAX_BATCH_CHARS = 32000
+SUPPORTED = frozenset({"A", "AAAA", "CNAME", "TXT", "SRV", "NS", "MX", "NAPTR", "CAA"})
+_THROTTLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "PriorRequestNotComplete",
+        "RequestLimitExceeded",
+        "TooManyRequests",
+    }
+)
+_ROUTING = {
+    "aws/weight": "Weight",
+    "aws/region": "Region",
+    "aws/failover": "Failover",
+    "aws/health-check-id": "HealthCheckId",
+}
+
+
+def is_throttle(exc: Exception) -> bool:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return code in _THROTTLE_CODES or status == 429 or "Rate exceeded" in str(err.get("Message", ""))
+    return False
+
+
+@dataclass
+class Zone:
+    id: str  # without the /hostedzone/ prefix
+    name: str
+    private: bool
+
+
+@dataclass
+class _Change:
+    group: str
+    body: dict[str, Any]
+    cost: int
+    chars: int
+
+
+@dataclass
+class _Batch:
+    changes: list[_Change] = field(default_factory=list)
+
+    @property
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(c.group for c in self.changes))
+
+
+def _clean_zone_id(zone_id: str) -> str:
+    return zone_id.rsplit("/", 1)[-1]
+
+
+def _wildcard_unescape(name: str) -> str:
+    return name.replace("\\052", "*", 1)
+
+
+def use_alias(ep: Endpoint, prefer_cname: bool = False) -> bool:
+    if ep.provider_specific.get(PS_ALIAS) == "true":
+        return True
+    if prefer_cname or ep.provider_specific.get(PS_ALIAS) == "false":
+        return False
+    return bool(ep.targets) and canonical_hosted_zone(ep.targets[0]) != ""
+
+
+class Route53Provider(Provider):
+    name = "route53"
+
+    def __init__(
+        self,
+        domain_filter: DomainFilter | None = None,
+        zone_type: str = "",
+        zone_ids: list[str] | None = None,
+        rate_limit: float = 5.0,
+        evaluate_target_health: bool = True,
+        prefer_cname: bool = False,
+        max_retries: int = 6,
+        region: str | None = None,
+        client: Any = None,
+        batch_cost: int = MAX_BATCH_COST,
+    ) -> None:
+        super().__init__()
+        if zone_type not in ("", "public", "private"):
+            raise ProviderError(f"--aws-zone-type: expected public or private, found {zone_type!r}")
+        self.filter = domain_filter or DomainFilter()
+        self.zone_type = zone_type
+        self.zone_ids = {_clean_zone_id(z) for z in (zone_ids or []) if z}
+        self.bucket = TokenBucket(rate_limit)
+        self.evaluate_target_health = evaluate_target_health
+        self.prefer_cname = prefer_cname
+        self.max_retries = max_retries
+        self.batch_cost = batch_cost
+        self.throttled = 0
+        self.client = client or boto3.client(
+            "route53",
+            region_name=region or "us-east-1",
+            config=Config(retries={"total_max_attempts": 1}, max_pool_connections=4),
+        )
+        self._zones: list[Zone] | None = None
+        # the raw record sets last seen, so a DELETE repeats exactly what Route 53 holds
+        self._raw: dict[EndpointKey, dict[str, Any]] = {}
+        self.on_call: Callable[[str], None] | None = None
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    async def _call(self, op: str, **kwargs: Any) -> Any:
+        attempt = 0
+        while True:
+            await self.bucket.acquire()
+            self.calls += 1
+            if self.on_call:
+                self.on_call(op)
+            try:
+                return await asyncio.to_thread(getattr(self.client, op), **kwargs)
+            except ClientError as exc:
+                if is_throttle(exc) and attempt < self.max_retries:
+                    self.throttled += 1
+                    await asyncio.sleep(backoff_delay(attempt))
+                    attempt += 1
+                    continue
+                raise
+            except BotoCoreError as exc:
+                if attempt < self.max_retries:
+                    await asyncio.sleep(backoff_delay(attempt))
+                    attempt += 1
+                    continue
+                raise ProviderError(f"route53 {op}: {exc}") from exc
+
+    # -- zones ------------------------------------------------------------------------------------
+
+    async def zones(self, refresh: bool = False) -> list[Zone]:
+        if self._zones is not None and not refresh:
+            return self._zones
+        zones: list[Zone] = []
+        marker: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Marker": marker} if marker else {}
+            try:
+                page = await self._call("list_hosted_zones", **kwargs)
+            except ClientError as exc:
+                raise ProviderError(f"route53: listing hosted zones failed: {exc}") from exc
+            for hz in page.get("HostedZones", []):
+                zone = Zone(
+                    _clean_zone_id(hz["Id"]),
+                    normalize_name(hz["Name"]),
+                    bool(hz.get("Config", {}).get("PrivateZone")),
+                )
+                if self.zone_ids and zone.id not in self.zone_ids:
+                    continue
+                if (self.zone_type == "public" and zone.private) or (
+                    self.zone_type == "private" and not zone.private
+                ):
+                    continue
+                if not self.filter.match_zone(zone.name):
+                    continue
+                zones.append(zone)
+            if not page.get("IsTruncated"):
+                break
+            marker = page.get("NextMarker")
+        self._zones = zones
+        return zones
+
+    def domain_filter(self) -> DomainFilter:
+        if self._zones is None:
+            return self.filter
+        names = [z.name for z in self._zones]
+        return DomainFilter.of(names, list(self.filter.exclude)) if names else self.filter
+
+    def zone_for(self, name: str, zones: list[Zone]) -> Zone | None:
+        best: Zone | None = None
+        for zone in zones:
+            if (name == zone.name or name.endswith("." + zone.name)) and (
+                best is None or len(zone.name) > len(best.name)
+            ):
+                best = zone
+        return best
+
+    # -- records ----------------------------------------------------------------------------------
+
+    async def records(self) -> list[Endpoint]:
+        zones = await self.zones(refresh=True)
+        out: list[Endpoint] = []
+        raw: dict[EndpointKey, dict[str, Any]] = {}
+        for zone in zones:
+            kwargs: dict[str, Any] = {"HostedZoneId": zone.id, "MaxItems": PAGE_SIZE}
+            while True:
+                try:
+                    page = await self._call("list_resource_record_sets", **kwargs)
+                except ClientError as exc:
+                    raise ProviderError(
+                        f"route53: listing records of zone {zone.name} failed: {exc}"
+                    ) from exc
+                for rrset in page.get("ResourceRecordSets", []):
+                    ep = self._to_endpoint(rrset)
+                    if ep is not None:
+                        out.append(ep)
+                        raw[ep.key] = rrset
+                if not page.get("IsTruncated"):
+                    break
+                kwargs["StartRecordName"] = page["NextRecordName"]
+                kwargs["StartRecordType"] = page["NextRecordType"]
+                if page.get("NextRecordIdentifier"):
+                    kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+                else:
+                    kwargs.pop("StartRecordIdentifier", None)
+        self._raw = raw
+        return out
+
+    def _to_endpoint(self, rrset: dict[str, Any]) -> Endpoint | None:
+        rtype = rrset["Type"]
+        if rtype not in SUPPORTED:
+            return None
+        name = _wildcard_unescape(rrset["Name"])
+        ttl = int(rrset.get("TTL") or 0)
+        ps: dict[str, str] = {}
+        if rrset.get("AliasTarget"):
+            alias = rrset["AliasTarget"]
+            target = str(alias["DNSName"]).rstrip(".")
+            ps[PS_EVALUATE_TARGET_HEALTH] = "true" if alias.get("EvaluateTargetHealth") else "false"
+            ps[PS_ALIAS] = "true"
+            zone_id = _clean_zone_id(str(alias.get("HostedZoneId", "")))
+            if zone_id and zone_id != canonical_hosted_zone(target):
+                ps[PS_TARGET_HOSTED_ZONE] = zone_id
+            ep = Endpoint(name, (target,), rtype, ttl or DEFAULT_TTL, provider_specific=ps)
+        else:
+            values = tuple(str(r["Value"]) for r in rrset.get("ResourceRecords", []))
+            if rtype == RECORD_CNAME:
+                ps[PS_ALIAS] = "false"
+            ep = Endpoint(name, values, rtype, ttl, provider_specific=ps)
+        if rrset.get("SetIdentifier"):
+            ep.set_identifier = rrset["SetIdentifier"]
+            for prop, field_name in _ROUTING.items():
+                if field_name in rrset:
+                    ep.provider_specific[prop] = str(rrset[field_name])
+            geo = rrset.get("GeoLocation") or {}
+            for prop, key in (
+                ("aws/geolocation-continent-code", "ContinentCode"),
+                ("aws/geolocation-country-code", "CountryCode"),
+                ("aws/geolocation-subdivision-code", "SubdivisionCode"),
+            ):
+                if key in geo:
+                    ep.provider_specific[prop] = str(geo[key])
+            if rrset.get("MultiValueAnswer"):
+                ep.provider_specific["aws/multi-value-answer"] = ""
+        elif rrset.get("HealthCheckId"):
+            ep.provider_specific["aws/health-check-id"] = str(rrset["HealthCheckId"])
+        return ep
+
+    # -- desired-side adjustment -----------------------------------------------------------------
+
+    def adjust_endpoints(self, endpoints: list[Endpoint]) -> list[Endpoint]:
+        """external-dns AdjustEndpoints: CNAMEs to AWS targets become an A ALIAS plus an AAAA ALIAS."""
+        out: list[Endpoint] = []
+        for original in endpoints:
+            ep = original.copy()
+            alias = False
+            flag = ep.provider_specific.get(PS_ALIAS)
+            if flag == "true":
+                alias = ep.record_type in (RECORD_A, RECORD_AAAA, RECORD_CNAME)
+                if not alias:
+                    ep.provider_specific.pop(PS_ALIAS, None)
+            elif flag is not None:
+                if ep.record_type == RECORD_CNAME:
+                    ep.provider_specific[PS_ALIAS] = "false"
+                else:
+                    ep.provider_specific.pop(PS_ALIAS, None)
+            elif ep.record_type == RECORD_CNAME:
+                alias = use_alias(ep, self.prefer_cname)
+                ep.provider_specific[PS_ALIAS] = "true" if alias else "false"
+            if alias:
+                ep.provider_specific[PS_ALIAS] = "true"
+                if ep.record_ttl:
+                    ep.record_ttl = DEFAULT_TTL
+                eth = ep.provider_specific.get(PS_EVALUATE_TARGET_HEALTH)
+                if eth is None:
+                    ep.provider_specific[PS_EVALUATE_TARGET_HEALTH] = (
+                        "true" if self.evaluate_target_health else "false"
+                    )
+                elif eth not in ("true", "false"):
+                    ep.provider_specific[PS_EVALUATE_TARGET_HEALTH] = "false"
+                zone = ep.provider_specific.get(PS_TARGET_HOSTED_ZONE)
+                if zone and ep.targets and _clean_zone_id(zone) == canonical_hosted_zone(ep.targets[0]):
+                    ep.provider_specific.pop(PS_TARGET_HOSTED_ZONE)
+                if ep.record_type == RECORD_CNAME:
+                    ep.record_type = RECORD_A
+                    aaaa = ep.copy()
+                    aaaa.record_type = RECORD_AAAA
+                    out.append(ep)
+                    out.append(aaaa)
+                    continue
+            else:
+                ep.provider_specific.pop(PS_EVALUATE_TARGET_HEALTH, None)
+            out.append(ep)
+        return out
+
+    # -- changes ----------------------------------------------------------------------------------
+
+    def _rrset(self, ep: Endpoint, zone: Zone, for_delete: bool) -> dict[str, Any]:
+        if for_delete and ep.key in self._raw:
+            return self._raw[ep.key]
+        rrset: dict[str, Any] = {"Name": ep.dns_name + ".", "Type": ep.record_type}
+        if ep.is_alias and ep.record_type in (RECORD_A, RECORD_AAAA, RECORD_CNAME):
+            target = ep.targets[0] if ep.targets else ""
+            zone_id = ep.provider_specific.get(PS_TARGET_HOSTED_ZONE, "")
+            if zone_id == "same-zone" or not zone_id:
+                zone_id = canonical_hosted_zone(target) or zone.id
+            rrset["AliasTarget"] = {
+                "HostedZoneId": _clean_zone_id(zone_id),
+                "DNSName": target,
+                "EvaluateTargetHealth": ep.provider_specific.get(
+                    PS_EVALUATE_TARGET_HEALTH, "true" if self.evaluate_target_health else "false"
+                )
+                == "true",
+            }
+        else:
+            rrset["TTL"] = ep.record_ttl or DEFAULT_TTL
+            rrset["ResourceRecords"] = [{"Value": t} for t in ep.targets]
+        if ep.set_identifier:
+            rrset["SetIdentifier"] = ep.set_identifier
+            ps = ep.provider_specific
+            if "aws/weight" in ps:
+                rrset["Weight"] = int(ps["aws/weight"])
+            elif "aws/region" in ps:
+                rrset["Region"] = ps["aws/region"]
+            elif "aws/failover" in ps:
+                rrset["Failover"] = ps["aws/failover"].upper()
+            elif "aws/multi-value-answer" in ps:
+                rrset["MultiValueAnswer"] = True
+            else:
+                geo = {
+                    key: ps[prop]
+                    for prop, key in (
+                        ("aws/geolocation-continent-code", "ContinentCode"),
+                        ("aws/geolocation-country-code", "CountryCode"),
+                        ("aws/geolocation-subdivision-code", "SubdivisionCode"),
+                    )
+                    if prop in ps
+                }
+                if geo:
+                    rrset["GeoLocation"] = geo
+        if "aws/health-check-id" in ep.provider_specific:
+            rrset["HealthCheckId"] = ep.provider_specific["aws/health-check-id"]
+        return rrset
+
+    def _change(self, action: str, ep: Endpoint, zone: Zone) -> _Change:
+        rrset = self._rrset(ep, zone, for_delete=action == "DELETE")
+        values = rrset.get("ResourceRecords") or [{"Value": rrset.get("AliasTarget", {}).get("DNSName", "")}]
+        chars = sum(len(str(v.get("Value", ""))) for v in values)
+        factor = 2 if action == "UPSERT" else 1
+        return _Change(
+            group_key(ep),
+            {"Action": action, "ResourceRecordSet": rrset},
+            len(values) * factor,
+            chars * factor,
+        )
+
+    @staticmethod
+    def _requires_delete_create(old: Endpoint, new: Endpoint) -> bool:
+        if old.record_type != new.record_type or old.set_identifier != new.set_identifier:
+            return True
+        if old.record_type == RECORD_A and old.is_alias != new.is_alias:
+            return True
+        return any(
+            (k in old.provider_specific) != (k in new.provider_specific)
+            for k in _ROUTING
+            if k != "aws/health-check-id"
+        )
+
+    def _zone_changes(
+        self, changes: Changes, zones: list[Zone]
+    ) -> tuple[dict[str, list[_Change]], ApplyResult]:
+        result = ApplyResult()
+        by_zone: dict[str, list[_Change]] = {}
+        ordered: list[tuple[str, Endpoint]] = []
+        for ep in changes.delete:
+            ordered.append(("DELETE", ep))
+        for old, new in zip(changes.update_old, changes.update_new, strict=True):
+            if self._requires_delete_create(old, new):
+                ordered.append(("DELETE", old))
+                ordered.append(("CREATE", new))
+            else:
+                ordered.append(("UPSERT", new))
+        for ep in changes.create:
+            ordered.append(("CREATE", ep))
+        for action, ep in ordered:
+            zone = self.zone_for(ep.dns_name, zones)
+            if zone is None:
+                result.failed[group_key(ep)] = (
+                    f"{ep.dns_name}: no hosted zone matches (check --domain-filter)"
+                )
+                continue
+            by_zone.setdefault(zone.id, []).append(self._change(action, ep, zone))
+        for zone_id, zchanges in by_zone.items():
+            by_zone[zone_id] = [c for c in zchanges if c.group not in result.failed]
+        return by_zone, result
+
+    def batches(self, changes: list[_Change]) -> list[_Batch]:
+        """Pack change groups into batches under the cost limits, never splitting a group."""
+        groups: dict[str, list[_Change]] = {}
+        for change in changes:
+            groups.setdefault(change.group, []).append(change)
+        out: list[_Batch] = []
+        current = _Batch()
+        cost = chars = 0
+        for group in groups.values():
+            gcost = sum(c.cost for c in group)
+            gchars = sum(c.chars for c in group)
+            if current.changes and (cost + gcost > self.batch_cost or chars + gchars > MAX_BATCH_CHARS):
+                out.append(current)
+                current, cost, chars = _Batch(), 0, 0
+            current.changes.extend(group)
+            cost += gcost
+            chars += gchars
+        if current.changes:
+            out.append(current)
+        return out
+
+    async def apply_changes(self, changes: Changes) -> ApplyResult:
+        try:
+            zones = await self.zones()
+        except ProviderError as exc:
+            return ApplyResult(
+                {group_key(ep): str(exc) for ep in [*changes.create, *changes.update_new, *changes.delete]}
+            )
+        by_zone, result = self._zone_changes(changes, zones)
+        for zone_id, zchanges in by_zone.items():
+            for batch in self.batches(zchanges):
+                result.merge(await self._submit(zone_id, batch))
+        self._remember(changes, result)
+        return result
+
+    async def _submit(self, zone_id: str, batch: _Batch) -> ApplyResult:
+        try:
+            await self._call(
+                "change_resource_record_sets",
+                HostedZoneId=zone_id,
+                ChangeBatch={"Changes": [c.body for c in batch.changes]},
+            )
+            return ApplyResult()
+        except ClientError as exc:
+            message = str(exc.response.get("Error", {}).get("Message") or exc)
+            groups = batch.groups
+            if is_throttle(exc) or len(groups) == 1:
+                return ApplyResult({g: message for g in groups})
+            # bisect: the bad group ends up alone, everything else is applied
+            half = len(groups) // 2
+            left = set(groups[:half])
+            result = await self._submit(zone_id, _Batch([c for c in batch.changes if c.group in left]))
+            result.merge(
+                await self._submit(zone_id, _Batch([c for c in batch.changes if c.group not in left]))
+            )
+            return result
+        except ProviderError as exc:
+            return ApplyResult({g: str(exc) for g in batch.groups})
+
+    def _remember(self, changes: Changes, result: ApplyResult) -> None:
+        """Keep the raw-record cache in step with what was applied (used for exact DELETEs)."""
+        for ep in [*changes.delete, *changes.update_old]:
+            if group_key(ep) not in result.failed:
+                self._raw.pop(ep.key, None)
+        for ep in [*changes.create, *changes.update_new]:
+            if group_key(ep) not in result.failed:
+                zone = self.zone_for(ep.dns_name, self._zones or [])
+                if zone is not None:
+                    self._raw[ep.key] = self._rrset(ep, zone, for_delete=False)
