@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from kumo.cli.output import print_json
-from kumo.spec import json_schema
+from kumo.cli.output import OutputFormat, console, err_console, print_json
+from kumo.cli.plan_view import print_plan
+from kumo.errors import KumoError, UsageError
+from kumo.plan import build_plan
+from kumo.render import render, to_yaml_stream, validate_objects, write_directory
+from kumo.spec import Spec, json_schema, load_spec, retarget
+
+FileArg = Annotated[Path, typer.Argument(help="Path of the kumo.yaml to read.", show_default=False)]
+EnvOption = Annotated[
+    str | None,
+    typer.Option("--env", "-e", help="Environment: one under `environments`, or any name for a preview."),
+]
 
 
 def schema() -> None:
@@ -16,5 +30,71 @@ def schema() -> None:
     print_json(json_schema())
 
 
+def _load(file: Path, env: str | None, profile: str | None = None) -> Spec:
+    spec = load_spec(file, env=env)
+    if profile is not None and profile != spec.target.cloud:
+        spec = retarget(spec, profile)
+    return spec
+
+
+def render_cmd(
+    file: FileArg,
+    env: EnvOption = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            help="Render for another cloud profile (aws, gcp, azure, generic) than target.cloud.",
+        ),
+    ] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option("--output-dir", "-o", help="Write one file per object into this directory."),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Also validate every object strictly for Kubernetes 1.29 and 1.33."),
+    ] = False,
+) -> None:
+    """Print the Kubernetes manifests for kumo.yaml as a YAML stream, or write them to a directory.
+
+    Example: kumo render examples/online-app/kumo.yaml --env staging -o out/
+    """
+    if profile is not None and profile not in ("aws", "gcp", "azure", "generic"):
+        raise UsageError(f"--profile: expected aws, gcp, azure or generic, found {profile!r}")
+    spec = _load(file, env, profile)
+    objects = render(spec, env)
+    if check:
+        problems = validate_objects(objects)
+        if problems:
+            raise KumoError("rendered objects are invalid:\n" + "\n".join(problems))
+    if output_dir is not None:
+        written = write_directory(objects, output_dir)
+        err_console.print(f"wrote {len(written)} files to {output_dir}")
+        return
+    sys.stdout.write(to_yaml_stream(objects))
+
+
+def plan_cmd(
+    file: FileArg,
+    env: EnvOption = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--output", help="text for people, json for scripts.")
+    ] = OutputFormat.text,
+) -> None:
+    """Show, offline, what `kumo up` would create: cloud resources, Kubernetes objects, DNS records.
+
+    Example: kumo plan examples/online-app/kumo.yaml --output json
+    """
+    plan = build_plan(load_spec(file, env=env), env)
+    if output is OutputFormat.json:
+        print_json(plan.to_dict())
+    else:
+        print_plan(console, plan)
+
+
 def register(app: typer.Typer) -> None:
     app.command("schema")(schema)
+    app.command("render")(render_cmd)
+    app.command("plan")(plan_cmd)

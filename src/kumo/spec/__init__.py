@@ -1,6 +1,6 @@
 """The ``kumo.yaml`` spec: model, loading with located errors, JSON Schema."""
 
-from kumo.spec.loader import load_spec, parse_yaml, validate_document
+from kumo.spec.loader import load_spec, parse_yaml, retarget, validate_document
 from kumo.spec.model import (
     Cluster,
     Dns,
@@ -13,12 +13,15 @@ from kumo.spec.model import (
     Probe,
     Probes,
     Resources,
+    Security,
     Service,
     Spec,
     Target,
     TlsRef,
     acm_region,
+    dns_sources,
     is_hostname,
+    required_sources,
 )
 from kumo.spec.schema import json_schema
 
@@ -34,14 +37,18 @@ __all__ = [
     "Probe",
     "Probes",
     "Resources",
+    "Security",
     "Service",
     "Spec",
     "Target",
     "TlsRef",
     "acm_region",
+    "dns_sources",
     "is_hostname",
     "json_schema",
     "load_spec",
     "parse_yaml",
+    "required_sources",
+    "retarget",
     "validate_document",
 ]

@@ -359,3 +359,29 @@ def _position(root: Any, loc: Loc, at_key: bool) -> tuple[int, int]:
 
 def _has_position(node: Any) -> bool:
     return not isinstance(node, (CommentedMap, CommentedSeq)) or len(node) > 0
+
+
+def retarget(spec: Spec, cloud: str, region: str | None = None) -> Spec:
+    """The same spec for another cloud profile, validated again (``kumo render --profile``)."""
+    data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    target = data["target"]
+    if target["cloud"] != cloud:
+        target["cloud"] = cloud
+        target.pop("accountId", None)
+        if region is not None:
+            target["region"] = region
+    where = f"--profile {cloud}"
+    try:
+        result = Spec.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"{where}: {_dotted(_clean_loc(e['loc']))}: {_message(e, _clean_loc(e['loc']))}"
+            for e in exc.errors()
+        ]
+        raise SpecError(
+            list(dict.fromkeys(lines)), "Adjust kumo.yaml for that profile, or drop --profile."
+        ) from None
+    problems = [f"{where}: {_dotted(loc)}: {msg}" for loc, msg in cross_field_problems(result)]
+    if problems:
+        raise SpecError(problems, "Adjust kumo.yaml for that profile, or drop --profile.")
+    return result

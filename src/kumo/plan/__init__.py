@@ -1,0 +1,31 @@
+"""The offline plan: cloud resources, Kubernetes objects and DNS records that ``kumo up`` would create."""
+
+from kumo.plan.aws import aws_resources, irsa_trust_policy, route53_policy
+from kumo.plan.builder import build_plan
+from kumo.plan.model import (
+    KNOWN_AFTER_APPLY,
+    LB_ADDRESS,
+    PLAN_API_VERSION,
+    CloudResource,
+    DnsPlan,
+    DnsRecord,
+    KubeObject,
+    Plan,
+)
+from kumo.plan.records import expected_records
+
+__all__ = [
+    "KNOWN_AFTER_APPLY",
+    "LB_ADDRESS",
+    "PLAN_API_VERSION",
+    "CloudResource",
+    "DnsPlan",
+    "DnsRecord",
+    "KubeObject",
+    "Plan",
+    "aws_resources",
+    "build_plan",
+    "expected_records",
+    "irsa_trust_policy",
+    "route53_policy",
+]
