@@ -1,0 +1,602 @@
+"""The release engine: up, down, rollback and history, each under the release lock.
+
+Everything that can be checked is checked before the first write (spec, render, context,
+namespace access, a server-side dry-run of every object), so bad input changes nothing.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kumo.deploy.dnscheck import wait_resolves
+from kumo.deploy.lock import DEFAULT_DURATION, DeployLock
+from kumo.deploy.objects import FIELD_MANAGER, Obj, Ref, in_apply_order, in_delete_order
+from kumo.deploy.releases import ReleaseStore, Revision
+from kumo.deploy.rendering import Rendered
+from kumo.deploy.report import Reporter
+from kumo.deploy.wait import ObjectProgress, ReleaseWatcher, RolloutFailure, WaitResult
+from kumo.errors import ClusterError, KumoError, UsageError
+from kumo.kube import KubeClient, connect
+from kumo.kube.errors import ApiError, NotFound
+from kumo.kube.timefmt import format_time, now
+
+PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+@dataclass
+class DeployOptions:
+    kubeconfig: str | None = None
+    context: str | None = None
+    atomic: bool = True
+    timeout: float = 300.0
+    lock_timeout: float = 120.0
+    lock_duration: int = DEFAULT_DURATION
+    max_history: int = 10
+    wait: bool = True
+    dns_timeout: float = 30.0
+    dns_server: str | None = None
+
+
+@dataclass
+class UpResult:
+    release: str
+    namespace: str
+    revision: int
+    status: str
+    urls: list[str] = field(default_factory=list)
+    objects: list[ObjectProgress] = field(default_factory=list)
+    applied: list[Ref] = field(default_factory=list)
+    pruned: list[Ref] = field(default_factory=list)
+    dns: dict[str, list[str]] = field(default_factory=dict)
+    failure: RolloutFailure | None = None
+    rolled_back_to: int | None = None
+    took_over_from: str | None = None
+    api_requests: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "release": self.release,
+            "namespace": self.namespace,
+            "revision": self.revision,
+            "status": self.status,
+            "urls": self.urls,
+            "objects": [o.as_dict() for o in self.objects],
+            "applied": [r.as_dict() for r in self.applied],
+            "pruned": [r.as_dict() for r in self.pruned],
+            "dns": {host: {"resolves": bool(v), "answers": v} for host, v in self.dns.items()},
+            "failure": self.failure.as_dict() if self.failure else None,
+            "rolledBackTo": self.rolled_back_to,
+            "tookOverFrom": self.took_over_from,
+            "apiRequests": self.api_requests,
+        }
+
+
+class DeployFailed(KumoError):
+    """The release did not become ready; ``result`` says what was left live."""
+
+    def __init__(self, message: str, result: UpResult, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.result = result
+
+
+def identity() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = str(os.getuid())
+    return f"{user}@{socket.gethostname()}/{os.getpid()}"
+
+
+async def open_client(rendered: Rendered, options: DeployOptions) -> KubeClient:
+    return await connect(options.kubeconfig, options.context or rendered.spec.target.context)
+
+
+def _images(objects: Iterable[Obj]) -> dict[str, str]:
+    images: dict[str, str] = {}
+    for obj in objects:
+        if obj.get("kind") != "Deployment":
+            continue
+        for container in (((obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+            "containers"
+        ) or []:
+            images[f"{obj['metadata']['name']}/{container.get('name')}"] = str(container.get("image"))
+    return images
+
+
+async def preflight(client: KubeClient, objects: list[Obj]) -> None:
+    """Check access and validity with a server-side dry run, without changing anything.
+
+    Objects in a namespace that does not exist yet cannot be dry-run (the server would answer
+    404), so for those only the Namespace itself is checked.
+    """
+    namespaces = {
+        str((o.get("metadata") or {}).get("namespace"))
+        for o in objects
+        if (o.get("metadata") or {}).get("namespace")
+    }
+    existing: set[str] = set()
+    for namespace in sorted(namespaces):
+        try:
+            found = await client.get("v1", "Namespace", namespace)
+        except ApiError as exc:
+            raise ClusterError(
+                f"{exc.message} (checking namespace {namespace}); nothing was changed", exc.hint
+            ) from None
+        if found is not None:
+            if (found.get("metadata") or {}).get("deletionTimestamp"):
+                raise ClusterError(
+                    f"namespace {namespace} is being deleted; nothing was changed",
+                    "Wait until it is gone (e.g. after `kumo down`), then run again.",
+                )
+            existing.add(namespace)
+    for obj in objects:
+        target = (obj.get("metadata") or {}).get("namespace")
+        if target and target not in existing:
+            continue
+        try:
+            await client.apply(obj, FIELD_MANAGER, force=True, dry_run=True)
+        except ApiError as exc:
+            raise ClusterError(f"{Ref.of(obj)}: {exc.message}; nothing was changed", exc.hint) from None
+
+
+async def _apply_all(
+    client: KubeClient,
+    lock: DeployLock | None,
+    objects: list[Obj],
+    reporter: Reporter,
+    result: UpResult | None,
+) -> None:
+    for obj in in_apply_order(objects):
+        if lock is not None:
+            lock.check()
+        await client.apply(obj, FIELD_MANAGER, force=True)
+        ref = Ref.of(obj)
+        reporter.applied(ref, "applied")
+        if result is not None:
+            result.applied.append(ref)
+
+
+async def _delete_all(client: KubeClient, objects: list[Obj], reporter: Reporter, action: str) -> list[Ref]:
+    deleted: list[Ref] = []
+    for obj in in_delete_order(objects):
+        ref = Ref.of(obj)
+        if await client.delete(ref.api_version, ref.kind, ref.name, ref.namespace or None):
+            reporter.applied(ref, action)
+            deleted.append(ref)
+    return deleted
+
+
+def _prunable(candidates: Iterable[Obj], keep: Iterable[Obj], namespace: str) -> list[Obj]:
+    kept = {Ref.of(o) for o in keep}
+    found: dict[Ref, Obj] = {}
+    for obj in candidates:
+        ref = Ref.of(obj)
+        if ref in kept or (ref.kind == "Namespace" and ref.name == namespace):
+            continue
+        found.setdefault(ref, obj)
+    return list(found.values())
+
+
+async def _wait(
+    client: KubeClient, namespace: str, objects: list[Obj], timeout: float, reporter: Reporter
+) -> WaitResult:
+    refs = [Ref.of(o) for o in objects if (o.get("metadata") or {}).get("namespace") == namespace]
+    async with ReleaseWatcher(client, namespace) as watcher:
+        return await watcher.wait(refs, timeout, reporter.progress)
+
+
+async def _wait_addons(client: KubeClient, addons: list[Obj], timeout: float, reporter: Reporter) -> None:
+    by_namespace: dict[str, list[Obj]] = {}
+    for obj in addons:
+        namespace = (obj.get("metadata") or {}).get("namespace")
+        if namespace and obj.get("kind") == "Deployment":
+            by_namespace.setdefault(namespace, []).append(obj)
+    for namespace, objects in by_namespace.items():
+        result = await _wait(client, namespace, objects, timeout, reporter)
+        if not result.ready:
+            detail = result.failure.explain() if result.failure else "not ready"
+            raise ClusterError(f"the add-ons did not become ready: {detail}; the app was not changed")
+
+
+def _stamp() -> str:
+    return format_time(now())
+
+
+async def up(rendered: Rendered, options: DeployOptions, reporter: Reporter | None = None) -> UpResult:
+    """Apply the rendered release, prune, wait, and roll back on failure (when atomic)."""
+    reporter = reporter or Reporter()
+    client = await open_client(rendered, options)
+    try:
+        await preflight(client, rendered.addons + rendered.objects)
+        await _ensure_namespace(client, rendered)
+        lock = DeployLock(
+            client,
+            rendered.release,
+            rendered.namespace,
+            duration_seconds=options.lock_duration,
+            timeout_seconds=options.lock_timeout,
+            on_message=reporter.message,
+            holder=identity(),
+        )
+        await lock.acquire()
+        try:
+            result = await _up_locked(client, lock, rendered, options, reporter)
+        finally:
+            await lock.release()
+        result.api_requests = client.request_count
+        return result
+    finally:
+        await client.close()
+
+
+async def _ensure_namespace(client: KubeClient, rendered: Rendered) -> None:
+    own = [
+        o
+        for o in rendered.objects
+        if o.get("kind") == "Namespace" and o["metadata"]["name"] == rendered.namespace
+    ]
+    if own:
+        await client.apply(own[0], FIELD_MANAGER, force=True)
+    elif await client.get("v1", "Namespace", rendered.namespace) is None:
+        await client.create(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": rendered.namespace}}
+        )
+
+
+async def _mark_interrupted(store: ReleaseStore, history: list[Revision], reporter: Reporter) -> None:
+    for revision in history:
+        if revision.status == "pending":
+            revision.status = "interrupted"
+            revision.failure = "the kumo run that was deploying it stopped before finishing"
+            await store.save(revision)
+            reporter.message(
+                f"revision {revision.number} was left unfinished by an earlier run; marked interrupted"
+            )
+
+
+async def _up_locked(
+    client: KubeClient, lock: DeployLock, rendered: Rendered, options: DeployOptions, reporter: Reporter
+) -> UpResult:
+    store = ReleaseStore(client, rendered.release, rendered.namespace)
+    history = await store.revisions()
+    await _mark_interrupted(store, history, reporter)
+    previous = next((r for r in reversed(history) if r.status == "deployed"), None)
+    number = history[-1].number + 1 if history else 1
+    result = UpResult(rendered.release, rendered.namespace, number, "pending", urls=list(rendered.urls))
+    if lock.lease.took_over_from is not None:
+        result.took_over_from = lock.lease.took_over_from.identity
+    revision = Revision(
+        number=number,
+        status="pending",
+        deployed_by=lock.holder,
+        deployed_at=_stamp(),
+        description="kumo up",
+        images=_images(rendered.objects),
+        manifests=rendered.objects,
+        spec=rendered.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+        env=rendered.env,
+    )
+    await store.save(revision)
+    if rendered.addons:
+        reporter.message("installing add-ons")
+        await _apply_all(client, lock, rendered.addons, reporter, None)
+        if options.wait:
+            await _wait_addons(client, rendered.addons, options.timeout, reporter)
+    reporter.message(f"applying revision {number} of {rendered.release} to namespace {rendered.namespace}")
+    await _apply_all(client, lock, rendered.objects, reporter, result)
+    since = previous.number if previous else 0
+    candidates = [o for r in history if r.number >= since for o in r.manifests]
+    result.pruned = await _delete_all(
+        client, _prunable(candidates, rendered.objects, rendered.namespace), reporter, "pruned"
+    )
+    if not options.wait:
+        await _finish_success(store, history, revision, options, result)
+        return result
+    waited = await _wait(client, rendered.namespace, rendered.objects, options.timeout, reporter)
+    result.objects = waited.objects
+    if waited.ready:
+        await _finish_success(store, history, revision, options, result)
+        await _check_dns(rendered, options, reporter, result)
+        return result
+    assert waited.failure is not None
+    return await _fail(
+        client, lock, store, revision, previous, rendered.objects, waited.failure, options, reporter, result
+    )
+
+
+async def _finish_success(
+    store: ReleaseStore, history: list[Revision], revision: Revision, options: DeployOptions, result: UpResult
+) -> None:
+    for old in history:
+        if old.status == "deployed":
+            old.status = "superseded"
+            await store.save(old)
+    revision.status = "deployed"
+    await store.save(revision)
+    result.status = "deployed"
+    await store.trim(options.max_history)
+
+
+async def _check_dns(
+    rendered: Rendered, options: DeployOptions, reporter: Reporter, result: UpResult
+) -> None:
+    if options.dns_timeout <= 0 or not rendered.hostnames:
+        return
+    for hostname in rendered.hostnames:
+        reporter.message(f"waiting for {hostname} to resolve (up to {options.dns_timeout:g}s)")
+        answers = await wait_resolves(hostname, options.dns_timeout, options.dns_server)
+        result.dns[hostname] = answers
+        if answers:
+            reporter.message(f"{hostname} resolves to {', '.join(answers)}")
+        else:
+            reporter.message(
+                f"{hostname} is not resolving yet; the DNS controller publishes it when it next syncs"
+            )
+
+
+async def _fail(
+    client: KubeClient,
+    lock: DeployLock,
+    store: ReleaseStore,
+    revision: Revision,
+    previous: Revision | None,
+    applied: list[Obj],
+    failure: RolloutFailure,
+    options: DeployOptions,
+    reporter: Reporter,
+    result: UpResult,
+) -> UpResult:
+    explanation = failure.explain()
+    revision.status = "failed"
+    revision.failure = explanation
+    await store.save(revision)
+    result.status = "failed"
+    result.failure = failure
+    name = f"release {result.release} revision {revision.number}"
+    if not options.atomic:
+        raise DeployFailed(
+            f"{name} failed:\n{explanation}",
+            result,
+            "It was left as it is (--no-atomic). Fix kumo.yaml and run `kumo up`, or run `kumo rollback`.",
+        )
+    if previous is None:
+        reporter.message(f"{name} failed; it is the first revision, so its objects are deleted")
+        keep_namespace = [o for o in applied if o.get("kind") != "Namespace"]
+        await _delete_all(client, keep_namespace, reporter, "deleted")
+        raise DeployFailed(
+            f"{name} failed and was removed (there was no earlier revision to roll back to):\n{explanation}",
+            result,
+        )
+    reporter.message(f"{name} failed; rolling back to revision {previous.number}")
+    rolled = await _rollback_to(
+        client,
+        lock,
+        store,
+        previous,
+        applied,
+        revision.number + 1,
+        f"rollback to {previous.number} after revision {revision.number} failed",
+        options,
+        reporter,
+    )
+    result.rolled_back_to = previous.number
+    result.objects = rolled.objects
+    state = "is serving again" if rolled.ready else "did not become ready either"
+    raise DeployFailed(
+        f"{name} failed and was rolled back to revision {previous.number}, which {state}:\n{explanation}",
+        result,
+        "See `kumo history` and `kumo status`; fix kumo.yaml and run `kumo up` again.",
+    )
+
+
+async def _rollback_to(
+    client: KubeClient,
+    lock: DeployLock,
+    store: ReleaseStore,
+    target: Revision,
+    live: list[Obj],
+    number: int,
+    description: str,
+    options: DeployOptions,
+    reporter: Reporter,
+) -> WaitResult:
+    """Make ``target``'s manifests live again as revision ``number``, pruning what only ``live`` had."""
+    namespace = store.namespace
+    record = Revision(
+        number=number,
+        status="pending",
+        deployed_by=lock.holder,
+        deployed_at=_stamp(),
+        description=description,
+        images=target.images,
+        manifests=target.manifests,
+        spec=target.spec,
+        env=target.env,
+    )
+    await store.save(record)
+    await _apply_all(client, lock, target.manifests, reporter, None)
+    await _delete_all(client, _prunable(live, target.manifests, namespace), reporter, "pruned")
+    waited = await _wait(client, namespace, target.manifests, options.timeout, reporter)
+    history = await store.revisions()
+    if waited.ready:
+        for old in history:
+            if old.status == "deployed" and old.number != number:
+                old.status = "superseded"
+                await store.save(old)
+        record.status = "deployed"
+    else:
+        record.status = "failed"
+        record.failure = waited.failure.explain() if waited.failure else "not ready"
+    await store.save(record)
+    await store.trim(options.max_history)
+    return waited
+
+
+@dataclass
+class RollbackResult:
+    release: str
+    namespace: str
+    revision: int
+    target: int
+    ready: bool
+    objects: list[ObjectProgress]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "release": self.release,
+            "namespace": self.namespace,
+            "revision": self.revision,
+            "rolledBackTo": self.target,
+            "ready": self.ready,
+            "objects": [o.as_dict() for o in self.objects],
+        }
+
+
+async def rollback(
+    rendered: Rendered, target: int | None, options: DeployOptions, reporter: Reporter | None = None
+) -> RollbackResult:
+    """Make an earlier revision (default: the one before the current) live again, as a new revision."""
+    reporter = reporter or Reporter()
+    async with await open_client(rendered, options) as client:
+        if await client.get("v1", "Namespace", rendered.namespace) is None:
+            raise UsageError(
+                f"release {rendered.release} is not installed (no namespace {rendered.namespace})"
+            )
+        lock = DeployLock(
+            client,
+            rendered.release,
+            rendered.namespace,
+            duration_seconds=options.lock_duration,
+            timeout_seconds=options.lock_timeout,
+            on_message=reporter.message,
+            holder=identity(),
+        )
+        await lock.acquire()
+        try:
+            store = ReleaseStore(client, rendered.release, rendered.namespace)
+            history = await store.revisions()
+            await _mark_interrupted(store, history, reporter)
+            if not history:
+                raise UsageError(f"release {rendered.release} has no history to roll back to")
+            current = next((r for r in reversed(history) if r.status == "deployed"), history[-1])
+            if target is None:
+                earlier = [
+                    r for r in history if r.number < current.number and r.status in ("deployed", "superseded")
+                ]
+                if not earlier:
+                    raise UsageError(
+                        f"release {rendered.release} has no revision before {current.number} to roll back to"
+                    )
+                chosen = earlier[-1]
+            else:
+                found = next((r for r in history if r.number == target), None)
+                if found is None:
+                    available = ", ".join(str(r.number) for r in history)
+                    raise UsageError(
+                        f"release {rendered.release} has no revision {target}; available: {available}"
+                    )
+                chosen = found
+            live = [o for r in history if r.number >= current.number for o in r.manifests]
+            number = history[-1].number + 1
+            reporter.message(
+                f"rolling {rendered.release} back to revision {chosen.number} as revision {number}"
+            )
+            waited = await _rollback_to(
+                client, lock, store, chosen, live, number, f"rollback to {chosen.number}", options, reporter
+            )
+        finally:
+            await lock.release()
+    result = RollbackResult(
+        rendered.release, rendered.namespace, number, chosen.number, waited.ready, waited.objects
+    )
+    if not waited.ready:
+        detail = waited.failure.explain() if waited.failure else "not ready"
+        raise ClusterError(
+            f"rollback of {rendered.release} to revision {chosen.number} did not become ready:\n{detail}"
+        )
+    return result
+
+
+async def history(rendered: Rendered, options: DeployOptions) -> list[Revision]:
+    async with await open_client(rendered, options) as client:
+        return await ReleaseStore(client, rendered.release, rendered.namespace).revisions()
+
+
+@dataclass
+class DownResult:
+    release: str
+    namespace: str
+    deleted: list[Ref]
+    namespace_deleted: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "release": self.release,
+            "namespace": self.namespace,
+            "deleted": [r.as_dict() for r in self.deleted],
+            "namespaceDeleted": self.namespace_deleted,
+        }
+
+
+async def down(rendered: Rendered, options: DeployOptions, reporter: Reporter | None = None) -> DownResult:
+    """Delete every object the release ever applied, its history, and its namespace when it created it."""
+    reporter = reporter or Reporter()
+    async with await open_client(rendered, options) as client:
+        namespace = await client.get("v1", "Namespace", rendered.namespace)
+        if namespace is None:
+            reporter.message(
+                f"release {rendered.release} is not installed (no namespace {rendered.namespace})"
+            )
+            return DownResult(rendered.release, rendered.namespace, [], False)
+        lock = DeployLock(
+            client,
+            rendered.release,
+            rendered.namespace,
+            duration_seconds=options.lock_duration,
+            timeout_seconds=options.lock_timeout,
+            on_message=reporter.message,
+            holder=identity(),
+        )
+        await lock.acquire()
+        try:
+            store = ReleaseStore(client, rendered.release, rendered.namespace)
+            revisions = await store.revisions()
+            objects: dict[Ref, Obj] = {}
+            for obj in [o for r in revisions for o in r.manifests] + rendered.objects:
+                objects.setdefault(Ref.of(obj), obj)
+            own_namespace = Ref("v1", "Namespace", "", rendered.namespace) in objects and (
+                rendered.namespace not in PROTECTED_NAMESPACES
+            )
+            members = [o for ref, o in objects.items() if ref.kind != "Namespace"]
+            deleted = await _delete_all(client, members, reporter, "deleted")
+            await store.delete_all()
+        finally:
+            await lock.release()
+        if own_namespace:
+            if await client.delete("v1", "Namespace", rendered.namespace):
+                deleted.append(Ref("v1", "Namespace", "", rendered.namespace))
+                reporter.applied(Ref("v1", "Namespace", "", rendered.namespace), "deleted")
+            await _wait_gone(client, rendered.namespace, options.timeout, reporter)
+        else:
+            await client.delete("coordination.k8s.io/v1", "Lease", lock.lease.name, rendered.namespace)
+    return DownResult(rendered.release, rendered.namespace, deleted, own_namespace)
+
+
+async def _wait_gone(client: KubeClient, namespace: str, timeout: float, reporter: Reporter) -> None:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        try:
+            if await client.get("v1", "Namespace", namespace) is None:
+                return
+        except NotFound:
+            return
+        await asyncio.sleep(0.2)
+    reporter.message(f"namespace {namespace} is still terminating after {timeout:g}s")

@@ -1,0 +1,231 @@
+"""Read-only views of a release: `kumo diff` and `kumo status`. Neither takes the lock or writes."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from kumo.deploy.diff import ObjectDiff, diff_object
+from kumo.deploy.dnscheck import resolve
+from kumo.deploy.engine import DeployOptions, open_client
+from kumo.deploy.objects import Obj, Ref
+from kumo.deploy.releases import ReleaseStore
+from kumo.deploy.rendering import Rendered
+from kumo.deploy.wait import newest_replicaset, pods_of
+from kumo.kube import readiness
+from kumo.kube.errors import ApiError
+from kumo.kube.timefmt import parse_time
+
+
+@dataclass
+class ReleaseDiff:
+    release: str
+    namespace: str
+    objects: list[ObjectDiff] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(o.action != "unchanged" for o in self.objects)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "release": self.release,
+            "namespace": self.namespace,
+            "changed": self.changed,
+            "objects": [o.as_dict() for o in self.objects],
+        }
+
+
+async def diff_release(rendered: Rendered, options: DeployOptions) -> ReleaseDiff:
+    """What `kumo up` would change now: creates, field updates (drift included) and prunes."""
+    result = ReleaseDiff(rendered.release, rendered.namespace)
+    async with await open_client(rendered, options) as client:
+        for obj in rendered.addons + rendered.objects:
+            ref = Ref.of(obj)
+            live = await client.get(ref.api_version, ref.kind, ref.name, ref.namespace or None)
+            if live is None:
+                result.objects.append(ObjectDiff(ref, "create"))
+                continue
+            changes = diff_object(obj, live)
+            result.objects.append(ObjectDiff(ref, "update" if changes else "unchanged", changes))
+        if await client.get("v1", "Namespace", rendered.namespace) is None:
+            return result
+        history = await ReleaseStore(client, rendered.release, rendered.namespace).revisions()
+        deployed = [r.number for r in history if r.status == "deployed"]
+        since = deployed[-1] if deployed else 0
+        rendered_refs = {Ref.of(o) for o in rendered.objects + rendered.addons}
+        seen: set[Ref] = set()
+        for revision in history:
+            if revision.number < since:
+                continue
+            for obj in revision.manifests:
+                ref = Ref.of(obj)
+                if ref in rendered_refs or ref in seen:
+                    continue
+                seen.add(ref)
+                if await client.get(ref.api_version, ref.kind, ref.name, ref.namespace or None) is not None:
+                    result.objects.append(ObjectDiff(ref, "prune"))
+    return result
+
+
+def _age(stamp: str | None) -> str | None:
+    moment = parse_time(stamp)
+    return moment.isoformat() if moment else None
+
+
+def _restarts(pod: Obj) -> int:
+    return sum(
+        int(c.get("restartCount") or 0) for c in (pod.get("status") or {}).get("containerStatuses") or []
+    )
+
+
+def _pod_view(pod: Obj) -> dict[str, Any]:
+    state, message = readiness.status(pod)
+    problem = readiness.pod_problem(pod)
+    status = pod.get("status") or {}
+    images = [c.get("image") for c in (pod.get("spec") or {}).get("containers") or []]
+    return {
+        "name": pod["metadata"]["name"],
+        "phase": status.get("phase", "Pending"),
+        "ready": state == readiness.CURRENT,
+        "restarts": _restarts(pod),
+        "problem": problem[0] if problem else None,
+        "message": message,
+        "images": images,
+        "started": _age(status.get("startTime") or pod["metadata"].get("creationTimestamp")),
+    }
+
+
+def _deployment_view(deployment: Obj, replicasets: list[Obj], pods: list[Obj]) -> dict[str, Any]:
+    spec = deployment.get("spec") or {}
+    status = deployment.get("status") or {}
+    desired = int(spec.get("replicas", 1))
+    ready = int(status.get("readyReplicas") or 0)
+    current = newest_replicaset(deployment, replicasets)
+    owned = [
+        rs
+        for rs in replicasets
+        if any(
+            o.get("uid") == deployment["metadata"].get("uid")
+            for o in rs["metadata"].get("ownerReferences") or []
+        )
+    ]
+    rollouts = []
+    my_pods: list[Obj] = []
+    for rs in owned:
+        rs_pods = pods_of(rs, pods)
+        my_pods.extend(rs_pods)
+        rs_status = rs.get("status") or {}
+        rs_spec = rs.get("spec") or {}
+        revision = (rs["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision")
+        if int(rs_spec.get("replicas") or 0) == 0 and not rs_pods and rs is not current:
+            continue
+        rollouts.append(
+            {
+                "replicaSet": rs["metadata"]["name"],
+                "revision": int(revision) if revision and str(revision).isdigit() else None,
+                "current": rs is current,
+                "images": [
+                    c.get("image")
+                    for c in ((rs_spec.get("template") or {}).get("spec") or {}).get("containers") or []
+                ],
+                "desired": int(rs_spec.get("replicas") or 0),
+                "ready": int(rs_status.get("readyReplicas") or 0),
+            }
+        )
+    rollouts.sort(key=lambda r: r["revision"] or 0, reverse=True)
+    state, message = readiness.status(deployment)
+    pod_views = [_pod_view(p) for p in my_pods]
+    return {
+        "name": deployment["metadata"]["name"],
+        "state": state,
+        "message": message,
+        "desired": desired,
+        "running": ready,
+        "pending": max(0, len([p for p in pod_views if not p["ready"]])),
+        "rollouts": rollouts,
+        "pods": pod_views,
+    }
+
+
+async def release_status(rendered: Rendered, options: DeployOptions) -> dict[str, Any]:
+    """An operator's first look: workloads, rollouts, pods, endpoints, DNS, events, revision."""
+    namespace = rendered.namespace
+    async with await open_client(rendered, options) as client:
+        view: dict[str, Any] = {
+            "release": rendered.release,
+            "namespace": namespace,
+            "context": client.context,
+            "server": client.server,
+            "installed": False,
+        }
+        if await client.get("v1", "Namespace", namespace) is None:
+            return view
+        history = await ReleaseStore(client, rendered.release, namespace).revisions()
+        deployed = [r for r in history if r.status == "deployed"]
+        view["installed"] = bool(history)
+        view["revision"] = deployed[-1].summary() if deployed else None
+        view["latest"] = history[-1].summary() if history else None
+        deployments = await client.list("apps/v1", "Deployment", namespace)
+        replicasets = await client.list("apps/v1", "ReplicaSet", namespace)
+        pods = await client.list("v1", "Pod", namespace)
+        services = await client.list("v1", "Service", namespace)
+        events: list[Obj] = []
+        with contextlib.suppress(ApiError):
+            events = await client.list("v1", "Event", namespace)
+    names = {Ref.of(o).name for o in rendered.objects if o.get("kind") == "Deployment"}
+    view["services"] = [
+        _deployment_view(d, replicasets, pods) for d in deployments if d["metadata"]["name"] in names
+    ]
+    wanted = {Ref.of(o).name for o in rendered.objects if o.get("kind") == "Service"}
+    view["endpoints"] = []
+    for service in services:
+        if service["metadata"]["name"] not in wanted:
+            continue
+        state, message = readiness.status(service)
+        annotations = service["metadata"].get("annotations") or {}
+        hostname = next((v for k, v in annotations.items() if k.endswith("kubernetes.io/hostname")), None)
+        view["endpoints"].append(
+            {
+                "service": service["metadata"]["name"],
+                "type": (service.get("spec") or {}).get("type", "ClusterIP"),
+                "address": readiness.lb_address(service),
+                "state": state,
+                "message": message,
+                "hostname": hostname,
+            }
+        )
+    view["dns"] = []
+    for hostname in rendered.hostnames:
+        answers = await resolve(hostname, options.dns_server, timeout=1.5)
+        view["dns"].append(
+            {
+                "hostname": hostname,
+                "resolves": bool(answers),
+                "answers": answers,
+                "state": f"resolves to {', '.join(answers)}" if answers else "not resolving yet",
+            }
+        )
+
+    def when(event: Obj) -> str:
+        return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
+
+    events.sort(key=when)
+    view["events"] = [
+        {
+            "type": e.get("type"),
+            "reason": e.get("reason"),
+            "object": f"{(e.get('involvedObject') or {}).get('kind', '').lower()}/"
+            f"{(e.get('involvedObject') or {}).get('name', '')}",
+            "message": e.get("message"),
+            "count": e.get("count"),
+            "last": when(e),
+        }
+        for e in events[-10:]
+    ]
+    healthy = all(s["state"] == readiness.CURRENT for s in view["services"]) and all(
+        e["state"] == readiness.CURRENT for e in view["endpoints"]
+    )
+    view["healthy"] = bool(view["services"]) and healthy
+    return view

@@ -1,0 +1,91 @@
+"""From kumo.yaml to the exact objects a release applies: rendered, labelled and namespaced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kumo.deploy.objects import Obj, Ref, in_apply_order, is_namespaced_default, labelled, release_labels
+from kumo.errors import UsageError
+from kumo.render import find_placeholders, render_addons, render_app
+from kumo.render.context import DEFAULT_ENV
+from kumo.spec import Spec, load_spec
+from kumo.spec.model import TlsRef
+
+
+@dataclass
+class Rendered:
+    spec: Spec
+    env: str | None
+    release: str
+    namespace: str
+    objects: list[Obj]
+    addons: list[Obj] = field(default_factory=list)
+    hostnames: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+
+    @property
+    def app(self) -> str:
+        return self.spec.app
+
+    @property
+    def env_label(self) -> str:
+        return self.env or DEFAULT_ENV
+
+    @property
+    def refs(self) -> list[Ref]:
+        return [Ref.of(o) for o in self.objects]
+
+
+def release_name(spec: Spec, env: str | None) -> str:
+    return spec.app if env is None else f"{spec.app}-{env}"
+
+
+def endpoint_urls(spec: Spec) -> tuple[list[str], list[str]]:
+    hostnames: list[str] = []
+    urls: list[str] = []
+    for service in spec.services:
+        endpoint = service.endpoint
+        if endpoint is None:
+            continue
+        hostnames.append(endpoint.hostname)
+        port = endpoint.ports[0]
+        secure = port.protocol == "https" and (isinstance(endpoint.tls, TlsRef) or endpoint.tls == "auto")
+        scheme = "https" if secure else "http"
+        default = 443 if scheme == "https" else 80
+        suffix = "" if port.port == default else f":{port.port}"
+        urls.append(f"{scheme}://{endpoint.hostname}{suffix}")
+    return hostnames, urls
+
+
+def render_release(spec: Spec, env: str | None) -> Rendered:
+    """Render the spec; every object gets the release labels and, if namespaced, a namespace."""
+    release = release_name(spec, env)
+    namespace = spec.default_namespace
+    labels = release_labels(spec.app, env or DEFAULT_ENV, release)
+    objects = [_finish(o, namespace, labels) for o in render_app(spec, env)]
+    addons = [_finish(o, namespace, {}) for o in render_addons(spec, env)]
+    left = find_placeholders(objects + addons)
+    if left:
+        raise UsageError(
+            "cannot deploy yet: the rendered objects still hold values only the cloud step knows: "
+            + ", ".join(left),
+            "Run the cloud provisioning first, or set target.accountId or a certificate reference.",
+        )
+    hostnames, urls = endpoint_urls(spec)
+    return Rendered(
+        spec, env, release, namespace, in_apply_order(objects), in_apply_order(addons), hostnames, urls
+    )
+
+
+def load_release(path: str | Path, env: str | None) -> Rendered:
+    """Load, validate and render; raises before anything touches a cluster."""
+    return render_release(load_spec(path, env=env), env)
+
+
+def _finish(obj: Obj, namespace: str, labels: dict[str, str]) -> Obj:
+    result = labelled(obj, labels) if labels else dict(obj)
+    metadata = result.setdefault("metadata", {})
+    if is_namespaced_default(result) and not metadata.get("namespace"):
+        metadata["namespace"] = namespace
+    return result

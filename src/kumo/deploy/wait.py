@@ -1,0 +1,264 @@
+"""Waiting for a release to become ready, with per-object progress and early failure detection.
+
+Informers (list + watch) keep Deployments, ReplicaSets, Pods and Services of the namespace in
+memory, so the wait costs a handful of requests however long it takes. A rollout is failed
+early, without waiting out the timeout, when a Pod of its newest ReplicaSet is stuck in a way
+that will not fix itself (image pull, crash loop, unschedulable) or when the Deployment reports
+its progress deadline as exceeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kumo.deploy.objects import Obj, Ref
+from kumo.kube import Informer, KubeClient, readiness
+from kumo.kube.errors import NotFound
+from kumo.kube.timefmt import parse_time
+
+_INFORMED = {("apps/v1", "Deployment"), ("v1", "Service")}
+_POLLED_KINDS = {"StatefulSet", "DaemonSet", "Ingress", "Gateway", "Job", "PersistentVolumeClaim"}
+
+
+@dataclass
+class ObjectProgress:
+    ref: Ref
+    state: str
+    message: str
+    address: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.ref.as_dict(), "state": self.state, "message": self.message, "address": self.address}
+
+
+@dataclass
+class RolloutFailure:
+    """Why a rollout failed: the object, the reason (e.g. ImagePullBackOff), a message, and Pod events."""
+
+    ref: Ref
+    reason: str
+    message: str
+    pod: str | None = None
+    events: list[str] = field(default_factory=list)
+
+    def explain(self) -> str:
+        lines = [f"{self.ref.short} failed: {self.reason}: {self.message}"]
+        if self.pod:
+            lines.append(f"  pod {self.pod}")
+        lines.extend(f"  event: {event}" for event in self.events)
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "object": self.ref.as_dict(),
+            "reason": self.reason,
+            "message": self.message,
+            "pod": self.pod,
+            "events": self.events,
+        }
+
+
+@dataclass
+class WaitResult:
+    ready: bool
+    objects: list[ObjectProgress]
+    failure: RolloutFailure | None = None
+    timed_out: bool = False
+
+
+ProgressCallback = Callable[[list[ObjectProgress]], Any]
+
+
+def _is_waitable(ref: Ref) -> bool:
+    return (ref.api_version, ref.kind) in _INFORMED or ref.kind in _POLLED_KINDS
+
+
+def newest_replicaset(deployment: Obj, replicasets: Iterable[Obj]) -> Obj | None:
+    """The ReplicaSet of the Deployment's current revision (highest revision annotation, then newest)."""
+    uid = (deployment.get("metadata") or {}).get("uid")
+    name = (deployment.get("metadata") or {}).get("name")
+    owned = [
+        rs
+        for rs in replicasets
+        if any(
+            o.get("kind") == "Deployment" and (o.get("uid") == uid or (not uid and o.get("name") == name))
+            for o in (rs.get("metadata") or {}).get("ownerReferences") or []
+        )
+    ]
+    if not owned:
+        return None
+
+    def rank(rs: Obj) -> tuple[int, float]:
+        meta = rs.get("metadata") or {}
+        revision = (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision", "0")
+        created = parse_time(meta.get("creationTimestamp"))
+        return (int(revision) if str(revision).isdigit() else 0, created.timestamp() if created else 0.0)
+
+    return max(owned, key=rank)
+
+
+def pods_of(replicaset: Obj, pods: Iterable[Obj]) -> list[Obj]:
+    uid = (replicaset.get("metadata") or {}).get("uid")
+    name = (replicaset.get("metadata") or {}).get("name")
+    return [
+        p
+        for p in pods
+        if any(
+            o.get("kind") == "ReplicaSet" and (o.get("uid") == uid or (not uid and o.get("name") == name))
+            for o in (p.get("metadata") or {}).get("ownerReferences") or []
+        )
+    ]
+
+
+def deployment_failure(
+    deployment: Obj, replicasets: Iterable[Obj], pods: Iterable[Obj]
+) -> RolloutFailure | None:
+    """A failure that waiting will not fix, if any, for this Deployment's current rollout."""
+    ref = Ref.of(deployment)
+    state, message = readiness.status(deployment)
+    if state == readiness.FAILED:
+        return RolloutFailure(ref, "ProgressDeadlineExceeded", message)
+    generation = (deployment.get("metadata") or {}).get("generation")
+    observed = (deployment.get("status") or {}).get("observedGeneration")
+    if generation is not None and (observed is None or int(observed) < int(generation)):
+        # The controller has not made the ReplicaSet for this spec yet; the newest one is older.
+        return None
+    current = newest_replicaset(deployment, replicasets)
+    if current is None:
+        return None
+    for pod in pods_of(current, pods):
+        problem = readiness.pod_problem(pod)
+        if problem:
+            return RolloutFailure(ref, problem[0], problem[1], pod=(pod.get("metadata") or {}).get("name"))
+    return None
+
+
+async def pod_events(client: KubeClient, namespace: str, pod: str, limit: int = 5) -> list[str]:
+    """The most recent events about a Pod, as ``Warning Failed: message`` lines."""
+    events = await client.list("v1", "Event", namespace)
+    mine = [e for e in events if (e.get("involvedObject") or {}).get("name") == pod]
+
+    def when(event: Obj) -> str:
+        return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
+
+    mine.sort(key=when)
+    return [f"{e.get('type', 'Normal')} {e.get('reason', '')}: {e.get('message', '')}" for e in mine[-limit:]]
+
+
+class ReleaseWatcher:
+    """Caches of one namespace's workload objects, shared by wait and status."""
+
+    def __init__(self, client: KubeClient, namespace: str) -> None:
+        self.client = client
+        self.namespace = namespace
+        self.deployments = Informer(client, "apps/v1", "Deployment", namespace)
+        self.replicasets = Informer(client, "apps/v1", "ReplicaSet", namespace)
+        self.pods = Informer(client, "v1", "Pod", namespace)
+        self.services = Informer(client, "v1", "Service", namespace)
+        self.changed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        for informer in self._informers:
+            informer.add_handler(self._on_change)
+
+    @property
+    def _informers(self) -> list[Informer]:
+        return [self.deployments, self.replicasets, self.pods, self.services]
+
+    def _on_change(self, _type: str, _obj: Obj, _old: Obj | None) -> None:
+        self.changed.set()
+
+    async def __aenter__(self) -> ReleaseWatcher:
+        self._tasks = [asyncio.create_task(i.run()) for i in self._informers]
+        try:
+            for informer in self._informers:
+                await informer.wait_synced(timeout=30)
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    def cached(self, ref: Ref) -> Obj | None:
+        informer = {"Deployment": self.deployments, "Service": self.services}.get(ref.kind)
+        return informer.get(ref.namespace, ref.name) if informer else None
+
+    async def wait(
+        self,
+        refs: list[Ref],
+        timeout: float,
+        on_progress: ProgressCallback | None = None,
+        fail_fast: bool = True,
+    ) -> WaitResult:
+        deadline = time.monotonic() + timeout
+        waitable = [r for r in refs if _is_waitable(r)]
+        last_report: list[tuple[str, str, str | None]] | None = None
+        polled: dict[Ref, Obj | None] = {}
+        next_poll = 0.0
+        while True:
+            self.changed.clear()
+            if any(r.kind in _POLLED_KINDS for r in waitable) and time.monotonic() >= next_poll:
+                for ref in waitable:
+                    if ref.kind in _POLLED_KINDS:
+                        with contextlib.suppress(NotFound):
+                            polled[ref] = await self.client.get(
+                                ref.api_version, ref.kind, ref.name, ref.namespace
+                            )
+                next_poll = time.monotonic() + 1.0
+            progress = [self._progress(ref, polled) for ref in waitable]
+            report = [(p.state, p.message, p.address) for p in progress]
+            if on_progress is not None and report != last_report:
+                on_progress(progress)
+                last_report = report
+            if fail_fast:
+                failure = self._failure(waitable)
+                if failure is not None:
+                    if failure.pod:
+                        failure.events = await pod_events(self.client, self.namespace, failure.pod)
+                    return WaitResult(False, progress, failure)
+            if all(p.state == readiness.CURRENT for p in progress):
+                return WaitResult(True, progress)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                pending = [p for p in progress if p.state != readiness.CURRENT]
+                first = pending[0]
+                failure = RolloutFailure(
+                    first.ref, "Timeout", f"not ready after {timeout:g}s: {first.message}"
+                )
+                return WaitResult(False, progress, failure, timed_out=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), min(remaining, 0.5))
+
+    def _progress(self, ref: Ref, polled: dict[Ref, Obj | None]) -> ObjectProgress:
+        obj = self.cached(ref) if ref.kind in ("Deployment", "Service") else polled.get(ref)
+        if obj is None:
+            return ObjectProgress(ref, readiness.IN_PROGRESS, "not created yet")
+        state, message = readiness.status(obj)
+        address = readiness.lb_address(obj)
+        return ObjectProgress(ref, state, message, address)
+
+    def _failure(self, refs: list[Ref]) -> RolloutFailure | None:
+        for ref in refs:
+            if ref.kind != "Deployment":
+                continue
+            deployment = self.deployments.get(ref.namespace, ref.name)
+            if deployment is None:
+                continue
+            failure = deployment_failure(deployment, self.replicasets.items(), self.pods.items())
+            if failure is not None:
+                return failure
+        return None
