@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kumo.dns.filters import DomainFilter, LabelFilter
+from kumo.dns.sources import SourceConfig, ingress_endpoints, parse_ttl, service_endpoints
+
+A = "external-dns.alpha.kubernetes.io/"
+S = "external-dns.kubernetes.io/"
+
+
+def svc(
+    annotations: dict[str, str], ingress: list[dict[str, str]] | None = None, **spec: Any
+) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "name": "web",
+            "namespace": "shop",
+            "annotations": annotations,
+            "labels": {"app": "web"},
+        },
+        "spec": {"type": "LoadBalancer", "clusterIP": "10.0.0.7", **spec},
+        "status": {"loadBalancer": {"ingress": ingress or []}},
+    }
+
+
+def test_lb_hostname_becomes_cname_with_resource_label() -> None:
+    r = service_endpoints(
+        svc({A + "hostname": "www.ex.com"}, [{"hostname": "lb-1.elb.amazonaws.com"}]), SourceConfig()
+    )
+    assert [(e.dns_name, e.record_type, e.targets) for e in r.endpoints] == [
+        ("www.ex.com", "CNAME", ("lb-1.elb.amazonaws.com",))
+    ]
+    assert r.endpoints[0].labels == {"resource": "service/shop/web"}
+    assert not r.problems
+
+
+def test_ips_split_into_a_and_aaaa_and_both_prefixes_work() -> None:
+    r = service_endpoints(
+        svc(
+            {S + "hostname": "a.ex.com, b.ex.com.", S + "ttl": "1m"},
+            [{"ip": "1.2.3.4"}, {"ip": "2001:db8::1"}],
+        ),
+        SourceConfig(),
+    )
+    got = sorted((e.dns_name, e.record_type, e.record_ttl) for e in r.endpoints)
+    assert got == [
+        ("a.ex.com", "A", 60),
+        ("a.ex.com", "AAAA", 60),
+        ("b.ex.com", "A", 60),
+        ("b.ex.com", "AAAA", 60),
+    ]
+
+
+def test_configured_prefix_wins() -> None:
+    ann = {A + "hostname": "alpha.ex.com", S + "hostname": "stable.ex.com"}
+    got = service_endpoints(svc(ann, [{"ip": "1.1.1.1"}]), SourceConfig(annotation_prefix=S)).endpoints
+    assert [e.dns_name for e in got] == ["stable.ex.com"]
+    got = service_endpoints(svc(ann, [{"ip": "1.1.1.1"}]), SourceConfig()).endpoints
+    assert [e.dns_name for e in got] == ["alpha.ex.com"]
+
+
+def test_target_alias_set_identifier_and_aws_annotations() -> None:
+    ann = {
+        A + "hostname": "w.ex.com",
+        A + "target": "lb.example.net",
+        A + "alias": "true",
+        A + "set-identifier": "blue",
+        A + "aws-weight": "10",
+        A + "aws-target-hosted-zone": "Z35SXDOTRQ7X7K",
+    }
+    (e,) = service_endpoints(svc(ann, [{"ip": "1.1.1.1"}]), SourceConfig()).endpoints
+    assert e.targets == ("lb.example.net",) and e.set_identifier == "blue"
+    assert e.provider_specific == {
+        "alias": "true",
+        "aws/weight": "10",
+        "aws/target-hosted-zone": "Z35SXDOTRQ7X7K",
+    }
+
+
+def test_internal_hostname_uses_cluster_ip() -> None:
+    (e,) = service_endpoints(svc({A + "internal-hostname": "in.ex.com"}), SourceConfig()).endpoints
+    assert (e.dns_name, e.targets) == ("in.ex.com", ("10.0.0.7",))
+
+
+def test_bad_values_are_problems_and_the_rest_goes_on() -> None:
+    ann = {A + "hostname": "ok.ex.com,not a name!,bad..ex.com", A + "ttl": "soon", A + "aws-weight": "x"}
+    r = service_endpoints(
+        svc(ann, [{"ip": "1.1.1.1"}]), SourceConfig(domain_filter=DomainFilter.of(["ex.com"]))
+    )
+    assert [e.dns_name for e in r.endpoints] == ["ok.ex.com"]
+    assert r.endpoints[0].record_ttl == 0
+    text = "\n".join(r.problems)
+    assert "'not a name!'" in text and "bad..ex.com" in text and "ttl" in text and "aws-weight" in text
+
+
+def test_outside_domain_filter_is_a_problem() -> None:
+    r = service_endpoints(
+        svc({A + "hostname": "a.ex.com,b.other.org"}, [{"ip": "1.1.1.1"}]),
+        SourceConfig(domain_filter=DomainFilter.of(["ex.com"])),
+    )
+    assert [e.dns_name for e in r.endpoints] == ["a.ex.com"]
+    assert "outside the domain filter" in r.problems[0]
+
+
+def test_filters_namespace_labels_controller() -> None:
+    s = svc({A + "hostname": "a.ex.com"}, [{"ip": "1.1.1.1"}])
+    assert not service_endpoints(s, SourceConfig(namespace="other")).endpoints
+    assert not service_endpoints(s, SourceConfig(label_filter=LabelFilter.parse("app=api"))).endpoints
+    assert service_endpoints(s, SourceConfig(label_filter=LabelFilter.parse("app=web"))).endpoints
+    s["metadata"]["annotations"][A + "controller"] = "someone-else"
+    assert not service_endpoints(s, SourceConfig()).endpoints
+
+
+def test_no_address_no_endpoints_and_clusterip_needs_publish_internal() -> None:
+    assert not service_endpoints(svc({A + "hostname": "a.ex.com"}), SourceConfig()).endpoints
+    s = svc({A + "hostname": "a.ex.com"}, type="ClusterIP")
+    assert not service_endpoints(s, SourceConfig()).endpoints
+    assert service_endpoints(s, SourceConfig(publish_internal_services=True)).endpoints[0].targets == (
+        "10.0.0.7",
+    )
+
+
+def test_external_name() -> None:
+    s = svc({A + "hostname": "a.ex.com"}, type="ExternalName", externalName="backend.example.net")
+    (e,) = service_endpoints(s, SourceConfig()).endpoints
+    assert (e.record_type, e.targets) == ("CNAME", ("backend.example.net",))
+
+
+def ingress(annotations: dict[str, str], hosts: list[str], tls: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "web", "namespace": "shop", "annotations": annotations},
+        "spec": {"rules": [{"host": h} for h in hosts], "tls": [{"hosts": tls or []}]},
+        "status": {"loadBalancer": {"ingress": [{"hostname": "k8s-lb.elb.us-east-1.amazonaws.com"}]}},
+    }
+
+
+def test_ingress_rules_tls_and_hostname_source() -> None:
+    i = ingress({A + "hostname": "extra.ex.com"}, ["a.ex.com", "b.ex.com"], ["c.ex.com"])
+    names = sorted(e.dns_name for e in ingress_endpoints(i, SourceConfig()).endpoints)
+    assert names == ["a.ex.com", "b.ex.com", "c.ex.com", "extra.ex.com"]
+    assert ingress_endpoints(i, SourceConfig()).endpoints[0].labels["resource"] == "ingress/shop/web"
+    i["metadata"]["annotations"][A + "ingress-hostname-source"] = "annotation-only"
+    assert [e.dns_name for e in ingress_endpoints(i, SourceConfig()).endpoints] == ["extra.ex.com"]
+    i["metadata"]["annotations"][A + "ingress-hostname-source"] = "defined-hosts-only"
+    assert "extra.ex.com" not in [e.dns_name for e in ingress_endpoints(i, SourceConfig()).endpoints]
+
+
+@pytest.mark.parametrize(("raw", "value"), [("60", 60), ("5m", 300), ("1h30m", 5400), ("90s", 90)])
+def test_parse_ttl(raw: str, value: int) -> None:
+    assert parse_ttl(raw) == value
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "abc", "", "1d", "99999999999"])
+def test_parse_ttl_rejects(raw: str) -> None:
+    with pytest.raises(ValueError):
+        parse_ttl(raw)
