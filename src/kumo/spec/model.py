@@ -32,7 +32,13 @@ _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
 _ACM_ARN = re.compile(
     r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9-]+$"
 )
-_REGION = re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d+$|^[a-z]+-[a-z]+\d?$")
+_REGION = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# Each cloud spells its regions differently: ap-northeast-1, asia-northeast1, japaneast.
+REGION_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
+    "aws": (re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"), "ap-northeast-1"),
+    "gcp": (re.compile(r"^[a-z]+-[a-z]+\d{1,2}$"), "asia-northeast1"),
+    "azure": (re.compile(r"^[a-z]+\d?$"), "japaneast"),
+}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _K8S_VERSION = re.compile(r"^1\.(2[0-9]|3[0-9])$")
 
@@ -88,14 +94,6 @@ class Target(Model):
         if value is not None and not _REGION.match(value):
             raise ValueError(f"expected a region name such as ap-northeast-1, found {value!r}")
         return value
-
-    @model_validator(mode="after")
-    def _aws_needs_region(self) -> Target:
-        if self.cloud in ("aws", "gcp", "azure") and not self.region:
-            raise ValueError(f"target.region is required for cloud {self.cloud!r}")
-        if self.account_id is not None and self.cloud != "aws":
-            raise ValueError(f"accountId is for cloud aws, found cloud {self.cloud!r}")
-        return self
 
 
 class NodeGroup(Model):
@@ -426,6 +424,13 @@ def _endpoint_problems(
                 "terminates TLS with an ACM certificate)",
             )
         )
+    if cloud == "generic" and isinstance(tls, TlsRef) and tls.certificate_name:
+        problems.append(
+            (
+                (*here, "tls", "certificateName"),
+                "certificateName names a gcp or azure certificate; expected secretName or auto on generic",
+            )
+        )
     if cloud == "gcp" and endpoint.expose == "ingress" and endpoint.internal and tls == "auto":
         problems.append(
             (
@@ -443,9 +448,28 @@ def _endpoint_problems(
     return problems
 
 
+def _target_problems(target: Target) -> list[tuple[tuple[str | int, ...], str]]:
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    form = REGION_FORMS.get(target.cloud)
+    if form is not None and not target.region:
+        problems.append((("target",), f"region is required for cloud {target.cloud!r}, found none"))
+    elif form is not None and target.region and not form[0].match(target.region):
+        problems.append(
+            (
+                ("target", "region"),
+                f"expected a {target.cloud} region such as {form[1]}, found {target.region!r}",
+            )
+        )
+    if target.account_id is not None and target.cloud != "aws":
+        problems.append(
+            (("target", "accountId"), f"accountId is for cloud aws, found cloud {target.cloud!r}")
+        )
+    return problems
+
+
 def cross_field_problems(spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
     """Checks that span several fields, each returned with the location it concerns."""
-    problems: list[tuple[tuple[str | int, ...], str]] = []
+    problems: list[tuple[tuple[str | int, ...], str]] = _target_problems(spec.target)
     seen: set[str] = set()
     for index, service in enumerate(spec.services):
         if service.name in seen:
