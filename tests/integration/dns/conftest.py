@@ -50,7 +50,10 @@ def moto_server() -> Iterator[Moto]:
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_ACM_VALIDATION_WAIT="1")
     exe = Path(sys.executable).parent / "moto_server"
     proc = subprocess.Popen(
-        [str(exe), "-H", "127.0.0.1", "-p", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [str(exe), "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -78,3 +81,102 @@ def find_exe(name: str) -> str:
         if candidate and os.path.exists(candidate):
             return candidate
     raise RuntimeError(f"{name} not found: scripts/setup.sh installs bind9, bind9-utils and bind9-dnsutils")
+
+
+@dataclass
+class Bind:
+    port: int
+    zone: str
+    key_name: str
+    secret: str
+    algorithm: str = "hmac-sha256"
+
+
+ZONE = "bind.test"
+
+
+def _tsig_key(key_name: str) -> tuple[str, str]:
+    out = subprocess.run(
+        [find_exe("tsig-keygen"), "-a", "hmac-sha256", key_name], capture_output=True, text=True, check=True
+    )
+    secret = out.stdout.split('secret "', 1)[1].split('"', 1)[0]
+    return out.stdout, secret
+
+
+@pytest.fixture
+def bind9(tmp_path: Path) -> Iterator[Bind]:
+    """A real BIND9 (``named -g``) on a free loopback port, authoritative for ``bind.test`` with TSIG."""
+    key_name = "kumo-key"
+    key_conf, secret = _tsig_key(key_name)
+    port = free_port()
+    (tmp_path / "key.conf").write_text(key_conf)
+    (tmp_path / f"{ZONE}.zone").write_text(
+        f"$TTL 300\n@ IN SOA ns1.{ZONE}. hostmaster.{ZONE}. 1 3600 600 86400 60\n"
+        f"@ IN NS ns1.{ZONE}.\nns1 IN A 127.0.0.1\n"
+    )
+    (tmp_path / "named.conf").write_text(
+        f"""
+include "{tmp_path}/key.conf";
+options {{
+    directory "{tmp_path}";
+    pid-file "{tmp_path}/named.pid";
+    listen-on port {port} {{ 127.0.0.1; }};
+    listen-on-v6 {{ none; }};
+    recursion no;
+    dnssec-validation no;
+    allow-query {{ any; }};
+}};
+controls {{ }};
+zone "{ZONE}" {{
+    type primary;
+    file "{tmp_path}/{ZONE}.zone";
+    allow-update {{ key {key_name}; }};
+    allow-transfer {{ key {key_name}; }};
+}};
+"""
+    )
+    log = open(tmp_path / "named.log", "wb")  # noqa: SIM115 - closed below, after the process
+    proc = subprocess.Popen(
+        [find_exe("named"), "-g", "-c", str(tmp_path / "named.conf")], stdout=log, stderr=log
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"named exited: {(tmp_path / 'named.log').read_text()[-2000:]}")
+            probe = subprocess.run(
+                [
+                    find_exe("dig"),
+                    "+short",
+                    "+time=1",
+                    "+tries=1",
+                    "-p",
+                    str(port),
+                    "@127.0.0.1",
+                    f"ns1.{ZONE}",
+                    "A",
+                ],
+                capture_output=True,
+                text=True,
+            )
+            if probe.stdout.strip() == "127.0.0.1":
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("named did not answer within 20s")
+            time.sleep(0.1)
+        yield Bind(port, ZONE, key_name, secret)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def dig(port: int, name: str, rtype: str = "A", tcp: bool = False) -> list[str]:
+    args = [find_exe("dig"), "+short", "+time=2", "+tries=1", "-p", str(port), "@127.0.0.1", name, rtype]
+    if tcp:
+        args.insert(1, "+tcp")
+    out = subprocess.run(args, capture_output=True, text=True, check=True)
+    return sorted(line for line in out.stdout.splitlines() if line)

@@ -1,0 +1,219 @@
+"""Running the controller against a cluster: informers, leader election, the loop, /metrics and /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kumo.dns.controller import Controller, ControllerConfig
+from kumo.dns.health import HealthServer
+from kumo.dns.providers.base import Provider
+from kumo.dns.sources import SOURCE_KINDS
+from kumo.errors import ClusterError
+from kumo.kube import Informer, KubeClient, LeaseLock, connect, default_identity, record_event
+
+log = logging.getLogger("kumo.dns.runner")
+
+
+@dataclass
+class RunOptions:
+    sources: list[str] = field(default_factory=lambda: ["service"])
+    config: ControllerConfig = field(default_factory=ControllerConfig)
+    kubeconfig: str | None = None
+    context: str | None = None
+    interval: float = 60.0
+    resync_period: float = 3600.0
+    min_event_interval: float = 0.2
+    once: bool = False
+    leader_elect: bool = False
+    lease_name: str = "kumo-dns-controller"
+    lease_namespace: str = "default"
+    lease_duration: int = 15
+    identity: str = field(default_factory=default_identity)
+    metrics_address: str | None = None
+    sync_timeout: float = 60.0
+
+
+class DnsRunner:
+    def __init__(self, provider: Provider, options: RunOptions, client: KubeClient | None = None) -> None:
+        self.provider = provider
+        self.options = options
+        self.client = client
+        self._own_client = client is None
+        self.controller = Controller(provider, options.config, events=self._event)
+        self.controller.is_leader = not options.leader_elect
+        self.informers: list[Informer] = []
+        self.lock: LeaseLock | None = None
+        self.health: HealthServer | None = None
+        self._need_resync = True
+        self._last_resync = 0.0
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.started = asyncio.Event()
+
+    async def _event(self, obj: dict[str, Any], reason: str, message: str, type_: str) -> None:
+        if self.client is not None and not self.options.config.dry_run:
+            await record_event(self.client, obj, reason, message, type=type_, component="kumo-dns")
+
+    async def _connect(self) -> KubeClient:
+        if self.client is None:
+            self.client = await connect(self.options.kubeconfig, self.options.context)
+        return self.client
+
+    def _make_informers(self, client: KubeClient) -> None:
+        selector = self.options.config.source.label_filter.selector()
+        namespace = self.options.config.source.namespace
+        for source in self.options.sources:
+            api_version, kind = SOURCE_KINDS[source]
+            informer = Informer(client, api_version, kind, namespace, selector)
+
+            def handler(
+                event: str, obj: dict[str, Any], old: dict[str, Any] | None, kind: str = kind
+            ) -> None:
+                self.controller.on_object(kind, event, obj)
+
+            informer.add_handler(handler)
+            self.informers.append(informer)
+
+    async def run(self) -> int:
+        """Run until cancelled (or one pass with ``once``). Returns an exit code."""
+        client = await self._connect()
+        try:
+            self._make_informers(client)
+            for informer in self.informers:
+                self._tasks.append(asyncio.create_task(informer.run()))
+            for informer in self.informers:
+                await informer.wait_synced(self.options.sync_timeout)
+            if self.options.once:
+                return await self._once()
+            if self.options.metrics_address:
+                self.health = HealthServer(self.controller, self.options.metrics_address)
+                await self.health.start()
+            if self.options.leader_elect:
+                self.lock = LeaseLock(
+                    client,
+                    self.options.lease_name,
+                    self.options.lease_namespace,
+                    self.options.identity,
+                    self.options.lease_duration,
+                )
+                self._tasks.append(asyncio.create_task(self._lead()))
+            self.started.set()
+            await self._loop()
+            return 0
+        finally:
+            await self.stop()
+
+    async def _once(self) -> int:
+        ctrl = self.controller
+        await ctrl.resync()
+        for _ in range(10):
+            if not ctrl.dirty:
+                break
+            await ctrl.reconcile()
+        if ctrl.failures:
+            for name, message in sorted(ctrl.failures.items()):
+                log.error("%s: %s", name, message)
+            return 1
+        return 0
+
+    async def _loop(self) -> None:
+        ctrl = self.controller
+        while True:
+            if ctrl.is_leader or self.options.config.dry_run:
+                now = time.monotonic()
+                if self._need_resync or now - self._last_resync >= self.options.resync_period:
+                    try:
+                        await ctrl.resync()
+                        self._need_resync = False
+                        self._last_resync = now
+                    except Exception as exc:
+                        log.warning("reading the provider failed: %s", exc)
+                        ctrl.last_error = str(exc)
+                        if ctrl.failing_since is None:
+                            ctrl.failing_since = ctrl.clock()
+                        await asyncio.sleep(min(self.options.interval, 5.0))
+                        continue
+                if ctrl.has_work():
+                    try:
+                        await ctrl.reconcile()
+                    except Exception as exc:  # never crash-loop: log, account, retry later
+                        log.exception("reconcile failed")
+                        ctrl.last_error = str(exc)
+                        if ctrl.failing_since is None:
+                            ctrl.failing_since = ctrl.clock()
+                    if ctrl.dirty:
+                        continue
+            await self._wait()
+
+    async def _wait(self) -> None:
+        ctrl = self.controller
+        timeout = self.options.interval
+        due = ctrl.next_wakeup()
+        if due is not None:
+            timeout = max(0.0, min(timeout, due - ctrl.clock()))
+        if self.options.resync_period:
+            timeout = min(
+                timeout, max(0.0, self._last_resync + self.options.resync_period - time.monotonic())
+            )
+        ctrl.wake.clear()
+        if ctrl.dirty:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ctrl.wake.wait(), timeout)
+        if self.options.min_event_interval:
+            # gather the burst of events one change usually causes into one provider call
+            await asyncio.sleep(self.options.min_event_interval)
+
+    async def _lead(self) -> None:
+        assert self.lock is not None
+        period = max(0.2, self.options.lease_duration / 3)
+        last_ok = 0.0
+        while True:
+            try:
+                held = await self.lock.try_acquire()
+                if held:
+                    last_ok = time.monotonic()
+            except Exception as exc:
+                log.warning("leader election: %s", exc)
+                held = self.controller.is_leader and time.monotonic() - last_ok < self.options.lease_duration
+            if held and not self.controller.is_leader:
+                log.info("%s became the leader", self.options.identity)
+                self.controller.is_leader = True
+                self._need_resync = True  # the previous leader changed the zone since we last read it
+                self.controller.wake.set()
+            elif not held and self.controller.is_leader:
+                log.info("%s lost the lease; standing by", self.options.identity)
+                self.controller.is_leader = False
+            self.controller.metrics.is_leader.set(1 if self.controller.is_leader else 0)
+            await asyncio.sleep(period)
+
+    async def stop(self, release: bool = True) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.lock is not None and release and self.lock.held:
+            with contextlib.suppress(Exception):
+                await self.lock.release()
+        if self.health is not None:
+            await self.health.stop()
+            self.health = None
+        if self._own_client and self.client is not None:
+            await self.client.close()
+            self.client = None
+
+
+async def run_controller(provider: Provider, options: RunOptions) -> int:
+    runner = DnsRunner(provider, options)
+    try:
+        return await runner.run()
+    except ClusterError:
+        raise
+    finally:
+        await provider.close()

@@ -1,0 +1,76 @@
+"""RFC 2136 against a real BIND9: TSIG updates, AXFR reads, adoption, isolation of a bad group."""
+
+from __future__ import annotations
+
+import pytest
+
+from kumo.dns.controller import Controller, ControllerConfig
+from kumo.dns.endpoint import Endpoint
+from kumo.dns.plan import Changes
+from kumo.dns.providers.rfc2136 import RFC2136Provider
+from kumo.dns.registry import ownership_txt_content
+from kumo.errors import ProviderError
+from tests.integration.dns.conftest import Bind, dig
+
+pytestmark = pytest.mark.integration
+
+
+def provider(b: Bind, secret: str | None = None) -> RFC2136Provider:
+    return RFC2136Provider("127.0.0.1", b.port, [b.zone], b.key_name, secret or b.secret)
+
+
+def service(name: str, host: str, ip: str) -> dict[str, object]:
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "annotations": {"external-dns.alpha.kubernetes.io/hostname": host},
+        },
+        "spec": {"type": "LoadBalancer"},
+        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
+    }
+
+
+async def test_controller_writes_records_and_txt_that_dig_sees(bind9: Bind) -> None:
+    p = provider(bind9)
+    ctrl = Controller(p, ControllerConfig(owner_id="kumo"))
+    ctrl.on_object("Service", "ADDED", service("web", f"www.{bind9.zone}", "10.1.2.3"))
+    ctrl.on_object("Service", "ADDED", service("api", f"api.{bind9.zone}", "10.1.2.4"))
+    result = await ctrl.reconcile()
+    assert not result.failed
+    assert dig(bind9.port, f"www.{bind9.zone}") == ["10.1.2.3"]
+    assert dig(bind9.port, f"a-www.{bind9.zone}", "TXT", tcp=True) == [
+        ownership_txt_content("kumo", "service/default/web")
+    ]
+    # the AXFR read-back plans nothing: no churn
+    ctrl2 = Controller(provider(bind9), ControllerConfig(owner_id="kumo"))
+    ctrl2.on_object("Service", "ADDED", service("web", f"www.{bind9.zone}", "10.1.2.3"))
+    ctrl2.on_object("Service", "ADDED", service("api", f"api.{bind9.zone}", "10.1.2.4"))
+    calls = ctrl2.provider.calls
+    await ctrl2.reconcile()
+    assert ctrl2.provider.calls - calls == 1  # the AXFR only
+    # update and delete
+    ctrl.on_object("Service", "MODIFIED", service("web", f"www.{bind9.zone}", "10.9.9.9"))
+    ctrl.on_object("Service", "DELETED", service("api", f"api.{bind9.zone}", "10.1.2.4"))
+    assert not (await ctrl.reconcile()).failed
+    assert dig(bind9.port, f"www.{bind9.zone}") == ["10.9.9.9"]
+    assert dig(bind9.port, f"api.{bind9.zone}") == []
+    assert dig(bind9.port, f"a-api.{bind9.zone}", "TXT") == []
+
+
+async def test_bad_group_is_isolated(bind9: Bind) -> None:
+    p = provider(bind9)
+    good = [Endpoint(f"g{i}.{bind9.zone}", (f"10.0.0.{i}",), "A") for i in range(5)]
+    bad = Endpoint(f"bad.{bind9.zone}", ("not-an-ip",), "A")
+    result = await p.apply_changes(Changes(create=[*good, bad]))
+    assert list(result.failed) == [f"bad.{bind9.zone}"]
+    names = {e.dns_name for e in await p.records()}
+    assert {e.dns_name for e in good} <= names
+
+
+async def test_wrong_tsig_secret_is_a_clear_error(bind9: Bind) -> None:
+    p = provider(bind9, secret="d3Jvbmcgc2VjcmV0IGZvciB0aGUga2V5IQ==")
+    with pytest.raises(ProviderError, match="zone transfer"):
+        await p.records()
+    result = await p.apply_changes(Changes(create=[Endpoint(f"x.{bind9.zone}", ("10.0.0.1",), "A")]))
+    assert result.failed
