@@ -30,10 +30,10 @@ def schema() -> None:
     print_json(json_schema())
 
 
-def _load(file: Path, env: str | None, profile: str | None = None) -> Spec:
+def _load(file: Path, env: str | None, profile: str | None = None, region: str | None = None) -> Spec:
     spec = load_spec(file, env=env)
     if profile is not None and profile != spec.target.cloud:
-        spec = retarget(spec, profile)
+        spec = retarget(spec, profile, region)
     return spec
 
 
@@ -47,6 +47,9 @@ def render_cmd(
             "-p",
             help="Render for another cloud profile (aws, gcp, azure, generic) than target.cloud.",
         ),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="The region to use with --profile, in that cloud's form.")
     ] = None,
     output_dir: Annotated[
         Path | None,
@@ -63,7 +66,7 @@ def render_cmd(
     """
     if profile is not None and profile not in ("aws", "gcp", "azure", "generic"):
         raise UsageError(f"--profile: expected aws, gcp, azure or generic, found {profile!r}")
-    spec = _load(file, env, profile)
+    spec = _load(file, env, profile, region)
     objects = render(spec, env)
     if check:
         problems = validate_objects(objects)

@@ -83,7 +83,8 @@ def parse_yaml(path: Path) -> CommentedMap:
     except MarkedYAMLError as exc:
         raise SpecError([_yaml_problem(path, text, exc)], _HINT) from None
     if not isinstance(document, CommentedMap):
-        found = type(document).__name__ if document is not None else "nothing"
+        found = "a list" if isinstance(document, list) else f"{type(document).__name__} {document!r}"
+        found = found if document is not None else "nothing"
         raise SpecError(
             [f"{path}:1:1: expected a mapping with app, target and services, found {found}"], _HINT
         )
@@ -263,7 +264,10 @@ def _join_alternatives(messages: list[str]) -> str:
         return messages[0]
     found = messages[0].rpartition(", found ")[2]
     wanted = [m.rpartition(", found ")[0].removeprefix("expected ") for m in messages]
-    wanted = [w.replace("a valid dictionary or instance of ", "a mapping like ") for w in wanted]
+    wanted = [
+        "a certificate reference (certificateArn, secretName or certificateName)" if w == "a mapping" else w
+        for w in wanted
+    ]
     return f"expected {' or '.join(wanted)}, found {found}"
 
 
@@ -281,10 +285,31 @@ def _message(error: Any, loc: Loc) -> str:
         return f"unknown key {loc[-1]!r}{_did_you_mean(loc)}"
     if kind == "missing":
         return "required, but missing"
-    message = str(error["msg"])
+    ctx = error.get("ctx") or {}
+    plain = {
+        "int_parsing": "expected an integer",
+        "int_type": "expected an integer",
+        "int_from_float": "expected a whole number",
+        "bool_parsing": "expected true or false",
+        "bool_type": "expected true or false",
+        "string_type": "expected a string",
+        "list_type": "expected a list",
+        "dict_type": "expected a mapping",
+        "model_type": "expected a mapping",
+        "model_attributes_type": "expected a mapping",
+        "greater_than_equal": f"expected a number >= {ctx.get('ge')}",
+        "less_than_equal": f"expected a number <= {ctx.get('le')}",
+        "greater_than": f"expected a number > {ctx.get('gt')}",
+        "less_than": f"expected a number < {ctx.get('lt')}",
+        "string_pattern_mismatch": f"expected text matching {ctx.get('pattern')}",
+        "too_short": f"expected at least {ctx.get('min_length')} item(s)",
+    }
+    message = plain.get(kind) or str(error["msg"])
     message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if message.startswith("Input should be"):
         message = "expected" + message[len("Input should be") :]
+    if kind == "too_short":
+        return f"{message}, found {len(found) if isinstance(found, (list, dict)) else 0}"
     if "found" not in message and not isinstance(found, (dict, list)):
         message += f", found {found!r}"
     elif "found" not in message:

@@ -457,7 +457,7 @@ def _target_problems(target: Target) -> list[tuple[tuple[str | int, ...], str]]:
         problems.append(
             (
                 ("target", "region"),
-                f"expected a {target.cloud} region such as {form[1]}, found {target.region!r}",
+                f"expected a region of {target.cloud} such as {form[1]}, found {target.region!r}",
             )
         )
     if target.account_id is not None and target.cloud != "aws":
