@@ -1,0 +1,91 @@
+"""The local provider: SQLite-backed zone answered by the embedded server, checked with real ``dig``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from kumo.dns.controller import Controller, ControllerConfig
+from kumo.dns.endpoint import Endpoint
+from kumo.dns.plan import Changes
+from kumo.dns.providers.local import LocalProvider
+from tests.integration.dns.conftest import dig
+
+pytestmark = pytest.mark.integration
+
+ZONE = "sandbox.test"
+
+
+async def adig(port: int, name: str, rtype: str = "A", tcp: bool = False) -> list[str]:
+    return await asyncio.to_thread(dig, port, name, rtype, tcp)
+
+
+def service(name: str, host: str, target: dict[str, str]) -> dict[str, object]:
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "annotations": {"external-dns.kubernetes.io/hostname": host},
+        },
+        "spec": {"type": "LoadBalancer"},
+        "status": {"loadBalancer": {"ingress": [target]}},
+    }
+
+
+async def test_dig_answers_udp_and_tcp_with_soa_and_ns(tmp_path: Path) -> None:
+    p = LocalProvider(tmp_path / "zone.db", ZONE)
+    try:
+        ctrl = Controller(p, ControllerConfig(owner_id="kumo"))
+        ctrl.on_object("Service", "ADDED", service("web", f"www.{ZONE}", {"ip": "10.0.0.5"}))
+        ctrl.on_object("Service", "ADDED", service("lb", f"lb.{ZONE}", {"hostname": f"www.{ZONE}"}))
+        assert not (await ctrl.reconcile()).failed
+        assert p.server is not None
+        port = p.server.port
+        assert await adig(port, f"www.{ZONE}") == ["10.0.0.5"]
+        assert await adig(port, f"www.{ZONE}", tcp=True) == ["10.0.0.5"]
+        assert await adig(port, f"lb.{ZONE}") == ["10.0.0.5", f"www.{ZONE}."]  # CNAME followed in-zone
+        assert await adig(port, ZONE, "NS") == [f"ns1.{ZONE}."]
+        soa = await adig(port, ZONE, "SOA")
+        assert soa[0].startswith(f"ns1.{ZONE}. hostmaster.{ZONE}.")
+        assert (await adig(port, f"a-www.{ZONE}", "TXT"))[0].startswith('"heritage=external-dns')
+        assert await adig(port, f"nope.{ZONE}") == []
+        assert await adig(port, "example.org") == []  # refused: not our zone
+    finally:
+        await p.close()
+
+
+async def test_records_survive_restart(tmp_path: Path) -> None:
+    db = tmp_path / "zone.db"
+    p = LocalProvider(db, ZONE)
+    await p.apply_changes(Changes(create=[Endpoint(f"keep.{ZONE}", ("10.1.1.1",), "A", 60)]))
+    serial = p.zone.serial
+    await p.close()
+    p2 = LocalProvider(db, ZONE)
+    try:
+        recs = await p2.records()
+        assert [(e.dns_name, e.targets, e.record_ttl) for e in recs] == [(f"keep.{ZONE}", ("10.1.1.1",), 60)]
+        assert p2.zone.serial == serial
+        assert p2.server is not None
+        assert await adig(p2.server.port, f"keep.{ZONE}") == ["10.1.1.1"]
+    finally:
+        await p2.close()
+
+
+async def test_invalid_record_fails_only_its_group(tmp_path: Path) -> None:
+    p = LocalProvider(tmp_path / "zone.db", ZONE, listen=None)
+    try:
+        result = await p.apply_changes(
+            Changes(
+                create=[
+                    Endpoint(f"ok.{ZONE}", ("10.0.0.1",), "A"),
+                    Endpoint(f"bad.{ZONE}", ("300.1.1.1",), "A"),
+                    Endpoint("outside.example.org", ("10.0.0.2",), "A"),
+                ]
+            )
+        )
+        assert sorted(result.failed) == [f"bad.{ZONE}", "outside.example.org"]
+        assert [e.dns_name for e in await p.records()] == [f"ok.{ZONE}"]
+    finally:
+        await p.close()
