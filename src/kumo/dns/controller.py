@@ -309,15 +309,35 @@ class Controller:
         provider_filter = self.provider.domain_filter()
         views: dict[str, NameView] = {}
         changes = Changes()
+        wanted: list[Endpoint] = []
+        in_scope: list[str] = []
         for name in sorted(batch):
+            if self.config.domain_filter.match(name) and provider_filter.match(name):
+                in_scope.append(name)
+                wanted.extend(self.desired_at(name))
+        try:
+            adjusted = await self.provider.adjust(wanted)
+        except Exception as exc:
+            log.warning("adjusting endpoints failed: %s", exc)
+            for name in in_scope:
+                self._fail(name, f"adjusting endpoints failed: {exc}")
+            self._account(set(), ApplyResult({n: str(exc) for n in in_scope}))
+            return ApplyResult({n: str(exc) for n in in_scope})
+        desired_by_name: dict[str, list[Endpoint]] = defaultdict(list)
+        for ep in adjusted:
+            desired_by_name[ep.dns_name].append(ep)
+        for name in in_scope:
             try:
-                if not (self.config.domain_filter.match(name) and provider_filter.match(name)):
-                    continue
                 view = self._view(name)
                 views[name] = view
-                desired = self.provider.adjust_endpoints(self.desired_at(name))
                 changes.extend(
-                    plan(view.records, desired, self.config.policy, self.owner, self.config.managed_types)
+                    plan(
+                        view.records,
+                        desired_by_name.get(name, []),
+                        self.config.policy,
+                        self.owner,
+                        self.config.managed_types,
+                    )
                 )
             except Exception as exc:  # one bad name never stops the others
                 log.exception("planning %s failed", name)

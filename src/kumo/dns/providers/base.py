@@ -61,6 +61,10 @@ class Provider(abc.ABC):
         """Rewrite desired endpoints to the shape ``records()`` returns (e.g. ALIAS on Route 53)."""
         return endpoints
 
+    async def adjust(self, endpoints: list[Endpoint]) -> list[Endpoint]:
+        """Async form of adjust_endpoints; remote providers (webhook) override this one."""
+        return self.adjust_endpoints(endpoints)
+
     def domain_filter(self) -> DomainFilter:
         return DomainFilter()
 
