@@ -1,0 +1,398 @@
+"""Server-side apply: field sets, managedFields bookkeeping, conflicts and removal of dropped fields.
+
+A field set is a ``set`` of paths; a path is a tuple of fieldsV1 elements (``f:spec``,
+``k:{"name":"web"}`` for an item of a keyed list, ``v:"x"`` for a member of a set list). A path
+names a leaf (a scalar, an atomic list, an empty map) or, for keyed-list items, the item itself.
+The same representation tracks ``Update`` managers, so a PUT or patch that changes a field takes
+ownership of it away from whoever applied it, as on a real API server.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from kumo.sandbox.kubeapi.catalog import ResourceType
+from kumo.sandbox.kubeapi.errors import ApiError
+from kumo.sandbox.kubeapi.patch import SET_LISTS, list_keys
+
+Path = tuple[str, ...]
+FieldSet = set[Path]
+
+_MISSING = object()
+# Metadata the server owns; never part of anyone's field set.
+_SERVER_META = frozenset(
+    {
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "managedFields",
+        "selfLink",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "generateName",
+    }
+)
+
+
+def _dumps_key(d: dict[str, Any]) -> str:
+    return orjson.dumps(d, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def fieldset(obj: dict[str, Any], rt: ResourceType | None, subresource: str | None = None) -> FieldSet:
+    """The paths an object sets, limited to what the (sub)resource lets a client write."""
+    out: FieldSet = set()
+    for key, value in obj.items():
+        if key in ("apiVersion", "kind"):
+            continue
+        if key == "status" and rt is not None and rt.has_status and subresource != "status":
+            continue
+        if subresource == "status" and key != "status":
+            continue
+        if key == "metadata" and isinstance(value, dict):
+            for mk, mv in value.items():
+                if mk in _SERVER_META:
+                    continue
+                _walk(mv, ("f:metadata", "f:" + mk), mk, out)
+            continue
+        _walk(value, ("f:" + key,), key, out)
+    return out
+
+
+def _walk(node: Any, prefix: Path, name: str, out: FieldSet) -> None:
+    if node is None:
+        return
+    if isinstance(node, dict):
+        if not node:
+            out.add(prefix)
+        for k, v in node.items():
+            _walk(v, (*prefix, "f:" + k), k, out)
+        return
+    if isinstance(node, list):
+        if name in SET_LISTS and node:
+            for v in node:
+                out.add((*prefix, "v:" + orjson.dumps(v).decode()))
+            return
+        keys = list_keys(name, node)
+        if keys and node and all(isinstance(i, dict) for i in node):
+            for item in node:
+                ip = (*prefix, "k:" + _dumps_key({k: item[k] for k in keys if k in item}))
+                out.add(ip)
+                for k, v in item.items():
+                    _walk(v, (*ip, "f:" + k), k, out)
+            return
+        out.add(prefix)
+        return
+    out.add(prefix)
+
+
+def to_fields_v1(fs: Iterable[Path]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for path in sorted(fs):
+        node = tree
+        for el in path:
+            node = node.setdefault(el, {})
+        if path and path[-1].startswith("k:"):
+            node.setdefault(".", {})
+    return tree
+
+
+def from_fields_v1(tree: dict[str, Any], prefix: Path = ()) -> FieldSet:
+    out: FieldSet = set()
+    for k, v in tree.items():
+        if k == ".":
+            out.add(prefix)
+            continue
+        p = (*prefix, k)
+        if isinstance(v, dict) and v:
+            out |= from_fields_v1(v, p)
+        else:
+            out.add(p)
+    return out
+
+
+def _find_item(lst: list[Any], el: str) -> int:
+    if el.startswith("k:"):
+        want = orjson.loads(el[2:])
+        for idx, item in enumerate(lst):
+            if isinstance(item, dict) and all(item.get(k) == v for k, v in want.items()):
+                return idx
+    elif el.startswith("v:"):
+        val = orjson.loads(el[2:])
+        for idx, item in enumerate(lst):
+            if item == val:
+                return idx
+    return -1
+
+
+def value_at(obj: Any, path: Path) -> Any:
+    cur = obj
+    for el in path:
+        if el.startswith("f:"):
+            if not isinstance(cur, dict) or el[2:] not in cur:
+                return _MISSING
+            cur = cur[el[2:]]
+        else:
+            if not isinstance(cur, list):
+                return _MISSING
+            idx = _find_item(cur, el)
+            if idx < 0:
+                return _MISSING
+            cur = cur[idx]
+    return cur
+
+
+def remove_path(obj: dict[str, Any], path: Path) -> None:
+    """Delete the field at ``path``, pruning maps that the deletion leaves empty."""
+    chain: list[tuple[Any, str]] = []
+    cur: Any = obj
+    for el in path[:-1]:
+        chain.append((cur, el))
+        if el.startswith("f:"):
+            if not isinstance(cur, dict) or el[2:] not in cur:
+                return
+            cur = cur[el[2:]]
+        else:
+            if not isinstance(cur, list):
+                return
+            idx = _find_item(cur, el)
+            if idx < 0:
+                return
+            cur = cur[idx]
+    last = path[-1]
+    if last.startswith("f:"):
+        if isinstance(cur, dict):
+            cur.pop(last[2:], None)
+    elif isinstance(cur, list):
+        idx = _find_item(cur, last)
+        if idx >= 0:
+            cur.pop(idx)
+    # prune now-empty maps (never the top-level sections)
+    while chain and len(chain) > 1:
+        parent, el = chain.pop()
+        child = value_at(parent, (el,))
+        if isinstance(child, dict) and not child and el.startswith("f:") and isinstance(parent, dict):
+            parent.pop(el[2:], None)
+        else:
+            break
+
+
+def drop_nulls(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: drop_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [drop_nulls(v) for v in node]
+    return node
+
+
+def ssa_merge(live: Any, applied: Any, name: str = "") -> Any:
+    if isinstance(applied, dict):
+        result = dict(live) if isinstance(live, dict) else {}
+        for k, v in applied.items():
+            result[k] = ssa_merge(result.get(k, _MISSING), v, k) if k in result else copy.deepcopy(v)
+        return result
+    if isinstance(applied, list):
+        if not isinstance(live, list):
+            return copy.deepcopy(applied)
+        if name in SET_LISTS:
+            return list(live) + [v for v in applied if v not in live]
+        keys = list_keys(name, applied or live)
+        if not keys or not all(isinstance(i, dict) for i in applied):
+            return copy.deepcopy(applied)
+        result_list = list(live)
+        for item in applied:
+            k = {kk: item[kk] for kk in keys if kk in item}
+            for idx, existing in enumerate(result_list):
+                if isinstance(existing, dict) and all(existing.get(a) == b for a, b in k.items()):
+                    result_list[idx] = ssa_merge(existing, item)
+                    break
+            else:
+                result_list.append(copy.deepcopy(item))
+        return result_list
+    return copy.deepcopy(applied)
+
+
+@dataclass
+class ManagerEntry:
+    manager: str
+    operation: str  # "Apply" | "Update"
+    api_version: str
+    time: str
+    fields: FieldSet = field(default_factory=set)
+    subresource: str = ""
+
+    def ident(self) -> tuple[str, str, str]:
+        return (self.manager, self.operation, self.subresource)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "manager": self.manager,
+            "operation": self.operation,
+            "apiVersion": self.api_version,
+            "time": self.time,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": to_fields_v1(self.fields),
+        }
+        if self.subresource:
+            out["subresource"] = self.subresource
+        return out
+
+
+def read_entries(obj: dict[str, Any]) -> list[ManagerEntry]:
+    out: list[ManagerEntry] = []
+    for e in (obj.get("metadata") or {}).get("managedFields") or []:
+        if not isinstance(e, dict):
+            continue
+        out.append(
+            ManagerEntry(
+                manager=str(e.get("manager", "")),
+                operation=str(e.get("operation", "Update")),
+                api_version=str(e.get("apiVersion", "")),
+                time=str(e.get("time", "")),
+                fields=from_fields_v1(e.get("fieldsV1") or {}),
+                subresource=str(e.get("subresource", "")),
+            )
+        )
+    return out
+
+
+def write_entries(obj: dict[str, Any], entries: list[ManagerEntry]) -> None:
+    kept = [e.to_json() for e in entries if e.fields]
+    meta = obj.setdefault("metadata", {})
+    if kept:
+        meta["managedFields"] = kept
+    else:
+        meta.pop("managedFields", None)
+
+
+def _fmt_path(path: Path) -> str:
+    parts = []
+    for el in path:
+        if el.startswith("f:"):
+            parts.append("." + el[2:])
+        elif el.startswith("k:"):
+            parts.append("[" + ",".join(f"{k}={v}" for k, v in orjson.loads(el[2:]).items()) + "]")
+        else:
+            parts.append("[" + el[2:] + "]")
+    return "".join(parts)
+
+
+def track_update(
+    old: dict[str, Any] | None,
+    new: dict[str, Any],
+    rt: ResourceType,
+    manager: str,
+    now: str,
+    subresource: str | None = None,
+) -> None:
+    """Record a non-apply write: the writer owns what it changed; others lose it."""
+    entries = read_entries(old) if old is not None else []
+    new_fs = fieldset(new, rt, subresource)
+    old_fs = fieldset(old, rt, subresource) if old is not None else set()
+    changed = {p for p in new_fs if p not in old_fs or value_at(new, p) != value_at(old, p)}
+    removed = old_fs - new_fs
+    if not changed and not removed:
+        write_entries(new, entries)
+        return
+    sub = subresource or ""
+    mine: ManagerEntry | None = None
+    for e in entries:
+        if e.ident() == (manager, "Update", sub):
+            mine = e
+        else:
+            e.fields -= changed
+            e.fields -= removed
+            e.fields = {p for p in e.fields if not any(p[: len(r)] == r for r in removed)}
+    if mine is None:
+        mine = ManagerEntry(manager, "Update", rt.api_version, now, set(), sub)
+        entries.append(mine)
+    mine.fields = (mine.fields | changed) - removed
+    mine.time = now
+    write_entries(new, entries)
+
+
+def server_side_apply(
+    live: dict[str, Any] | None,
+    applied: dict[str, Any],
+    rt: ResourceType,
+    manager: str,
+    force: bool,
+    now: str,
+    subresource: str | None = None,
+) -> dict[str, Any]:
+    """Return the object after ``manager`` applies ``applied``; raise a 409 on unforced conflicts."""
+    applied = drop_nulls(applied)
+    applied_meta = dict(applied.get("metadata") or {})
+    applied_meta.pop("managedFields", None)
+    applied = {**applied, "metadata": applied_meta}
+    applied_fs = fieldset(applied, rt, subresource)
+    base: dict[str, Any] = copy.deepcopy(live) if live is not None else {}
+    entries = read_entries(base)
+    sub = subresource or ""
+    mine: ManagerEntry | None = None
+    conflicts: list[tuple[str, Path]] = []
+    for e in entries:
+        if e.ident() == (manager, "Apply", sub):
+            mine = e
+            continue
+        if e.subresource != sub:
+            continue
+        for p in applied_fs & e.fields:
+            if p[-1].startswith("k:"):
+                continue
+            if value_at(base, p) != value_at(applied, p):
+                conflicts.append((e.manager, p))
+    if conflicts and not force:
+        causes = [
+            {
+                "type": "FieldManagerConflict",
+                "message": f'conflict with "{m}": {_fmt_path(p)}',
+                "field": _fmt_path(p),
+            }
+            for m, p in sorted(conflicts)
+        ]
+        noun = "conflict" if len(conflicts) == 1 else "conflicts"
+        msg = f"Apply failed with {len(conflicts)} {noun}: " + "; ".join(c["message"] for c in causes)
+        raise ApiError(
+            409,
+            "Conflict",
+            msg,
+            details={"name": applied_meta.get("name", ""), "group": rt.group, "kind": rt.plural},
+            causes=causes,
+        )
+    if conflicts:
+        lost = {p for _, p in conflicts}
+        for e in entries:
+            if e is not mine:
+                e.fields -= lost
+    previous = mine.fields if mine is not None else set()
+    others: FieldSet = set()
+    for e in entries:
+        if e is not mine:
+            others |= e.fields
+    for p in sorted(previous - applied_fs, key=len, reverse=True):
+        if p in others or any(o[: len(p)] == p for o in others):
+            continue
+        remove_path(base, p)
+    merged: dict[str, Any] = ssa_merge(base, {k: v for k, v in applied.items() if k != "metadata"})
+    meta = dict(merged.get("metadata") or {})
+    for mk, mv in applied_meta.items():
+        if mk in ("resourceVersion",):
+            continue
+        meta[mk] = ssa_merge(meta.get(mk), mv, mk) if mk in meta else copy.deepcopy(mv)
+    merged["metadata"] = meta
+    if mine is None:
+        mine = ManagerEntry(manager, "Apply", rt.api_version, now, set(), sub)
+        entries.append(mine)
+    mine.fields = applied_fs
+    mine.time = now
+    mine.api_version = rt.api_version
+    write_entries(merged, entries)
+    return merged

@@ -1,0 +1,150 @@
+"""What the real API server fills in on write: defaults, initial status, allocated IPs and ports.
+
+Only fields that clients read back (kubectl printers, rollout logic, the DNS controller) are
+defaulted, so objects look like a real cluster's without copying every default of Kubernetes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from typing import Any
+
+from kumo.sandbox.kubeapi.catalog import ResourceType
+
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+
+
+class Allocator:
+    """ClusterIPs and NodePorts, unique among live Services."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self.ips: set[str] = set()
+        self.ports: set[int] = set()
+        self._next_ip = 10
+
+    def ip(self) -> str:
+        while True:
+            self._next_ip += 1
+            addr = str(SERVICE_CIDR.network_address + self._next_ip)
+            if addr not in self.ips:
+                self.ips.add(addr)
+                return addr
+
+    def node_port(self) -> int:
+        while True:
+            port = self._rng.randint(30000, 32767)
+            if port not in self.ports:
+                self.ports.add(port)
+                return port
+
+
+def _pct(value: Any, default: str) -> Any:
+    return default if value is None else value
+
+
+def apply_defaults(rt: ResourceType, obj: dict[str, Any], alloc: Allocator, creating: bool) -> None:
+    kind = rt.kind if not rt.group or rt.group in ("apps", "batch") else ""
+    spec = obj.get("spec")
+    if kind == "Pod" and isinstance(spec, dict):
+        _pod_spec(spec)
+        if creating:
+            obj["status"] = {"phase": "Pending", "qosClass": _qos(spec)}
+    elif kind == "Service" and isinstance(spec, dict):
+        _service(spec, alloc)
+        if creating:
+            obj["status"] = {"loadBalancer": {}}
+    elif kind == "Namespace":
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        labels = obj["metadata"].setdefault("labels", {})
+        labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+        if creating:
+            obj["status"] = {"phase": "Active"}
+    elif kind in ("Deployment", "ReplicaSet", "StatefulSet") and isinstance(spec, dict):
+        spec.setdefault("replicas", 1)
+        spec.setdefault("revisionHistoryLimit", 10)
+        if kind == "Deployment":
+            spec.setdefault("progressDeadlineSeconds", 600)
+            strat = spec.setdefault("strategy", {"type": "RollingUpdate"})
+            if strat.get("type", "RollingUpdate") == "RollingUpdate":
+                strat["type"] = "RollingUpdate"
+                ru = strat.setdefault("rollingUpdate", {})
+                ru["maxSurge"] = _pct(ru.get("maxSurge"), "25%")
+                ru["maxUnavailable"] = _pct(ru.get("maxUnavailable"), "25%")
+        tmpl = spec.get("template")
+        if isinstance(tmpl, dict) and isinstance(tmpl.get("spec"), dict):
+            _pod_spec(tmpl["spec"])
+        if creating:
+            obj["status"] = {}
+    elif kind in ("Job", "CronJob", "DaemonSet") and creating:
+        obj["status"] = {}
+
+
+def _pod_spec(spec: dict[str, Any]) -> None:
+    spec.setdefault("restartPolicy", "Always")
+    spec.setdefault("dnsPolicy", "ClusterFirst")
+    spec.setdefault("schedulerName", "default-scheduler")
+    spec.setdefault("terminationGracePeriodSeconds", 30)
+    spec.setdefault("securityContext", {})
+    for c in list(spec.get("containers") or []) + list(spec.get("initContainers") or []):
+        if not isinstance(c, dict):
+            continue
+        image = str(c.get("image", ""))
+        tag = image.rsplit("/", 1)[-1]
+        latest = ":" not in tag or tag.endswith(":latest")
+        c.setdefault("imagePullPolicy", "Always" if latest and "@" not in tag else "IfNotPresent")
+        c.setdefault("terminationMessagePath", "/dev/termination-log")
+        c.setdefault("terminationMessagePolicy", "File")
+        c.setdefault("resources", {})
+        for p in c.get("ports") or []:
+            if isinstance(p, dict):
+                p.setdefault("protocol", "TCP")
+
+
+def _qos(spec: dict[str, Any]) -> str:
+    containers = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
+    any_set = False
+    guaranteed = bool(containers)
+    for c in containers:
+        res = c.get("resources") or {}
+        req, lim = res.get("requests") or {}, res.get("limits") or {}
+        if req or lim:
+            any_set = True
+        if not lim or set(lim) < {"cpu", "memory"} or any(req.get(k, lim[k]) != lim[k] for k in lim):
+            guaranteed = False
+    if guaranteed:
+        return "Guaranteed"
+    return "Burstable" if any_set else "BestEffort"
+
+
+def _service(spec: dict[str, Any], alloc: Allocator) -> None:
+    stype = spec.setdefault("type", "ClusterIP")
+    spec.setdefault("sessionAffinity", "None")
+    if stype != "ExternalName":
+        if spec.get("clusterIP") in (None, ""):
+            ip = alloc.ip()
+            spec["clusterIP"] = ip
+            spec["clusterIPs"] = [ip]
+        elif spec.get("clusterIP") != "None":
+            alloc.ips.add(str(spec["clusterIP"]))
+            spec.setdefault("clusterIPs", [spec["clusterIP"]])
+        else:
+            spec.setdefault("clusterIPs", ["None"])
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+    if stype in ("NodePort", "LoadBalancer"):
+        spec.setdefault("externalTrafficPolicy", "Cluster")
+    if stype == "LoadBalancer":
+        spec.setdefault("allocateLoadBalancerNodePorts", True)
+    for p in spec.get("ports") or []:
+        if not isinstance(p, dict):
+            continue
+        p.setdefault("protocol", "TCP")
+        if "port" in p:
+            p.setdefault("targetPort", p["port"])
+        if stype in ("NodePort", "LoadBalancer") and not p.get("nodePort"):
+            p["nodePort"] = alloc.node_port()
+        elif p.get("nodePort"):
+            alloc.ports.add(int(p["nodePort"]))

@@ -1,0 +1,263 @@
+"""Starting the emulator: in the foreground (the CLI), in a background thread (a context manager)
+or as a subprocess.
+
+Each instance owns its store, garbage collector and (optionally) simulation; nothing is global,
+so tests can run many emulators side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import uvicorn
+
+from kumo.errors import KumoError
+from kumo.sandbox.kubeapi.gc import GarbageCollector
+from kumo.sandbox.kubeapi.kubeconfig import write_kubeconfig
+from kumo.sandbox.kubeapi.server import KubeApp
+from kumo.sandbox.kubeapi.store import Store
+
+T = TypeVar("T")
+
+
+@dataclass
+class EmulatorOptions:
+    host: str = "127.0.0.1"
+    port: int = 0
+    simulate: bool = True
+    seed: int | None = None
+    validate: bool = True
+    bookmark_interval: float = 5.0
+    window: int = 20000
+    sim: dict[str, Any] = field(default_factory=dict)  # SimConfig fields
+
+
+class Emulator:
+    """The pieces of one running emulator, built on the loop that serves it."""
+
+    def __init__(self, opts: EmulatorOptions) -> None:
+        from kumo.sandbox.kubeapi.validation import SchemaValidator
+
+        self.opts = opts
+        self.store = Store(
+            seed=opts.seed, window=opts.window, validator=SchemaValidator() if opts.validate else None
+        )
+        self.gc = GarbageCollector(self.store)
+        self.app = KubeApp(self.store, bookmark_interval=opts.bookmark_interval)
+        self.simulator: Any = None
+        self.server: uvicorn.Server | None = None
+        self.sock: socket.socket | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.sock is not None
+        host, port = self.sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def bind(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.opts.host, self.opts.port))
+        except OSError as exc:
+            sock.close()
+            raise KumoError(
+                f"cannot listen on {self.opts.host}:{self.opts.port}: {exc.strerror}",
+                hint="choose another --port, or 0 for a free one",
+            ) from exc
+        sock.listen(512)
+        self.sock = sock
+        self.app.server_address = self.url.removeprefix("http://")
+
+    async def serve(self, started: Callable[[], None] | None = None) -> None:
+        if self.sock is None:
+            self.bind()
+        if self.opts.simulate:
+            from kumo.sandbox.simulate import SimConfig, Simulator
+
+            cfg = SimConfig(**{"seed": self.opts.seed, **self.opts.sim})
+            self.simulator = Simulator(self.store, cfg)
+            self.simulator.start()
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+            ws="none",
+        )
+        self.server = uvicorn.Server(config)
+        task = asyncio.ensure_future(self.server.serve(sockets=[self.sock] if self.sock else None))
+        while not self.server.started and not task.done():
+            await asyncio.sleep(0.005)
+        if started is not None and not task.done():
+            started()
+        try:
+            await task
+        finally:
+            if self.simulator is not None:
+                await self.simulator.stop()
+
+    def request_stop(self) -> None:
+        self.app.closing()
+        if self.server is not None:
+            self.server.should_exit = True
+
+
+class KubeAPI:
+    """An emulator in a background thread; use as a context manager.
+
+    >>> with KubeAPI(kubeconfig="/tmp/kc") as api:   # doctest: +SKIP
+    ...     subprocess.run(["kubectl", "--kubeconfig", api.kubeconfig, "get", "ns"])
+    """
+
+    def __init__(self, *, kubeconfig: str | os.PathLike[str] | None = None, **options: Any) -> None:
+        self.opts = EmulatorOptions(**options)
+        self._kubeconfig = Path(kubeconfig) if kubeconfig else None
+        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._emu: Emulator | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._emu is not None, "not started"
+        return self._emu.url
+
+    @property
+    def kubeconfig(self) -> str:
+        assert self._kubeconfig is not None, "not started"
+        return str(self._kubeconfig)
+
+    @property
+    def store(self) -> Store:
+        assert self._emu is not None
+        return self._emu.store
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the emulator's loop (the store is not thread-safe) and return its result."""
+        assert self._loop is not None
+
+        async def run() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
+
+    def start(self) -> KubeAPI:
+        ready = threading.Event()
+        self._emu = Emulator(self.opts)
+        self._emu.bind()
+
+        def main() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                assert self._emu is not None
+                loop.run_until_complete(self._emu.serve(ready.set))
+            except BaseException as exc:
+                self._error = exc
+            finally:
+                ready.set()
+                with contextlib.suppress(Exception):
+                    loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+        self._thread = threading.Thread(target=main, name="kumo-kubeapi", daemon=True)
+        self._thread.start()
+        ready.wait(30)
+        if self._error is not None:
+            raise KumoError(f"the Kubernetes API emulator failed to start: {self._error}")
+        if self._kubeconfig is None:
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="kumo-kubeapi-")
+            self._kubeconfig = Path(self._tmpdir.name) / "kubeconfig"
+        write_kubeconfig(self._kubeconfig, self.url)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._emu is not None and self._thread is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._emu.request_stop)
+            self._thread.join(10)
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
+
+    def __enter__(self) -> KubeAPI:
+        return self.start()
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class KubeAPIProcess:
+    """An emulator in a child process (``python -m kumo.sandbox.kubeapi``); use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        kubeconfig: str | os.PathLike[str],
+        simulate: bool = True,
+        seed: int | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
+        self._kubeconfig = Path(kubeconfig)
+        self._args = ["--port", "0", "--kubeconfig", str(self._kubeconfig)]
+        if not simulate:
+            self._args.append("--no-simulate")
+        if seed is not None:
+            self._args += ["--seed", str(seed)]
+        self._args += extra_args or []
+        self._proc: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    @property
+    def kubeconfig(self) -> str:
+        return str(self._kubeconfig)
+
+    def start(self) -> KubeAPIProcess:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "kumo.sandbox.kubeapi", *self._args, "--ready-json"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line:
+            code = self._proc.wait(10)
+            raise KumoError(f"the Kubernetes API emulator process exited with {code} before it was ready")
+        self.url = json.loads(line)["url"]
+        return self
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(5)
+
+    def __enter__(self) -> KubeAPIProcess:
+        return self.start()
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

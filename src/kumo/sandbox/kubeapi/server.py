@@ -1,0 +1,559 @@
+"""The HTTP layer: a plain ASGI app that maps Kubernetes REST paths onto :class:`Store` calls.
+
+It parses URLs, query parameters and bodies, serialises with orjson, and turns every
+:class:`ApiError` into a ``Status`` body. Anything unexpected still answers with a ``Status``
+(500 InternalError) rather than a dropped connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+import yaml
+
+from kumo.sandbox.kubeapi import errors, openapi, tables
+from kumo.sandbox.kubeapi.catalog import ResourceType
+from kumo.sandbox.kubeapi.errors import ApiError
+from kumo.sandbox.kubeapi.selectors import make_filter
+from kumo.sandbox.kubeapi.store import Store
+
+log = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+VERSION_INFO = {
+    "major": "1",
+    "minor": "33",
+    "gitVersion": "v1.33.0-kumo",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.24.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+    "emulationMajor": "1",
+    "emulationMinor": "33",
+}
+
+_PATCH_TYPES = {
+    "application/merge-patch+json": "merge",
+    "application/json-patch+json": "json",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
+    "application/apply-patch+json": "apply",
+}
+
+try:
+    _YamlLoader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _YamlLoader = yaml.SafeLoader
+
+
+class Request:
+    __slots__ = ("body", "headers", "method", "parts", "path", "query")
+
+    def __init__(self, scope: Scope, body: bytes) -> None:
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.query: dict[str, str] = {
+            k: v[-1]
+            for k, v in parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True).items()
+        }
+        self.headers: dict[str, str] = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        self.body = body
+        self.parts = [p for p in self.path.split("/") if p]
+
+    def flag(self, name: str) -> bool:
+        return self.query.get(name, "").lower() in ("true", "1", "yes")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+
+    @property
+    def wants_table(self) -> bool:
+        accept = self.headers.get("accept", "")
+        return "as=Table" in accept
+
+    def field_manager(self) -> str:
+        fm = self.query.get("fieldManager")
+        if fm:
+            return fm
+        ua = self.headers.get("user-agent", "unknown")
+        return ua.split("/")[0].strip() or "unknown"
+
+
+class Response:
+    def __init__(self, status: int, body: Any, content_type: str = "application/json") -> None:
+        self.status = status
+        self.body = body if isinstance(body, bytes) else orjson.dumps(body)
+        self.content_type = content_type
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(status, body)
+
+
+class KubeApp:
+    """ASGI application serving one :class:`Store`."""
+
+    def __init__(self, store: Store, *, bookmark_interval: float = 5.0, server_address: str = "") -> None:
+        self.store = store
+        self.bookmark_interval = bookmark_interval
+        self.server_address = server_address
+        self._closing = False
+
+    def closing(self) -> None:
+        """Make open watches end, so the server can shut down promptly."""
+        self._closing = True
+
+    # --- ASGI entry -------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif msg["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        chunks = []
+        more = True
+        while more:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return
+            chunks.append(msg.get("body", b""))
+            more = msg.get("more_body", False)
+        req = Request(scope, b"".join(chunks))
+        try:
+            result = await self.dispatch(req, receive, send)
+        except ApiError as exc:
+            result = _json(exc.code, exc.status())
+        except Exception as exc:  # never drop a connection without a Status
+            log.exception("internal error serving %s %s", req.method, req.path)
+            result = _json(500, ApiError(500, "InternalError", f"an error on the server: {exc}").status())
+        if result is None:
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": result.status,
+                "headers": [
+                    (b"content-type", result.content_type.encode()),
+                    (b"content-length", str(len(result.body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": result.body})
+
+    # --- routing ----------------------------------------------------------------------------
+
+    async def dispatch(self, req: Request, receive: Receive, send: Send) -> Response | None:
+        p = req.parts
+        if req.method == "GET":
+            if p in (["version"],):
+                return _json(200, VERSION_INFO)
+            if p and p[0] in ("healthz", "readyz", "livez"):
+                return Response(200, b"ok", "text/plain")
+            if p == ["api"]:
+                return _json(
+                    200,
+                    {
+                        "kind": "APIVersions",
+                        "versions": ["v1"],
+                        "serverAddressByClientCIDRs": [
+                            {"clientCIDR": "0.0.0.0/0", "serverAddress": self.server_address}
+                        ],
+                    },
+                )
+            if p == ["apis"]:
+                return _json(200, self._group_list())
+            if len(p) == 2 and p[0] == "apis":
+                grp = self._group(p[1])
+                if grp is None:
+                    raise ApiError(404, "NotFound", "the server could not find the requested resource")
+                return _json(200, grp)
+            if p == ["api", "v1"]:
+                return _json(200, self._resource_list("", "v1"))
+            if len(p) == 3 and p[0] == "apis" and self.store.catalog.in_group_version(p[1], p[2]):
+                return _json(200, self._resource_list(p[1], p[2]))
+        if req.method == "GET" and p[:2] == ["openapi", "v3"]:
+            if len(p) == 2:
+                return _json(200, openapi.index(self.store.catalog))
+            rest = p[2:]
+            doc = None
+            if rest[:1] == ["api"] and len(rest) == 2:
+                doc = openapi.group_version_doc(self.store.catalog, "", rest[1])
+            elif rest[:1] == ["apis"] and len(rest) == 3:
+                doc = openapi.group_version_doc(self.store.catalog, rest[1], rest[2])
+            if doc is not None:
+                return _json(200, doc)
+        if p and p[0] in ("openapi", "swagger.json"):
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if len(p) >= 3 and p[0] == "api" and p[1] == "v1":
+            return await self._resource(req, "", "v1", p[2:], receive, send)
+        if len(p) >= 4 and p[0] == "apis":
+            return await self._resource(req, p[1], p[2], p[3:], receive, send)
+        raise ApiError(404, "NotFound", "the server could not find the requested resource")
+
+    # --- discovery --------------------------------------------------------------------------
+
+    def _group(self, group: str) -> dict[str, Any] | None:
+        versions = self.store.catalog.groups().get(group)
+        if not versions or not group:
+            return None
+        gv = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+        return {
+            "kind": "APIGroup",
+            "apiVersion": "v1",
+            "name": group,
+            "versions": gv,
+            "preferredVersion": gv[0],
+        }
+
+    def _group_list(self) -> dict[str, Any]:
+        groups = []
+        for g in self.store.catalog.groups():
+            grp = self._group(g)
+            if grp is not None:
+                grp.pop("kind")
+                grp.pop("apiVersion")
+                groups.append(grp)
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+    def _resource_list(self, group: str, version: str) -> dict[str, Any]:
+        resources: list[dict[str, Any]] = []
+        for rt in self.store.catalog.in_group_version(group, version):
+            entry: dict[str, Any] = {
+                "name": rt.plural,
+                "singularName": rt.singular,
+                "namespaced": rt.namespaced,
+                "kind": rt.kind,
+                "verbs": list(rt.verbs),
+            }
+            if rt.short_names:
+                entry["shortNames"] = list(rt.short_names)
+            if rt.categories:
+                entry["categories"] = list(rt.categories)
+            resources.append(entry)
+            for sub in rt.subresources:
+                resources.append(
+                    {
+                        "name": f"{rt.plural}/{sub}",
+                        "singularName": "",
+                        "namespaced": rt.namespaced,
+                        "kind": "Scale" if sub == "scale" else rt.kind,
+                        **({"group": "autoscaling", "version": "v1"} if sub == "scale" else {}),
+                        "verbs": ["get", "patch", "update"],
+                    }
+                )
+        gv = f"{group}/{version}" if group else version
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
+
+    # --- resources --------------------------------------------------------------------------
+
+    async def _resource(
+        self, req: Request, group: str, version: str, rest: list[str], receive: Receive, send: Send
+    ) -> Response | None:
+        namespace: str | None = None
+        cat = self.store.catalog
+        if rest[0] == "watch":  # legacy /watch/ prefix
+            req.query["watch"] = "true"
+            rest = rest[1:]
+            if not rest:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if rest[0] == "namespaces" and len(rest) >= 3 and group == "" and rest[2] in ("status", "finalize"):
+            pass  # a namespace's own subresource
+        elif rest[0] == "namespaces" and len(rest) >= 3:
+            namespace = rest[1]
+            rest = rest[2:]
+        rt = cat.lookup(group, version, rest[0])
+        if rt is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        name = rest[1] if len(rest) > 1 else None
+        sub = rest[2] if len(rest) > 2 else None
+        if len(rest) > 3 or (sub is not None and sub not in rt.subresources and sub != "finalize"):
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if sub == "finalize":
+            sub = None
+        if namespace is not None and not rt.namespaced:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        m = req.method
+        if name is None:
+            if m == "GET":
+                if req.flag("watch"):
+                    await self._watch(req, rt, namespace, receive, send)
+                    return None
+                return self._list(req, rt, namespace)
+            if m == "POST":
+                if rt.namespaced and namespace is None:
+                    raise ApiError(404, "NotFound", "the server could not find the requested resource")
+                body = self._body(req)
+                obj = self.store.create(rt, namespace, body, req.field_manager(), self._dry(req))
+                return _json(201, obj)
+            if m == "DELETE":
+                return self._delete_collection(req, rt, namespace)
+            raise errors.method_not_allowed()
+        if rt.namespaced and namespace is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if m == "GET":
+            if req.flag("watch"):
+                req.query["fieldSelector"] = f"metadata.name={name}"
+                await self._watch(req, rt, namespace, receive, send)
+                return None
+            obj = self.store.get_ref(rt, namespace, name)
+            if sub == "scale":
+                return _json(200, self.store.scale_of(rt, obj))
+            if req.wants_table:
+                return _json(
+                    200,
+                    tables.table(
+                        rt,
+                        [obj],
+                        obj["metadata"].get("resourceVersion", ""),
+                        req.query.get("includeObject", "Metadata"),
+                    ),
+                )
+            return _json(200, obj)
+        if m == "PUT":
+            obj = self.store.update(
+                rt, namespace, name, self._body(req), req.field_manager(), sub, self._dry(req)
+            )
+            return _json(200, obj)
+        if m == "PATCH":
+            ptype = _PATCH_TYPES.get(req.content_type)
+            if ptype is None:
+                raise errors.unsupported_media(req.content_type)
+            body = self._body(req, yaml_ok=ptype == "apply")
+            existed = ptype != "apply" or self.store.try_get(rt, namespace, name) is not None
+            obj = self.store.patch(
+                rt,
+                namespace,
+                name,
+                ptype,
+                body,
+                req.query.get("fieldManager") or (None if ptype == "apply" else req.field_manager()),
+                req.flag("force"),
+                sub,
+                self._dry(req),
+            )
+            return _json(200 if existed else 201, obj)
+        if m == "DELETE":
+            opts = self._delete_opts(req)
+            obj = self.store.delete(
+                rt,
+                namespace,
+                name,
+                opts.get("propagationPolicy"),
+                opts.get("preconditions"),
+                self._dry(req) or bool(opts.get("dryRun")),
+            )
+            return _json(200, obj)
+        raise errors.method_not_allowed()
+
+    def _dry(self, req: Request) -> bool:
+        return "dryRun" in req.query and req.query["dryRun"] != ""
+
+    def _body(self, req: Request, yaml_ok: bool = False) -> Any:
+        if not req.body.strip():
+            raise errors.bad_request("the request body is empty")
+        ct = req.content_type
+        try:
+            if yaml_ok or ct in ("application/yaml", "application/x-yaml", "text/yaml"):
+                return yaml.load(req.body, Loader=_YamlLoader)
+            return orjson.loads(req.body)
+        except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise errors.bad_request(
+                f"the request body could not be decoded: {str(exc).splitlines()[0]}"
+            ) from exc
+
+    def _delete_opts(self, req: Request) -> dict[str, Any]:
+        opts: dict[str, Any] = {}
+        if req.body.strip():
+            try:
+                parsed = orjson.loads(req.body)
+            except orjson.JSONDecodeError as exc:
+                raise errors.bad_request(f"the request body could not be decoded: {exc}") from exc
+            if isinstance(parsed, dict):
+                opts = parsed
+        if "propagationPolicy" in req.query:
+            opts["propagationPolicy"] = req.query["propagationPolicy"]
+        if req.query.get("orphanDependents") == "true" or opts.get("orphanDependents") is True:
+            opts.setdefault("propagationPolicy", "Orphan")
+        pol = opts.get("propagationPolicy")
+        if pol not in (None, "Background", "Foreground", "Orphan"):
+            raise errors.bad_request(f"propagationPolicy: Unsupported value: {pol!r}")
+        return opts
+
+    def _list(self, req: Request, rt: ResourceType, namespace: str | None) -> Response:
+        pred = make_filter(req.query.get("labelSelector"), req.query.get("fieldSelector"))
+        limit_s = req.query.get("limit")
+        try:
+            limit = int(limit_s) if limit_s else None
+        except ValueError as exc:
+            raise errors.bad_request(f"invalid limit: {limit_s}") from exc
+        items, rv, cont, remaining = self.store.list_refs(
+            rt, namespace, pred, limit, req.query.get("continue")
+        )
+        if req.wants_table:
+            return _json(200, tables.table(rt, items, rv, req.query.get("includeObject", "Metadata"), cont))
+        meta: dict[str, Any] = {"resourceVersion": rv}
+        if cont:
+            meta["continue"] = cont
+            if remaining is not None:
+                meta["remainingItemCount"] = remaining
+        return _json(
+            200, {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items}
+        )
+
+    def _delete_collection(self, req: Request, rt: ResourceType, namespace: str | None) -> Response:
+        if "deletecollection" not in rt.verbs:
+            raise errors.method_not_allowed()
+        pred = make_filter(req.query.get("labelSelector"), req.query.get("fieldSelector"))
+        opts = self._delete_opts(req)
+        items = self.store.delete_collection(
+            rt, namespace, pred, opts.get("propagationPolicy"), self._dry(req)
+        )
+        return _json(
+            200,
+            {
+                "kind": rt.list_kind,
+                "apiVersion": rt.api_version,
+                "metadata": {"resourceVersion": str(self.store.resource_version)},
+                "items": items,
+            },
+        )
+
+    # --- watch ------------------------------------------------------------------------------
+
+    async def _watch(
+        self, req: Request, rt: ResourceType, namespace: str | None, receive: Receive, send: Send
+    ) -> None:
+        pred = make_filter(req.query.get("labelSelector"), req.query.get("fieldSelector"))
+        send_initial = req.flag("sendInitialEvents")
+        bookmarks = req.flag("allowWatchBookmarks")
+        table = req.wants_table
+        include = req.query.get("includeObject", "Metadata")
+        timeout_s = req.query.get("timeoutSeconds")
+        try:
+            timeout = float(timeout_s) if timeout_s else None
+        except ValueError as exc:
+            raise errors.bad_request(f"invalid timeoutSeconds: {timeout_s}") from exc
+        try:
+            watcher, backlog = self.store.watch(
+                rt, namespace, pred, req.query.get("resourceVersion"), send_initial
+            )
+        except ApiError as exc:
+            if exc.code != 410:
+                raise
+            # the real server answers 200 and reports expiry as an ERROR event
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": orjson.dumps({"type": "ERROR", "object": exc.status()}) + b"\n",
+                }
+            )
+            return
+
+        def encode(typ: str, obj: dict[str, Any], line: bytes | None) -> bytes:
+            if table:
+                return (
+                    orjson.dumps(
+                        {
+                            "type": typ,
+                            "object": tables.table(
+                                rt, [obj], obj["metadata"].get("resourceVersion", ""), include
+                            ),
+                        }
+                    )
+                    + b"\n"
+                )
+            return line if line is not None else orjson.dumps({"type": typ, "object": obj}) + b"\n"
+
+        def bookmark(initial_end: bool = False) -> bytes:
+            meta: dict[str, Any] = {"resourceVersion": str(self.store.resource_version)}
+            if initial_end:
+                meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+            return (
+                orjson.dumps(
+                    {
+                        "type": "BOOKMARK",
+                        "object": {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": meta},
+                    }
+                )
+                + b"\n"
+            )
+
+        disconnected = asyncio.Event()
+
+        async def wait_disconnect() -> None:
+            while True:
+                msg = await receive()
+                if msg["type"] == "http.disconnect":
+                    disconnected.set()
+                    return
+
+        listener = asyncio.ensure_future(wait_disconnect())
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
+                }
+            )
+            first = b"".join(encode(t, o, ln) for t, o, ln in backlog)
+            if send_initial and bookmarks:
+                first += bookmark(initial_end=True)
+            await send({"type": "http.response.body", "body": first, "more_body": True})
+            last_bookmark = time.monotonic()
+            while not disconnected.is_set() and not self._closing:
+                wait = 1.0
+                if bookmarks:
+                    wait = min(wait, max(0.01, last_bookmark + self.bookmark_interval - time.monotonic()))
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    wait = min(wait, left)
+                try:
+                    item = await asyncio.wait_for(watcher.queue.get(), wait)
+                except TimeoutError:
+                    item = None
+                chunk = b""
+                if item is not None:
+                    chunk = encode(*item)
+                    while not watcher.queue.empty():
+                        chunk += encode(*watcher.queue.get_nowait())
+                if bookmarks and time.monotonic() - last_bookmark >= self.bookmark_interval:
+                    chunk += bookmark()
+                    last_bookmark = time.monotonic()
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if not disconnected.is_set():
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            pass
+        finally:
+            self.store.unwatch(watcher)
+            listener.cancel()

@@ -1,0 +1,938 @@
+"""The object store: objects, the resourceVersion counter, the event log and watchers.
+
+It knows nothing of HTTP. Everything runs on one asyncio event loop thread, so there are no locks:
+every write is a synchronous method that commits, appends to the event log (a ring buffer that
+watches replay from) and hands the event to watchers (per-watcher asyncio queues) and in-process
+listeners (the garbage collector, the simulation).
+
+Stored objects are never mutated; a write builds a new dict. The HTTP layer serialises stored
+dicts directly; in-process callers get copies (:meth:`Store.get`, :meth:`Store.list`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import bisect
+import builtins
+import copy
+import random
+import re
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from kumo.sandbox.kubeapi import errors
+from kumo.sandbox.kubeapi.apply import server_side_apply, track_update
+from kumo.sandbox.kubeapi.catalog import Catalog, ResourceType
+from kumo.sandbox.kubeapi.defaults import Allocator, apply_defaults
+from kumo.sandbox.kubeapi.errors import ApiError
+from kumo.sandbox.kubeapi.patch import json_patch, merge_patch, strategic_merge
+
+StoreKey = tuple[str, str]
+ObjKey = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+_LABEL_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_GEN_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+# Kinds whose names must be DNS-1123 labels rather than subdomains.
+_LABEL_NAMED = frozenset({"namespaces", "services"})
+INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def now_rfc3339(ts: float | None = None) -> str:
+    return datetime.fromtimestamp(time.time() if ts is None else ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def fast_copy(obj: Any) -> Any:
+    return orjson.loads(orjson.dumps(obj))
+
+
+@dataclass
+class Event:
+    rv: int
+    key: StoreKey
+    type: str  # ADDED | MODIFIED | DELETED
+    obj: dict[str, Any]
+    old: dict[str, Any] | None
+    _line: bytes | None = None
+
+    def line(self) -> bytes:
+        if self._line is None:
+            self._line = orjson.dumps({"type": self.type, "object": self.obj}) + b"\n"
+        return self._line
+
+
+@dataclass(eq=False)
+class Watcher:
+    key: StoreKey
+    namespace: str | None
+    pred: Predicate | None
+    queue: asyncio.Queue[tuple[str, dict[str, Any], bytes | None]] = field(default_factory=asyncio.Queue)
+
+    def _match(self, obj: Mapping[str, Any] | None) -> bool:
+        if obj is None:
+            return False
+        if self.namespace is not None and (obj.get("metadata") or {}).get("namespace") != self.namespace:
+            return False
+        return self.pred is None or self.pred(obj)
+
+    def offer(self, ev: Event) -> None:
+        now_match = self._match(ev.obj)
+        if ev.type == "ADDED":
+            if now_match:
+                self.queue.put_nowait((ev.type, ev.obj, ev.line()))
+            return
+        if ev.type == "DELETED":
+            if now_match:
+                self.queue.put_nowait((ev.type, ev.obj, ev.line()))
+            return
+        was_match = self._match(ev.old) if self.pred is not None else now_match
+        if now_match and was_match:
+            self.queue.put_nowait(("MODIFIED", ev.obj, ev.line()))
+        elif now_match:
+            self.queue.put_nowait(("ADDED", ev.obj, None))
+        elif was_match:
+            self.queue.put_nowait(("DELETED", ev.obj, None))
+
+
+Listener = Callable[[Event], None]
+
+
+class Store:
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        *,
+        seed: int | None = None,
+        window: int = 20000,
+        validator: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.catalog = catalog or Catalog()
+        self._objects: dict[StoreKey, dict[ObjKey, dict[str, Any]]] = {}
+        self._rv = 0
+        self._log: deque[Event] = deque(maxlen=window)
+        self._watchers: dict[StoreKey, set[Watcher]] = {}
+        self._listeners: list[Listener] = []
+        self._virtual: dict[StoreKey, Callable[[str | None], list[dict[str, Any]]]] = {}
+        self._owners: dict[str, set[tuple[StoreKey, ObjKey]]] = {}
+        self.rng = random.Random(seed)
+        self._seeded = seed is not None
+        self.alloc = Allocator(self.rng)
+        self.validator = validator
+        self.clock = clock
+        self.started = clock()
+        ns_rt = self.catalog.lookup("", "v1", "namespaces")
+        assert ns_rt is not None
+        for ns in INITIAL_NAMESPACES:
+            self.create(ns_rt, None, {"metadata": {"name": ns}}, manager=None)
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def resource_version(self) -> int:
+        return self._rv
+
+    @property
+    def compacted_rv(self) -> int:
+        """Events at or below this resourceVersion are no longer replayable."""
+        if self._log.maxlen is not None and len(self._log) >= self._log.maxlen:
+            return self._log[0].rv - 1
+        return 0
+
+    def add_listener(self, fn: Listener) -> None:
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Listener) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def register_virtual(
+        self, rt: ResourceType, provider: Callable[[str | None], list[dict[str, Any]]]
+    ) -> None:
+        self._virtual[rt.store_key] = provider
+
+    def new_uid(self) -> str:
+        if self._seeded:
+            return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        return str(uuid.uuid4())
+
+    def random_suffix(self, n: int = 5) -> str:
+        return "".join(self.rng.choice(_GEN_ALPHABET) for _ in range(n))
+
+    def now(self) -> str:
+        return now_rfc3339(self.clock())
+
+    def _bucket(self, rt: ResourceType) -> dict[ObjKey, dict[str, Any]]:
+        return self._objects.setdefault(rt.store_key, {})
+
+    def _commit(self, rt: ResourceType, typ: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        self._rv += 1
+        meta = obj["metadata"]
+        meta["resourceVersion"] = str(self._rv)
+        okey = (meta.get("namespace", ""), meta["name"])
+        bucket = self._bucket(rt)
+        if typ == "DELETED":
+            bucket.pop(okey, None)
+        else:
+            bucket[okey] = obj
+        self._index_owners(rt, okey, old, obj if typ != "DELETED" else None)
+        ev = Event(self._rv, rt.store_key, typ, obj, old)
+        self._log.append(ev)
+        for w in list(self._watchers.get(rt.store_key, ())):
+            w.offer(ev)
+        for fn in list(self._listeners):
+            fn(ev)
+
+    def _index_owners(
+        self, rt: ResourceType, okey: ObjKey, old: dict[str, Any] | None, new: dict[str, Any] | None
+    ) -> None:
+        for src, add in ((old, False), (new, True)):
+            if src is None:
+                continue
+            for ref in (src.get("metadata") or {}).get("ownerReferences") or []:
+                uid = ref.get("uid") if isinstance(ref, dict) else None
+                if not uid:
+                    continue
+                deps = self._owners.setdefault(uid, set())
+                if add:
+                    deps.add((rt.store_key, okey))
+                else:
+                    deps.discard((rt.store_key, okey))
+
+    def dependents(self, uid: str) -> list[tuple[ResourceType, dict[str, Any]]]:
+        out = []
+        for skey, okey in list(self._owners.get(uid, ())):
+            obj = self._objects.get(skey, {}).get(okey)
+            rt = self._rt_for_key(skey, obj)
+            if obj is not None and rt is not None:
+                out.append((rt, obj))
+        return out
+
+    def _rt_for_key(self, skey: StoreKey, obj: Mapping[str, Any] | None) -> ResourceType | None:
+        for rt in self.catalog.types():
+            if (
+                rt.store_key == skey
+                and not rt.virtual
+                and (obj is None or obj.get("apiVersion") == rt.api_version)
+            ):
+                return rt
+        for rt in self.catalog.types():
+            if rt.store_key == skey and not rt.virtual:
+                return rt
+        return None
+
+    def find_by_uid(self, uid: str) -> tuple[ResourceType, dict[str, Any]] | None:
+        for skey, bucket in self._objects.items():
+            for obj in bucket.values():
+                if obj["metadata"].get("uid") == uid:
+                    rt = self._rt_for_key(skey, obj)
+                    if rt is not None:
+                        return rt, obj
+        return None
+
+    def resource(self, api_version: str, kind: str) -> ResourceType:
+        rt = self.catalog.by_kind(api_version, kind)
+        if rt is None:
+            raise ApiError(404, "NotFound", f"the server could not find the requested resource ({kind})")
+        return rt
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def get_ref(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any]:
+        if rt.virtual:
+            for item in self._virtual_items(rt, namespace):
+                if item["metadata"]["name"] == name:
+                    return item
+            raise errors.not_found(rt, name)
+        obj = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
+        if obj is None:
+            raise errors.not_found(rt, name)
+        return obj
+
+    def get(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any]:
+        obj: dict[str, Any] = fast_copy(self.get_ref(rt, namespace, name))
+        return obj
+
+    def try_get(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any] | None:
+        try:
+            return self.get(rt, namespace, name)
+        except ApiError:
+            return None
+
+    def _virtual_items(self, rt: ResourceType, namespace: str | None) -> list[dict[str, Any]]:
+        provider = self._virtual.get(rt.store_key)
+        return provider(namespace) if provider else []
+
+    def list_refs(
+        self,
+        rt: ResourceType,
+        namespace: str | None = None,
+        pred: Predicate | None = None,
+        limit: int | None = None,
+        continue_token: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str, str | None, int | None]:
+        """Items (stored dicts, do not mutate), list resourceVersion, continue token, remaining."""
+        if rt.virtual:
+            found = [o for o in self._virtual_items(rt, namespace) if pred is None or pred(o)]
+            return found, str(self._rv), None, None
+        bucket = self._bucket(rt)
+        start: ObjKey | None = None
+        list_rv = self._rv
+        if continue_token:
+            try:
+                tok = orjson.loads(base64.urlsafe_b64decode(continue_token.encode()))
+                start = (str(tok["start"][0]), str(tok["start"][1]))
+                list_rv = int(tok["rv"])
+            except (ValueError, KeyError, TypeError, IndexError) as exc:
+                raise errors.bad_request(f"continue key is not valid: {exc}") from exc
+            if list_rv < self.compacted_rv:
+                raise errors.gone(
+                    "The provided continue parameter is too old to display a consistent list result. "
+                    "You can start a new list without the continue parameter."
+                )
+        keys = sorted(bucket) if namespace is None else sorted(k for k in bucket if k[0] == namespace)
+        if start is not None:
+            keys = keys[bisect.bisect_right(keys, start) :]
+        items: list[dict[str, Any]] = []
+        next_token = None
+        remaining: int | None = None
+        for i, k in enumerate(keys):
+            obj = bucket[k]
+            if pred is not None and not pred(obj):
+                continue
+            if limit and len(items) >= limit:
+                # the real server reports the count only when no selector filters it
+                remaining = len(keys) - i if pred is None else None
+                # the token must resume after the last returned item
+                last = items[-1]["metadata"]
+                next_token = base64.urlsafe_b64encode(
+                    orjson.dumps({"rv": list_rv, "start": [last.get("namespace", ""), last["name"]]})
+                ).decode()
+                break
+            items.append(obj)
+        return items, str(list_rv), next_token, remaining
+
+    def list(
+        self, rt: ResourceType, namespace: str | None = None, pred: Predicate | None = None
+    ) -> list[dict[str, Any]]:
+        items, _, _, _ = self.list_refs(rt, namespace, pred)
+        out: list[dict[str, Any]] = fast_copy(items)
+        return out
+
+    def iter_all(self) -> Iterable[tuple[StoreKey, dict[str, Any]]]:
+        for skey, bucket in list(self._objects.items()):
+            for obj in list(bucket.values()):
+                yield skey, obj
+
+    # --- watch ------------------------------------------------------------------------------
+
+    def watch(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        pred: Predicate | None,
+        since: str | None,
+        send_initial: bool | None = None,
+    ) -> tuple[Watcher, builtins.list[tuple[str, dict[str, Any], bytes | None]]]:
+        """Register a watcher; return it with the backlog to send first.
+
+        ``since`` empty or "0" (or ``send_initial``) starts with ADDED for every current object;
+        a number replays later events, or raises 410 Gone when it is older than the window.
+        """
+        w = Watcher(rt.store_key, namespace, pred)
+        backlog: builtins.list[tuple[str, dict[str, Any], bytes | None]] = []
+        if since in (None, "", "0") or send_initial:
+            items, _, _, _ = self.list_refs(rt, namespace, pred)
+            backlog = [("ADDED", o, None) for o in items]
+        else:
+            try:
+                since_rv = int(str(since))
+            except ValueError as exc:
+                raise errors.bad_request(f"invalid resource version: {since}") from exc
+            if since_rv < self.compacted_rv:
+                raise errors.gone(f"too old resource version: {since_rv} ({self.compacted_rv + 1})")
+            replay = Watcher(rt.store_key, namespace, pred)
+            for ev in self._log:
+                if ev.rv > since_rv and ev.key == rt.store_key:
+                    replay.offer(ev)
+            while not replay.queue.empty():
+                backlog.append(replay.queue.get_nowait())
+        self._watchers.setdefault(rt.store_key, set()).add(w)
+        return w, backlog
+
+    def unwatch(self, w: Watcher) -> None:
+        self._watchers.get(w.key, set()).discard(w)
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def _check_namespace(self, rt: ResourceType, namespace: str | None, creating: bool) -> str:
+        if not rt.namespaced:
+            return ""
+        if not namespace:
+            raise errors.bad_request("an empty namespace may not be set during creation")
+        if creating:
+            ns_rt = self.catalog.lookup("", "v1", "namespaces")
+            assert ns_rt is not None
+            ns = self._bucket(ns_rt).get(("", namespace))
+            if ns is None:
+                raise errors.not_found(ns_rt, namespace)
+            if ns["metadata"].get("deletionTimestamp"):
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    f'{rt.kind.lower()} "..." is forbidden: unable to create new content in namespace '
+                    f"{namespace} because it is being terminated",
+                    details={
+                        "causes": [
+                            {
+                                "reason": "NamespaceTerminating",
+                                "field": "metadata.namespace",
+                                "message": f"namespace {namespace} is being terminated",
+                            }
+                        ]
+                    },
+                )
+        return namespace
+
+    def _check_body(self, rt: ResourceType, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise errors.bad_request(f"the body of the request must be a {rt.kind} object")
+        av = body.get("apiVersion")
+        if av is not None and av != rt.api_version:
+            other = self.catalog.by_kind(str(av), str(body.get("kind", "")))
+            if other is None or other.store_key != rt.store_key:
+                raise errors.bad_request(
+                    f"the API version in the data ({av}) does not match the expected API version "
+                    f"({rt.api_version})"
+                )
+        kind = body.get("kind")
+        if kind is not None and kind != rt.kind:
+            raise errors.bad_request(
+                f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})"
+            )
+        meta = body.get("metadata", {})
+        if meta is None:
+            meta = {}
+        if not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        return body
+
+    def _check_name(self, rt: ResourceType, name: str) -> None:
+        pattern = _LABEL_NAME_RE if rt.plural in _LABEL_NAMED else _NAME_RE
+        limit = 63 if rt.plural in _LABEL_NAMED else 253
+        if not name or len(name) > limit or not pattern.match(name):
+            what = "RFC 1123 label" if rt.plural in _LABEL_NAMED else "RFC 1123 subdomain"
+            raise errors.invalid(
+                rt,
+                name,
+                [
+                    {
+                        "reason": "FieldValueInvalid",
+                        "message": f'Invalid value: "{name}": a lowercase {what} must consist of lower case '
+                        "alphanumeric characters, '-' or '.', and must start and end with an "
+                        "alphanumeric character",
+                        "field": "metadata.name",
+                    }
+                ],
+            )
+
+    def _validate(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+        for key in ("labels", "annotations"):
+            val = obj["metadata"].get(key)
+            if val is None:
+                continue
+            if not isinstance(val, dict) or not all(isinstance(v, str) for v in val.values()):
+                raise errors.invalid(
+                    rt,
+                    obj["metadata"]["name"],
+                    [
+                        {
+                            "reason": "FieldValueTypeInvalid",
+                            "message": f"Invalid value: {key} values must be strings",
+                            "field": f"metadata.{key}",
+                        }
+                    ],
+                )
+        if self.validator is not None:
+            causes = self.validator.validate(rt, obj)
+            if causes:
+                raise errors.invalid(rt, obj["metadata"]["name"], causes)
+
+    def create(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        body: Any,
+        manager: str | None = None,
+        dry_run: bool = False,
+        _applied: bool = False,
+    ) -> dict[str, Any]:
+        if rt.virtual or "create" not in rt.verbs:
+            raise errors.method_not_allowed()
+        body = self._check_body(rt, body)
+        obj: dict[str, Any] = fast_copy(body)
+        meta = obj.get("metadata") or {}
+        obj["metadata"] = meta
+        body_ns = meta.get("namespace")
+        if rt.namespaced and body_ns and namespace and body_ns != namespace:
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+        ns = self._check_namespace(rt, namespace or body_ns, True)
+        name = meta.get("name")
+        if not name:
+            gen = meta.get("generateName")
+            if not gen:
+                raise errors.invalid(
+                    rt,
+                    "",
+                    [
+                        {
+                            "reason": "FieldValueRequired",
+                            "message": "Required value: name or generateName is required",
+                            "field": "metadata.name",
+                        }
+                    ],
+                )
+            for _ in range(20):
+                name = f"{gen}{self.random_suffix()}"
+                if (ns, name) not in self._bucket(rt):
+                    break
+        name = str(name)
+        self._check_name(rt, name)
+        if (ns, name) in self._bucket(rt):
+            raise errors.already_exists(rt, name)
+        obj["apiVersion"] = rt.api_version
+        obj["kind"] = rt.kind
+        for k in (
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ):
+            meta.pop(k, None)
+        if not _applied:
+            meta.pop("managedFields", None)
+        meta["name"] = name
+        if rt.namespaced:
+            meta["namespace"] = ns
+        else:
+            meta.pop("namespace", None)
+        meta["uid"] = self.new_uid()
+        meta["creationTimestamp"] = self.now()
+        meta["generation"] = 1
+        if rt.has_status and rt.group not in ("", "apps", "batch"):
+            obj.pop("status", None)
+        apply_defaults(rt, obj, self.alloc, creating=True)
+        self._validate(rt, obj)
+        if manager is not None and not _applied:
+            track_update(None, obj, rt, manager, self.now())
+        if dry_run:
+            return obj
+        self._commit(rt, "ADDED", obj, None)
+        if rt.plural == "customresourcedefinitions":
+            self._crd_changed(obj)
+        return fast_copy(obj)  # type: ignore[no-any-return]
+
+    def _crd_changed(self, crd: dict[str, Any]) -> None:
+        rt = self.catalog.lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+        assert rt is not None
+        self.catalog.register_crd(crd)
+        names = (crd.get("spec") or {}).get("names") or {}
+        status = {
+            "acceptedNames": {k: v for k, v in names.items()},
+            "storedVersions": [
+                v.get("name") for v in (crd.get("spec") or {}).get("versions") or [] if v.get("storage")
+            ],
+            "conditions": [
+                {
+                    "type": "NamesAccepted",
+                    "status": "True",
+                    "reason": "NoConflicts",
+                    "message": "no conflicts found",
+                    "lastTransitionTime": self.now(),
+                },
+                {
+                    "type": "Established",
+                    "status": "True",
+                    "reason": "InitialNamesAccepted",
+                    "message": "the initial names have been accepted",
+                    "lastTransitionTime": self.now(),
+                },
+            ],
+        }
+        if crd.get("status") != status:
+            new = fast_copy(crd)
+            new["status"] = status
+            self._commit(rt, "MODIFIED", new, crd)
+
+    def _generation_changed(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
+        skip = {"metadata", "status", "apiVersion", "kind"}
+        return any(old.get(k) != new.get(k) for k in set(old) | set(new) if k not in skip)
+
+    def _write(
+        self,
+        rt: ResourceType,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        manager: str | None,
+        subresource: str | None,
+        dry_run: bool,
+        tracked: bool = False,
+    ) -> dict[str, Any]:
+        """Common tail of update and patch: keep server fields, default, validate, commit."""
+        meta = new.get("metadata")
+        if not isinstance(meta, dict):
+            meta = {}
+            new["metadata"] = meta
+        old_meta = old["metadata"]
+        if meta.get("name", old_meta["name"]) != old_meta["name"]:
+            raise errors.bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL "
+                f"({old_meta['name']})"
+            )
+        if subresource == "status":
+            status = new.get("status")
+            new = fast_copy(old)
+            if status is None:
+                new.pop("status", None)
+            else:
+                new["status"] = status
+            meta = new["metadata"]
+            if not tracked:
+                meta["managedFields"] = old_meta.get("managedFields", [])
+        elif subresource is None and rt.has_status:
+            if "status" in old:
+                new["status"] = old["status"]
+            else:
+                new.pop("status", None)
+        new["apiVersion"] = rt.api_version
+        new["kind"] = rt.kind
+        for k in (
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
+            if k in old_meta:
+                meta[k] = old_meta[k]
+            else:
+                meta.pop(k, None)
+        if old_meta.get("deletionTimestamp"):
+            # finalizers can be removed but not added once deletion started
+            pass
+        if not tracked and subresource != "status":
+            meta["managedFields"] = old_meta.get("managedFields", [])
+        apply_defaults(rt, new, self.alloc, creating=False)
+        if self._generation_changed(old, new):
+            meta["generation"] = int(old_meta.get("generation", 1)) + 1
+        self._validate(rt, new)
+        if manager is not None and not tracked:
+            track_update(old, new, rt, manager, self.now(), subresource)
+        meta["resourceVersion"] = old_meta.get("resourceVersion")
+        if _same(old, new):
+            return fast_copy(old)  # type: ignore[no-any-return]
+        if dry_run:
+            return new
+        if meta.get("deletionTimestamp") and not meta.get("finalizers") and rt.plural != "namespaces":
+            self._commit(rt, "DELETED", new, old)
+            return fast_copy(new)  # type: ignore[no-any-return]
+        self._commit(rt, "MODIFIED", new, old)
+        if rt.plural == "customresourcedefinitions":
+            self._crd_changed(new)
+        return fast_copy(new)  # type: ignore[no-any-return]
+
+    def update(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        body: Any,
+        manager: str | None = None,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        if rt.virtual or "update" not in rt.verbs:
+            raise errors.method_not_allowed()
+        body = self._check_body(rt, body)
+        old = self.get_ref(rt, namespace, name)
+        new: dict[str, Any] = fast_copy(body)
+        meta = new.get("metadata") or {}
+        want_rv = meta.get("resourceVersion")
+        if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
+            raise errors.stale(rt, name)
+        if rt.namespaced and meta.get("namespace") and meta["namespace"] != (namespace or ""):
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+        if subresource == "scale":
+            return self._update_scale(rt, old, new, manager, dry_run)
+        return self._write(rt, old, new, manager, subresource, dry_run)
+
+    def patch(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        patch_type: str,
+        body: Any,
+        manager: str | None = None,
+        force: bool = False,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        if rt.virtual or "patch" not in rt.verbs:
+            raise errors.method_not_allowed()
+        if patch_type == "apply":
+            return self._apply(rt, namespace, name, body, manager or "", force, subresource, dry_run)
+        old = self.get_ref(rt, namespace, name)
+        base: dict[str, Any] = fast_copy(old)
+        if subresource == "scale":
+            base = self.scale_of(rt, old)
+        if patch_type == "json":
+            new = json_patch(base, body)
+        else:
+            if not isinstance(body, dict):
+                raise errors.bad_request("patch body must be a JSON object")
+            new = merge_patch(base, body) if patch_type == "merge" else strategic_merge(base, body)
+        if not isinstance(new, dict):
+            raise errors.bad_request("patch did not produce an object")
+        want_rv = (new.get("metadata") or {}).get("resourceVersion")
+        if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
+            raise errors.stale(rt, name)
+        if subresource == "scale":
+            return self._update_scale(rt, old, new, manager, dry_run)
+        return self._write(rt, old, new, manager, subresource, dry_run)
+
+    def _apply(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        body: Any,
+        manager: str,
+        force: bool,
+        subresource: str | None,
+        dry_run: bool,
+    ) -> dict[str, Any]:
+        if not manager:
+            raise errors.bad_request(
+                "fieldManager must be set for apply requests (PATCH with application/apply-patch+yaml)"
+            )
+        body = self._check_body(rt, body)
+        meta = body.get("metadata") or {}
+        if meta.get("name") not in (None, name):
+            raise errors.bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+            )
+        if "apiVersion" not in body or "kind" not in body:
+            raise errors.bad_request("apiVersion and kind must be set in an apply configuration")
+        if rt.namespaced and meta.get("namespace") and meta["namespace"] != namespace:
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+        old = self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
+        want_rv = meta.get("resourceVersion")
+        if old is None:
+            if want_rv:
+                raise errors.not_found(rt, name)
+            merged = server_side_apply(
+                None,
+                {**body, "metadata": {**meta, "name": name}},
+                rt,
+                manager,
+                force,
+                self.now(),
+                subresource,
+            )
+            return self.create(rt, namespace, merged, manager=manager, dry_run=dry_run, _applied=True)
+        if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
+            raise errors.stale(rt, name)
+        merged = server_side_apply(old, body, rt, manager, force, self.now(), subresource)
+        return self._write(rt, old, merged, manager, subresource, dry_run, tracked=True)
+
+    # --- scale ------------------------------------------------------------------------------
+
+    def scale_of(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        if "scale" not in rt.subresources:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        meta = obj["metadata"]
+        sel = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        return {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {
+                "name": meta["name"],
+                "namespace": meta.get("namespace"),
+                "uid": meta["uid"],
+                "resourceVersion": meta["resourceVersion"],
+                "creationTimestamp": meta["creationTimestamp"],
+            },
+            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
+            "status": {
+                "replicas": (obj.get("status") or {}).get("replicas", 0),
+                "selector": ",".join(f"{k}={v}" for k, v in sel.items()),
+            },
+        }
+
+    def _update_scale(
+        self, rt: ResourceType, old: dict[str, Any], scale: dict[str, Any], manager: str | None, dry_run: bool
+    ) -> dict[str, Any]:
+        replicas = (scale.get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+            raise errors.invalid(
+                rt,
+                old["metadata"]["name"],
+                [
+                    {
+                        "reason": "FieldValueInvalid",
+                        "field": "spec.replicas",
+                        "message": f"Invalid value: {replicas!r}: must be greater than or equal to 0",
+                    }
+                ],
+            )
+        new = fast_copy(old)
+        new.setdefault("spec", {})["replicas"] = replicas
+        written = self._write(rt, old, new, manager, None, dry_run)
+        return self.scale_of(rt, written)
+
+    # --- delete -----------------------------------------------------------------------------
+
+    def delete(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        propagation: str | None = None,
+        preconditions: Mapping[str, Any] | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        if rt.virtual or "delete" not in rt.verbs:
+            raise errors.method_not_allowed()
+        old = self.get_ref(rt, namespace, name)
+        meta = old["metadata"]
+        pre = preconditions or {}
+        if pre.get("uid") and pre["uid"] != meta.get("uid"):
+            raise errors.conflict(
+                rt,
+                name,
+                f"Precondition failed: UID in precondition: {pre['uid']}, "
+                f"UID in object meta: {meta.get('uid')}",
+            )
+        if pre.get("resourceVersion") and str(pre["resourceVersion"]) != meta.get("resourceVersion"):
+            raise errors.conflict(
+                rt,
+                name,
+                "Precondition failed: ResourceVersion in precondition: "
+                f"{pre['resourceVersion']}, ResourceVersion in object meta: "
+                f"{meta.get('resourceVersion')}",
+            )
+        if dry_run:
+            return fast_copy(old)  # type: ignore[no-any-return]
+        finalizers = list(meta.get("finalizers") or [])
+        if propagation == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        elif propagation == "Orphan" and "orphan" not in finalizers:
+            finalizers.append("orphan")
+        if rt.plural == "namespaces" and rt.group == "":
+            if meta.get("deletionTimestamp"):
+                return fast_copy(old)  # type: ignore[no-any-return]
+            new = fast_copy(old)
+            new["metadata"]["deletionTimestamp"] = self.now()
+            new["metadata"]["deletionGracePeriodSeconds"] = 0
+            if finalizers:
+                new["metadata"]["finalizers"] = finalizers
+            new["status"] = {"phase": "Terminating"}
+            self._commit(rt, "MODIFIED", new, old)
+            return fast_copy(new)  # type: ignore[no-any-return]
+        if finalizers:
+            if meta.get("deletionTimestamp") and finalizers == list(meta.get("finalizers") or []):
+                return fast_copy(old)  # type: ignore[no-any-return]
+            new = fast_copy(old)
+            new["metadata"].setdefault("deletionTimestamp", self.now())
+            new["metadata"]["deletionGracePeriodSeconds"] = 0
+            new["metadata"]["finalizers"] = finalizers
+            self._commit(rt, "MODIFIED", new, old)
+            return fast_copy(new)  # type: ignore[no-any-return]
+        gone_obj = fast_copy(old)
+        self._commit(rt, "DELETED", gone_obj, old)
+        if rt.plural == "customresourcedefinitions":
+            self.catalog.unregister_crd(name)
+        return fast_copy(gone_obj)  # type: ignore[no-any-return]
+
+    def finalize_namespace(self, name: str) -> None:
+        """Remove a terminating namespace once it is empty (the namespace controller's last step)."""
+        rt = self.catalog.lookup("", "v1", "namespaces")
+        assert rt is not None
+        ns = self._bucket(rt).get(("", name))
+        if ns is None or not ns["metadata"].get("deletionTimestamp") or ns["metadata"].get("finalizers"):
+            return
+        if self.namespace_has_objects(name):
+            return
+        self._commit(rt, "DELETED", fast_copy(ns), ns)
+
+    def namespace_has_objects(self, name: str) -> bool:
+        for _skey, bucket in self._objects.items():
+            for ns, _n in bucket:
+                if ns == name:
+                    return True
+        return False
+
+    def delete_collection(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        pred: Predicate | None,
+        propagation: str | None = None,
+        dry_run: bool = False,
+    ) -> builtins.list[dict[str, Any]]:
+        items, _, _, _ = self.list_refs(rt, namespace, pred)
+        out = []
+        for obj in list(items):
+            meta = obj["metadata"]
+            try:
+                out.append(self.delete(rt, meta.get("namespace"), meta["name"], propagation, dry_run=dry_run))
+            except ApiError:
+                continue
+        return out
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal apart from managedFields timestamps, which a no-op write must not bump."""
+    if a.keys() != b.keys():
+        return False
+    for k in a:
+        if k == "metadata":
+            am, bm = dict(a[k]), dict(b[k])
+            amf, bmf = am.pop("managedFields", None), bm.pop("managedFields", None)
+            if am != bm:
+                return False
+            if _strip_time(amf) != _strip_time(bmf):
+                return False
+        elif a[k] != b[k]:
+            return False
+    return True
+
+
+def _strip_time(mf: Any) -> Any:
+    if not isinstance(mf, list):
+        return mf
+    return [{k: v for k, v in e.items() if k != "time"} if isinstance(e, dict) else e for e in mf]
+
+
+def deep_copy(obj: Any) -> Any:
+    return copy.deepcopy(obj)

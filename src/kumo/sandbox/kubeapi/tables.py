@@ -1,0 +1,145 @@
+"""Server-side printing: the ``meta.k8s.io/v1`` Table form that ``kubectl get`` asks for."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from kumo.sandbox.kubeapi.catalog import ResourceType
+
+_COL_DESC = {"name": "Name must be unique within a namespace."}
+
+
+def _col(name: str, typ: str = "string", fmt: str = "", priority: int = 0) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": typ,
+        "format": fmt,
+        "description": _COL_DESC.get(name.lower(), name),
+        "priority": priority,
+    }
+
+
+def age(ts: str | None, now: float | None = None) -> str:
+    if not ts:
+        return "<unknown>"
+    try:
+        t = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return "<unknown>"
+    secs = int(max(0.0, (now or time.time()) - t))
+    if secs < 120:
+        return f"{secs}s"
+    if secs < 3600:
+        return f"{secs // 60}m{secs % 60}s" if secs < 600 else f"{secs // 60}m"
+    if secs < 86400:
+        return f"{secs // 3600}h{(secs % 3600) // 60}m" if secs < 36000 else f"{secs // 3600}h"
+    return f"{secs // 86400}d"
+
+
+def _pod_cells(o: dict[str, Any]) -> list[Any]:
+    spec, st = o.get("spec") or {}, o.get("status") or {}
+    cs = st.get("containerStatuses") or []
+    ready = sum(1 for c in cs if c.get("ready"))
+    status = st.get("phase", "Pending")
+    restarts = sum(int(c.get("restartCount", 0)) for c in cs)
+    for c in cs:
+        waiting = (c.get("state") or {}).get("waiting")
+        if waiting and waiting.get("reason"):
+            status = waiting["reason"]
+    if (o.get("metadata") or {}).get("deletionTimestamp"):
+        status = "Terminating"
+    return [f"{ready}/{len(spec.get('containers') or [])}", status, restarts]
+
+
+def _port(p: dict[str, Any]) -> str:
+    node = f":{p['nodePort']}" if p.get("nodePort") else ""
+    return f"{p.get('port')}{node}/{p.get('protocol', 'TCP')}"
+
+
+def _svc_cells(o: dict[str, Any]) -> list[Any]:
+    spec = o.get("spec") or {}
+    ingress = ((o.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    ext = ",".join(i.get("hostname") or i.get("ip", "") for i in ingress)
+    if not ext:
+        ext = "<pending>" if spec.get("type") == "LoadBalancer" else "<none>"
+    ports = ",".join(_port(p) for p in spec.get("ports") or []) or "<none>"
+    return [spec.get("type", "ClusterIP"), spec.get("clusterIP", "<none>"), ext, ports]
+
+
+def _deploy_cells(o: dict[str, Any]) -> list[Any]:
+    spec, st = o.get("spec") or {}, o.get("status") or {}
+    return [
+        f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 0)}",
+        st.get("updatedReplicas", 0),
+        st.get("availableReplicas", 0),
+    ]
+
+
+def _rs_cells(o: dict[str, Any]) -> list[Any]:
+    spec, st = o.get("spec") or {}, o.get("status") or {}
+    return [spec.get("replicas", 0), st.get("replicas", 0), st.get("readyReplicas", 0)]
+
+
+def _node_cells(o: dict[str, Any]) -> list[Any]:
+    conds = (o.get("status") or {}).get("conditions") or []
+    ready = next((c for c in conds if c.get("type") == "Ready"), None)
+    status = "Ready" if ready and ready.get("status") == "True" else "NotReady"
+    version = ((o.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")
+    return [status, "<none>", version]
+
+
+def _ns_cells(o: dict[str, Any]) -> list[Any]:
+    return [(o.get("status") or {}).get("phase", "Active")]
+
+
+_KINDS: dict[str, tuple[list[dict[str, Any]], Any]] = {
+    "Pod": ([_col("Ready"), _col("Status"), _col("Restarts", "integer")], _pod_cells),
+    "Service": ([_col("Type"), _col("Cluster-IP"), _col("External-IP"), _col("Port(s)")], _svc_cells),
+    "Deployment": (
+        [_col("Ready"), _col("Up-to-date", "integer"), _col("Available", "integer")],
+        _deploy_cells,
+    ),
+    "ReplicaSet": (
+        [_col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer")],
+        _rs_cells,
+    ),
+    "Node": ([_col("Status"), _col("Roles"), _col("Version")], _node_cells),
+    "Namespace": ([_col("Status")], _ns_cells),
+}
+
+
+def columns(rt: ResourceType) -> list[dict[str, Any]]:
+    extra = _KINDS.get(rt.kind, ([], None))[0] if rt.group in ("", "apps") else []
+    return [_col("Name", fmt="name"), *extra, _col("Age")]
+
+
+def row(rt: ResourceType, obj: dict[str, Any], include: str) -> dict[str, Any]:
+    meta = obj.get("metadata") or {}
+    fn = _KINDS.get(rt.kind, ([], None))[1] if rt.group in ("", "apps") else None
+    cells = [meta.get("name", ""), *(fn(obj) if fn else []), age(meta.get("creationTimestamp"))]
+    out: dict[str, Any] = {"cells": cells}
+    if include == "Object":
+        out["object"] = obj
+    elif include != "None":
+        out["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
+    return out
+
+
+def table(
+    rt: ResourceType,
+    items: list[dict[str, Any]],
+    rv: str,
+    include: str,
+    cont: str | None = None,
+    with_columns: bool = True,
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {"resourceVersion": rv}
+    if cont:
+        meta["continue"] = cont
+    out: dict[str, Any] = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
+    if with_columns:
+        out["columnDefinitions"] = columns(rt)
+    out["rows"] = [row(rt, o, include) for o in items]
+    return out

@@ -1,0 +1,33 @@
+"""Simulated cluster behaviour for the Kubernetes API emulator (switchable, deterministic when seeded).
+
+Controllers act through the store's in-process API, like real controllers through the API:
+
+- Deployments create ReplicaSets (``pod-template-hash``), which create Pods; rolling updates
+  honour ``maxSurge``/``maxUnavailable``; Deployment status (replicas, updatedReplicas,
+  readyReplicas, availableReplicas, observedGeneration, conditions ``Available`` and
+  ``Progressing``) is kept true; ``progressDeadlineSeconds`` leads to
+  ``Progressing=False/ProgressDeadlineExceeded``.
+- Pods are scheduled onto Nodes (``kumo-node-0`` ...) that fit their requests, or stay Pending with
+  ``PodScheduled=False/Unschedulable``; they become Ready ``SimConfig.pod_ready_delay`` seconds
+  after scheduling.
+- **Failure patterns** (substrings of a container's image, configurable in :class:`SimConfig`):
+
+  - ``SimConfig.image_pull_fail`` = ``("doesnotexist", ":bad")``: the container waits with
+    ``ErrImagePull`` and then ``ImagePullBackOff``; the Pod never becomes Ready.
+  - ``SimConfig.crash_loop`` = ``("crashloop", ":crash")``: the container waits with
+    ``CrashLoopBackOff``, ``lastState.terminated.exitCode=1`` and a growing ``restartCount``.
+
+- LoadBalancer Services get ``status.loadBalancer.ingress[0].hostname`` in the AWS ELB form
+  (``a<uid>-<digits>.<region>.elb.amazonaws.com``; NLB form ``...elb.<region>.amazonaws.com`` when
+  annotated ``service.beta.kubernetes.io/aws-load-balancer-type: nlb``), or an ``ip`` with
+  ``lb_mode="generic"``.
+- Endpoints and EndpointSlices follow the Pods a Service selects (ready and not ready).
+- Nodes have capacity and allocatable; ``metrics.k8s.io`` NodeMetrics/PodMetrics report usage.
+- Events are recorded for scheduling, pulling, starting, back-off and scaling.
+"""
+
+from kumo.sandbox.simulate.config import SimConfig
+from kumo.sandbox.simulate.core import Simulator
+from kumo.sandbox.simulate.services import lb_hostname
+
+__all__ = ["SimConfig", "Simulator", "lb_hostname"]

@@ -1,0 +1,191 @@
+"""The simulation loop: a work queue of (controller, namespace, name) keys plus timers.
+
+Controllers act through the store's public in-process API (create/update/patch/delete), the same
+operations a real controller would perform through the Kubernetes API. Reconciles are
+level-triggered and idempotent, so a key can be queued any number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import random
+from collections import deque
+from typing import Any, Protocol
+
+from kumo.sandbox.kubeapi.catalog import ResourceType
+from kumo.sandbox.kubeapi.errors import ApiError
+from kumo.sandbox.kubeapi.store import Event, Store
+from kumo.sandbox.simulate.config import SimConfig
+
+log = logging.getLogger(__name__)
+
+WorkKey = tuple[str, str, str]  # (controller, namespace, name)
+
+
+class Controller(Protocol):
+    name: str
+
+    def on_event(self, ev: Event) -> None: ...
+
+    def reconcile(self, namespace: str, name: str) -> None: ...
+
+
+class SimBase:
+    """Shared services for controllers: typed resource handles, queueing, timers, events."""
+
+    def __init__(self, store: Store, config: SimConfig) -> None:
+        self.store = store
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self._queue: deque[WorkKey] = deque()
+        self._queued: set[WorkKey] = set()
+        self._wake: asyncio.Event | None = None
+        self._timers: list[asyncio.TimerHandle] = []
+        self._event_seq = 0
+        self.controllers: dict[str, Controller] = {}
+        self.enabled = True
+
+    def rt(self, group: str, version: str, plural: str) -> ResourceType:
+        rt = self.store.catalog.lookup(group, version, plural)
+        assert rt is not None, plural
+        return rt
+
+    def enqueue(self, controller: str, namespace: str, name: str) -> None:
+        key = (controller, namespace, name)
+        if key in self._queued:
+            return
+        self._queued.add(key)
+        self._queue.append(key)
+        if self._wake is not None:
+            self._wake.set()
+
+    def later(self, delay: float, controller: str, namespace: str, name: str) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        handle = loop.call_later(max(0.0, delay), self.enqueue, controller, namespace, name)
+        self._timers.append(handle)
+        if len(self._timers) > 1000:
+            self._timers = [t for t in self._timers if not t.cancelled() and t.when() > loop.time()]
+
+    def stable_hex(self, *parts: str, n: int = 10) -> str:
+        return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
+
+    def now(self) -> str:
+        return self.store.now()
+
+    def record_event(
+        self,
+        involved: dict[str, Any],
+        reason: str,
+        message: str,
+        typ: str = "Normal",
+        component: str = "kubelet",
+    ) -> None:
+        """Emit a core/v1 Event like the component that would report it."""
+        meta = involved.get("metadata") or {}
+        ns = meta.get("namespace") or "default"
+        self._event_seq += 1
+        name = f"{meta.get('name', 'x')}.{self.stable_hex(str(self.config.seed), str(self._event_seq), n=16)}"
+        now = self.now()
+        ev = {
+            "metadata": {"name": name, "namespace": ns},
+            "involvedObject": {
+                "kind": involved.get("kind"),
+                "apiVersion": involved.get("apiVersion"),
+                "name": meta.get("name"),
+                "uid": meta.get("uid"),
+                "resourceVersion": meta.get("resourceVersion"),
+                **({"namespace": meta["namespace"]} if meta.get("namespace") else {}),
+            },
+            "reason": reason,
+            "message": message,
+            "type": typ,
+            "count": 1,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "source": {"component": component},
+            "reportingComponent": component,
+            "reportingInstance": "",
+        }
+        with contextlib.suppress(ApiError):
+            self.store.create(self.rt("", "v1", "events"), ns, ev, manager=component)
+
+
+class Simulator(SimBase):
+    """Runs the simulated controllers on the store's event loop. ``start()``/``stop()`` switch it."""
+
+    def __init__(self, store: Store, config: SimConfig | None = None) -> None:
+        super().__init__(store, config or SimConfig())
+        from kumo.sandbox.simulate.apps import DeploymentController, ReplicaSetController
+        from kumo.sandbox.simulate.metrics import register_metrics
+        from kumo.sandbox.simulate.nodes import NodeController
+        from kumo.sandbox.simulate.pods import PodController
+        from kumo.sandbox.simulate.services import EndpointsController, LoadBalancerController
+
+        for ctl in (
+            DeploymentController(self),
+            ReplicaSetController(self),
+            PodController(self),
+            LoadBalancerController(self),
+            EndpointsController(self),
+            NodeController(self),
+        ):
+            self.controllers[ctl.name] = ctl
+        self._task: asyncio.Task[None] | None = None
+        register_metrics(self)
+
+    def _on_event(self, ev: Event) -> None:
+        if not self.enabled:
+            return
+        for ctl in self.controllers.values():
+            ctl.on_event(ev)
+
+    def start(self) -> None:
+        self._wake = asyncio.Event()
+        self.store.add_listener(self._on_event)
+        nodes = self.controllers["node"]
+        nodes.reconcile("", "")
+        for skey, obj in list(self.store.iter_all()):
+            rt = self.store._rt_for_key(skey, obj)
+            if rt is not None:
+                self._on_event(Event(self.store.resource_version, skey, "ADDED", obj, None))
+        self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        self.store.remove_listener(self._on_event)
+        for t in self._timers:
+            t.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def run_pending(self) -> None:
+        """Process every queued key now (used by the loop and by deterministic tests)."""
+        while self._queue:
+            key = self._queue.popleft()
+            self._queued.discard(key)
+            ctl = self.controllers.get(key[0])
+            if ctl is None:
+                continue
+            try:
+                ctl.reconcile(key[1], key[2])
+            except ApiError as exc:
+                log.warning("simulation: reconcile %s failed: %s", key, exc.message)
+                self.later(0.2, *key)
+            except Exception:
+                log.exception("simulation error reconciling %s", key)
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            # let the triggering request finish and batch bursts of events
+            await asyncio.sleep(0)
+            self.run_pending()
