@@ -43,8 +43,10 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # click's usage errors arrive here in non-standalone mode
         import click
+        from typer._click import exceptions as typer_click  # typer >= 0.26 vendors its own click
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, click.ClickException | typer_click.ClickException):
             exc.show()
-            sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+            usage = isinstance(exc, click.UsageError | typer_click.UsageError)
+            sys.exit(2 if usage else exc.exit_code)
         raise
