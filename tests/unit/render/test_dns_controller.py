@@ -1,0 +1,155 @@
+"""The DNS controller's own manifests: IRSA, least-privilege RBAC, HA, and its network policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kumo.render import CloudFacts, controller_args, render_addons
+from tests.unit.render.conftest import SpecFactory, kinds, pick
+
+
+def _rules(objects: list[dict[str, Any]], kind: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    rules = pick(objects, kind)["rules"]
+    return [
+        (g, r, tuple(rule["verbs"])) for rule in rules for g in rule["apiGroups"] for r in rule["resources"]
+    ]
+
+
+def test_objects_in_apply_order(make_spec: SpecFactory) -> None:
+    assert kinds(render_addons(make_spec("aws"))) == [
+        "Namespace/kumo-system",
+        "ServiceAccount/kumo-dns",
+        "ClusterRole/kumo-dns",
+        "ClusterRoleBinding/kumo-dns",
+        "Role/kumo-dns-leader-election",
+        "RoleBinding/kumo-dns-leader-election",
+        "Deployment/kumo-dns",
+        "PodDisruptionBudget/kumo-dns",
+        "NetworkPolicy/kumo-dns",
+    ]
+
+
+def test_irsa_role_arn_from_a_deterministic_name(make_spec: SpecFactory) -> None:
+    account = pick(render_addons(make_spec("aws")), "ServiceAccount")
+    assert account["metadata"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::${kumo:aws-account-id}:role/shop-kumo-dns"
+    }
+    known = pick(render_addons(make_spec("aws", top="  accountId: '123456789012'\n")), "ServiceAccount")
+    assert known["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == (
+        "arn:aws:iam::123456789012:role/shop-kumo-dns"
+    )
+    filled = pick(
+        render_addons(make_spec("aws"), facts=CloudFacts(account_id="210987654321")), "ServiceAccount"
+    )
+    assert filled["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith(
+        "arn:aws:iam::210987654321:"
+    )
+
+
+def test_no_irsa_annotation_off_aws(make_spec: SpecFactory) -> None:
+    account = pick(render_addons(make_spec("generic", "tls: 'off'\n")), "ServiceAccount")
+    assert "annotations" not in account["metadata"]
+
+
+def test_cluster_role_reads_only_what_the_sources_need(make_spec: SpecFactory) -> None:
+    read = ("get", "list", "watch")
+    write_events = ("create", "patch")
+    assert _rules(render_addons(make_spec("aws")), "ClusterRole") == [
+        ("", "services", read),
+        ("", "events", write_events),
+        ("events.k8s.io", "events", write_events),
+    ]
+    ingress = _rules(render_addons(make_spec("aws", "expose: ingress\n")), "ClusterRole")
+    assert ingress[0] == ("networking.k8s.io", "ingresses", read)
+    assert not [r for r in ingress if r[1] == "services"]
+    gateway = _rules(render_addons(make_spec("generic", "expose: gateway\n")), "ClusterRole")
+    assert gateway[:2] == [
+        ("gateway.networking.k8s.io", "gateways", read),
+        ("gateway.networking.k8s.io", "httproutes", read),
+    ]
+
+
+def test_rbac_has_no_wildcards_pods_nodes_or_cluster_wide_leases(make_spec: SpecFactory) -> None:
+    objects = render_addons(make_spec("aws", dns="  controller:\n    sources: [service, ingress]\n"))
+    cluster_rules = _rules(objects, "ClusterRole")
+    assert {r for _, r, _ in cluster_rules} == {"services", "ingresses", "events"}
+    for _, resource, verbs in cluster_rules:
+        assert "*" not in verbs and resource != "*"
+        assert not {"delete", "update", "deletecollection", "escalate", "bind"} & set(verbs)
+    role = pick(objects, "Role")
+    assert role["metadata"]["namespace"] == "kumo-system"
+    assert _rules(objects, "Role") == [
+        ("coordination.k8s.io", "leases", ("get", "create", "update", "patch"))
+    ]
+    binding = pick(objects, "RoleBinding")
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "kumo-dns", "namespace": "kumo-system"}]
+    cluster_binding = pick(objects, "ClusterRoleBinding")
+    assert cluster_binding["roleRef"]["kind"] == "ClusterRole"
+    assert all(o["apiVersion"] == "rbac.authorization.k8s.io/v1" for o in objects if "Role" in o["kind"])
+
+
+def test_deployment_runs_kumo_dns_with_external_dns_flags(make_spec: SpecFactory) -> None:
+    spec = make_spec("aws")
+    deployment = pick(render_addons(spec), "Deployment")
+    assert deployment["spec"]["replicas"] == 2
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "kumo-dns"
+    (container,) = pod["containers"]
+    assert (
+        container["args"]
+        == controller_args(spec)
+        == [
+            "dns",
+            "run",
+            "--source=service",
+            "--provider=route53",
+            "--domain-filter=example.com",
+            "--txt-owner-id=shop-owner",
+            "--policy=sync",
+            "--registry=txt",
+            "--interval=1m",
+            "--aws-zone-type=public",
+            "--leader-elect",
+            "--metrics-address=:7979",
+        ]
+    )
+    assert {"name": "AWS_REGION", "value": "ap-northeast-1"} in container["env"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["fsGroup"] == 65532
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_policy_and_replicas_come_from_the_spec(make_spec: SpecFactory) -> None:
+    spec = make_spec(
+        "generic", "tls: 'off'\n", dns="  controller:\n    replicas: 3\n    policy: upsert-only\n"
+    )
+    deployment = pick(render_addons(spec), "Deployment")
+    assert deployment["spec"]["replicas"] == 3
+    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--policy=upsert-only" in args and "--provider=local" in args
+    assert not [a for a in args if a.startswith("--aws-")]
+
+
+def test_pod_disruption_budget_keeps_one(make_spec: SpecFactory) -> None:
+    pdb = pick(render_addons(make_spec("aws")), "PodDisruptionBudget")
+    assert pdb["apiVersion"] == "policy/v1"
+    assert pdb["spec"]["minAvailable"] == 1
+
+
+def test_network_policy_allows_dns_https_out_and_metrics_in(make_spec: SpecFactory) -> None:
+    policy = pick(render_addons(make_spec("aws")), "NetworkPolicy")["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert policy["ingress"] == [{"ports": [{"protocol": "TCP", "port": 7979}]}]
+    egress_ports = {(p["protocol"], p["port"]) for rule in policy["egress"] for p in rule["ports"]}
+    assert egress_ports == {("UDP", 53), ("TCP", 53), ("TCP", 443), ("TCP", 6443)}
+
+
+def test_disabled_controller_renders_nothing(make_spec: SpecFactory) -> None:
+    assert render_addons(make_spec("aws", dns="  controller:\n    enabled: false\n")) == []

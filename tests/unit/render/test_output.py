@@ -1,0 +1,45 @@
+"""YAML stream and directory output, and the placeholders left for the cloud step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from kumo.render import CloudFacts, find_placeholders, render, to_yaml_stream, write_directory
+from tests.unit.render.conftest import SpecFactory
+
+
+def test_yaml_stream_round_trips_without_anchors(make_spec: SpecFactory) -> None:
+    objects = render(make_spec("aws"))
+    text = to_yaml_stream(objects)
+    assert text.startswith("---\napiVersion: v1\nkind: Namespace\n")
+    assert "&id" not in text and "*id" not in text
+    assert list(YAML(typ="safe").load_all(text)) == objects
+
+
+def test_directory_gets_one_file_per_object_in_apply_order(make_spec: SpecFactory, tmp_path: Path) -> None:
+    objects = render(make_spec("aws"))
+    written = write_directory(objects, tmp_path / "out")
+    names = [p.name for p in written]
+    assert names == sorted(names)
+    assert names[0] == "01-cluster-namespace-kumo-system.yaml"
+    assert "12-shop-service-web.yaml" in names
+    assert YAML(typ="safe").load(written[-1].read_text()) == objects[-1]
+
+
+def test_placeholders_are_listed_until_the_cloud_step_fills_them(make_spec: SpecFactory) -> None:
+    spec = make_spec("aws")
+    assert find_placeholders(render(spec)) == [
+        "${kumo:aws-account-id}",
+        "${kumo:acm-certificate-arn:www.example.com}",
+    ]
+    facts = CloudFacts(
+        account_id="123456789012",
+        certificate_arns={"www.example.com": "arn:aws:acm:ap-northeast-1:123456789012:certificate/x"},
+    )
+    assert find_placeholders(render(spec, facts=facts)) == []
+
+
+def test_generic_render_needs_nothing_from_a_cloud(make_spec: SpecFactory) -> None:
+    assert find_placeholders(render(make_spec("generic", "expose: gateway\n"))) == []
