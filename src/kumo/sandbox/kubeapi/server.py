@@ -114,6 +114,7 @@ class KubeApp:
     def closing(self) -> None:
         """Make open watches end, so the server can shut down promptly."""
         self._closing = True
+        self.store.close_watchers()
 
     # --- ASGI entry -------------------------------------------------------------------------
 
@@ -541,15 +542,20 @@ class KubeApp:
                 except TimeoutError:
                     item = None
                 chunk = b""
-                if item is not None:
-                    chunk = encode(*item)
-                    while not watcher.queue.empty():
-                        chunk += encode(*watcher.queue.get_nowait())
+                closing = False
+                while item is not None:
+                    if item[0] == "CLOSE":
+                        closing = True
+                        break
+                    chunk += encode(*item)
+                    item = watcher.queue.get_nowait() if not watcher.queue.empty() else None
                 if bookmarks and time.monotonic() - last_bookmark >= self.bookmark_interval:
                     chunk += bookmark()
                     last_bookmark = time.monotonic()
                 if chunk:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if closing:
+                    break
             if not disconnected.is_set():
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:

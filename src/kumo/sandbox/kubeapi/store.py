@@ -369,6 +369,12 @@ class Store:
         self._watchers.setdefault(rt.store_key, set()).add(w)
         return w, backlog
 
+    def close_watchers(self) -> None:
+        """End every open watch (the server is shutting down)."""
+        for watchers in self._watchers.values():
+            for w in watchers:
+                w.queue.put_nowait(("CLOSE", {}, None))
+
     def unwatch(self, w: Watcher) -> None:
         self._watchers.get(w.key, set()).discard(w)
 
@@ -668,7 +674,11 @@ class Store:
     ) -> dict[str, Any]:
         if rt.virtual or "update" not in rt.verbs:
             raise errors.method_not_allowed()
-        body = self._check_body(rt, body)
+        if subresource == "scale":
+            if not isinstance(body, dict):
+                raise errors.bad_request("the body of the request must be a Scale object")
+        else:
+            body = self._check_body(rt, body)
         old = self.get_ref(rt, namespace, name)
         new: dict[str, Any] = fast_copy(body)
         meta = new.get("metadata") or {}
