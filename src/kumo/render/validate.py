@@ -12,9 +12,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import jsonschema
-import kubernetes_validate
-
 from kumo.render.crds import SCHEMAS, cel_problems
 
 DEFAULT_VERSIONS = ("1.29.0", "1.33.0")
@@ -51,6 +48,10 @@ def _label_problems(obj: dict[str, Any]) -> list[str]:
 
 def validate_object(obj: dict[str, Any], versions: Iterable[str] = DEFAULT_VERSIONS) -> list[str]:
     """Problems with one object, each prefixed by kind/namespace/name; empty when it is valid."""
+    # Imported here: the schemas are only needed when validating, and loading them slows every command.
+    import jsonschema
+    import kubernetes_validate
+
     name = describe(obj)
     problems = [f"{name}: {p}" for p in _label_problems(obj)]
     crd_schema = SCHEMAS.get((obj.get("apiVersion", ""), obj.get("kind", "")))

@@ -249,8 +249,16 @@ def _problems(
         loc = _clean_loc(error["loc"])
         grouped.setdefault(loc, []).append(_message(error, loc))
         kinds.setdefault(loc, error["type"])
+    # "image: required" next to "imgae: unknown key; did you mean 'image'?" says the same thing twice.
+    suggested = {
+        (*loc[:-1], _close_key(loc))
+        for loc, kind in kinds.items()
+        if kind == "extra_forbidden" and _close_key(loc)
+    }
     lines = []
     for loc, messages in grouped.items():
+        if kinds[loc] == "missing" and loc in suggested:
+            continue
         text = _join_alternatives(list(dict.fromkeys(messages)))
         source = translate(loc)
         at_key = kinds[loc] == "extra_forbidden"
@@ -315,6 +323,11 @@ def _message(error: Any, loc: Loc) -> str:
     elif "found" not in message:
         message += f", found a {'mapping' if isinstance(found, dict) else 'list'}"
     return message
+
+
+def _close_key(loc: Loc) -> str | None:
+    close = difflib.get_close_matches(str(loc[-1]), _allowed_keys(loc[:-1]), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _did_you_mean(loc: Loc) -> str:

@@ -18,95 +18,210 @@ HOST = "      hostname: www.example.com"
 
 
 def _gcp(text: str) -> str:
-    return text.replace("cloud: aws", "cloud: gcp").replace("region: ap-northeast-1", "region: asia-northeast1")
+    return text.replace("cloud: aws", "cloud: gcp").replace(
+        "region: ap-northeast-1", "region: asia-northeast1"
+    )
 
 
 # (id, file text, expected first problem without the "<path>:" prefix)
 CASES: list[tuple[str, str, str]] = [
-    ("wrong-type", BASE.replace("replicas: 2", "replicas: two"),
-     "10:15: services[0].replicas: expected an integer, found 'two'"),
-    ("unknown-key", BASE.replace("replicas: 2", "replics: 2"),
-     "10:5: services[0].replics: unknown key 'replics'; did you mean 'replicas'?"),
-    ("unknown-top-key", BASE.replace("services:", "servics:"),
-     "1:1: services: required, but missing"),
-    ("invalid-hostname", BASE.replace("hostname: www.example.com", "hostname: -bad-.example.com"),
-     "13:17: services[0].endpoint.hostname: expected a DNS name such as www.example.com, "
-     "found '-bad-.example.com'"),
-    ("hostname-outside-zone", BASE.replace("hostname: www.example.com", "hostname: www.example.org"),
-     "13:17: services[0].endpoint.hostname: expected a name inside dns.zone 'example.com', found 'www.example.org'"),
-    ("negative-replicas", BASE.replace("replicas: 2", "replicas: -1"),
-     "10:15: services[0].replicas: expected a number >= 0, found -1"),
-    ("port-0", BASE.replace("port: 80", "port: 0"),
-     "11:11: services[0].port: expected a number >= 1, found 0"),
-    ("port-70000", BASE.replace("port: 80", "port: 70000"),
-     "11:11: services[0].port: expected a number <= 65535, found 70000"),
-    ("malformed-yaml", BASE.replace("  cloud: aws", "  cloud: [aws"),
-     "4:9: invalid YAML: expected ',' or ']', but got ':'"),
-    ("tab-indented", BASE.replace("  region: ap-northeast-1", "\tregion: ap-northeast-1"),
-     "4:1: a tab is used for indentation; YAML allows only spaces"),
-    ("duplicate-key", BASE.replace("    port: 80", "    port: 80\n    image: nginx:1.26"),
-     '12:5: duplicate key "image"; each key may appear once'),
-    ("invalid-image", BASE.replace("image: nginx:1.27", "image: Nginx:Latest!"),
-     "9:12: services[0].image: expected an image reference such as nginx:1.27 or "
-     "ghcr.io/org/app@sha256:..., found 'Nginx:Latest!'"),
-    ("cert-arn-other-region", BASE.replace(HOST, f"{HOST}\n      tls:\n        certificateArn: {ARN_US}"),
-     "15:25: services[0].endpoint.tls.certificateArn: expected an ACM certificate in the load balancer's "
-     "region ap-northeast-1, found one in us-east-1"),
-    ("bad-region", BASE.replace("region: ap-northeast-1", "region: tokyo"),
-     "4:11: target.region: expected a region of aws such as ap-northeast-1, found 'tokyo'"),
-    ("missing-region", BASE.replace("  region: ap-northeast-1\n", ""),
-     "3:3: target: region is required for cloud 'aws', found none"),
-    ("bad-k8s-version", BASE + "cluster:\n  name: shop\n  version: '1.7'\n",
-     "16:12: cluster.version: expected a Kubernetes minor version such as '1.33', found '1.7'"),
-    ("min-greater-than-max", BASE + "cluster:\n  name: shop\n  nodes:\n    min: 3\n    max: 2\n    desired: 2\n",
-     "17:5: cluster.nodes: expected min <= desired <= max, found min=3 desired=2 max=2"),
-    ("duplicate-service", BASE + "  - name: web\n    image: nginx:1.27\n",
-     "14:11: services[1].name: service names must be unique, found 'web' twice"),
-    ("bad-env-var-name", BASE.replace("    port: 80", "    port: 80\n    env:\n      1BAD: x"),
-     "13:7: services[0].env: expected environment variable names like LOG_LEVEL, found '1BAD'"),
-    ("bad-quantity", BASE.replace("    port: 80", "    port: 80\n    resources:\n      requests:\n        cpu: lots"),
-     "14:9: services[0].resources.requests: cpu: expected a quantity such as 100m or 128Mi, found 'lots'"),
-    ("unknown-cloud", BASE.replace("cloud: aws", "cloud: digitalocean"),
-     "3:10: target.cloud: expected 'aws', 'gcp', 'azure' or 'generic', found 'digitalocean'"),
-    ("acm-arn-on-gcp",
-     _gcp(BASE).replace(HOST, f"{HOST}\n      expose: ingress\n      tls:\n        certificateArn: {ARN_TOKYO}"),
-     "16:25: services[0].endpoint.tls.certificateArn: an ACM certificate needs target.cloud aws"),
-    ("unknown-environment-service", BASE + "environments:\n  staging:\n    services:\n      wbe:\n        replicas: 1\n",
-     "17:7: environments.staging.services.wbe: unknown service 'wbe'; did you mean 'web'?"),
-    ("environment-bad-value", BASE + "environments:\n  staging:\n    services:\n      web:\n        replicas: -3\n",
-     "18:19: environments.staging.services.web.replicas: expected a number >= 0, found -3"),
-    ("environment-unknown-key", BASE + "environments:\n  prod:\n    servces: {}\n",
-     "16:5: environments.prod.servces: unknown key 'servces'; did you mean 'services'?"),
-    ("secret-on-aws", BASE.replace(HOST, f"{HOST}\n      tls:\n        secretName: web-tls"),
-     "15:9: services[0].endpoint.tls: expected tls auto, off or certificateArn on aws "
-     "(the load balancer terminates TLS with an ACM certificate)"),
-    ("ingress-class-without-ingress", BASE.replace(HOST, f"{HOST}\n      ingressClass: nginx"),
-     "14:21: services[0].endpoint.ingressClass: ingressClass needs expose ingress, found 'loadbalancer'"),
-    ("missing-image", BASE.replace("    image: nginx:1.27\n", ""),
-     "8:5: services[0].image: required, but missing"),
+    (
+        "wrong-type",
+        BASE.replace("replicas: 2", "replicas: two"),
+        "10:15: services[0].replicas: expected an integer, found 'two'",
+    ),
+    (
+        "unknown-key",
+        BASE.replace("replicas: 2", "replics: 2"),
+        "10:5: services[0].replics: unknown key 'replics'; did you mean 'replicas'?",
+    ),
+    (
+        "unknown-top-key",
+        BASE.replace("services:", "servics:"),
+        "7:1: servics: unknown key 'servics'; did you mean 'services'?",
+    ),
+    (
+        "invalid-hostname",
+        BASE.replace("hostname: www.example.com", "hostname: -bad-.example.com"),
+        "13:17: services[0].endpoint.hostname: expected a DNS name such as www.example.com, "
+        "found '-bad-.example.com'",
+    ),
+    (
+        "hostname-outside-zone",
+        BASE.replace("hostname: www.example.com", "hostname: www.example.org"),
+        "13:17: services[0].endpoint.hostname: expected a name inside dns.zone 'example.com', found 'www.example.org'",
+    ),
+    (
+        "negative-replicas",
+        BASE.replace("replicas: 2", "replicas: -1"),
+        "10:15: services[0].replicas: expected a number >= 0, found -1",
+    ),
+    (
+        "port-0",
+        BASE.replace("port: 80", "port: 0"),
+        "11:11: services[0].port: expected a number >= 1, found 0",
+    ),
+    (
+        "port-70000",
+        BASE.replace("port: 80", "port: 70000"),
+        "11:11: services[0].port: expected a number <= 65535, found 70000",
+    ),
+    (
+        "malformed-yaml",
+        BASE.replace("  cloud: aws", "  cloud: [aws"),
+        "4:9: invalid YAML: expected ',' or ']', but got ':'",
+    ),
+    (
+        "tab-indented",
+        BASE.replace("  region: ap-northeast-1", "\tregion: ap-northeast-1"),
+        "4:1: a tab is used for indentation; YAML allows only spaces",
+    ),
+    (
+        "duplicate-key",
+        BASE.replace("    port: 80", "    port: 80\n    image: nginx:1.26"),
+        '12:5: duplicate key "image"; each key may appear once',
+    ),
+    (
+        "invalid-image",
+        BASE.replace("image: nginx:1.27", "image: Nginx:Latest!"),
+        "9:12: services[0].image: expected an image reference such as nginx:1.27 or "
+        "ghcr.io/org/app@sha256:..., found 'Nginx:Latest!'",
+    ),
+    (
+        "cert-arn-other-region",
+        BASE.replace(HOST, f"{HOST}\n      tls:\n        certificateArn: {ARN_US}"),
+        "15:25: services[0].endpoint.tls.certificateArn: expected an ACM certificate in the load balancer's "
+        "region ap-northeast-1, found one in us-east-1",
+    ),
+    (
+        "bad-region",
+        BASE.replace("region: ap-northeast-1", "region: tokyo"),
+        "4:11: target.region: expected a region of aws such as ap-northeast-1, found 'tokyo'",
+    ),
+    (
+        "missing-region",
+        BASE.replace("  region: ap-northeast-1\n", ""),
+        "3:3: target: region is required for cloud 'aws', found none",
+    ),
+    (
+        "bad-k8s-version",
+        BASE + "cluster:\n  name: shop\n  version: '1.7'\n",
+        "16:12: cluster.version: expected a Kubernetes minor version such as '1.33', found '1.7'",
+    ),
+    (
+        "min-greater-than-max",
+        BASE + "cluster:\n  name: shop\n  nodes:\n    min: 3\n    max: 2\n    desired: 2\n",
+        "17:5: cluster.nodes: expected min <= desired <= max, found min=3 desired=2 max=2",
+    ),
+    (
+        "duplicate-service",
+        BASE + "  - name: web\n    image: nginx:1.27\n",
+        "14:11: services[1].name: service names must be unique, found 'web' twice",
+    ),
+    (
+        "bad-env-var-name",
+        BASE.replace("    port: 80", "    port: 80\n    env:\n      1BAD: x"),
+        "13:7: services[0].env: expected environment variable names like LOG_LEVEL, found '1BAD'",
+    ),
+    (
+        "bad-quantity",
+        BASE.replace("    port: 80", "    port: 80\n    resources:\n      requests:\n        cpu: lots"),
+        "14:9: services[0].resources.requests: cpu: expected a quantity such as 100m or 128Mi, found 'lots'",
+    ),
+    (
+        "unknown-cloud",
+        BASE.replace("cloud: aws", "cloud: digitalocean"),
+        "3:10: target.cloud: expected 'aws', 'gcp', 'azure' or 'generic', found 'digitalocean'",
+    ),
+    (
+        "acm-arn-on-gcp",
+        _gcp(BASE).replace(
+            HOST, f"{HOST}\n      expose: ingress\n      tls:\n        certificateArn: {ARN_TOKYO}"
+        ),
+        "16:25: services[0].endpoint.tls.certificateArn: an ACM certificate needs target.cloud aws",
+    ),
+    (
+        "unknown-environment-service",
+        BASE + "environments:\n  staging:\n    services:\n      wbe:\n        replicas: 1\n",
+        "17:7: environments.staging.services.wbe: unknown service 'wbe'; did you mean 'web'?",
+    ),
+    (
+        "environment-bad-value",
+        BASE + "environments:\n  staging:\n    services:\n      web:\n        replicas: -3\n",
+        "18:19: environments.staging.services.web.replicas: expected a number >= 0, found -3",
+    ),
+    (
+        "environment-unknown-key",
+        BASE + "environments:\n  prod:\n    servces: {}\n",
+        "16:5: environments.prod.servces: unknown key 'servces'; did you mean 'services'?",
+    ),
+    (
+        "secret-on-aws",
+        BASE.replace(HOST, f"{HOST}\n      tls:\n        secretName: web-tls"),
+        "15:9: services[0].endpoint.tls: expected tls auto, off or certificateArn on aws "
+        "(the load balancer terminates TLS with an ACM certificate)",
+    ),
+    (
+        "ingress-class-without-ingress",
+        BASE.replace(HOST, f"{HOST}\n      ingressClass: nginx"),
+        "14:21: services[0].endpoint.ingressClass: ingressClass needs expose ingress, found 'loadbalancer'",
+    ),
+    (
+        "missing-image",
+        BASE.replace("    image: nginx:1.27\n", ""),
+        "8:5: services[0].image: required, but missing",
+    ),
     ("not-a-mapping", "- app: shop\n", "1:1: expected a mapping with app, target and services, found a list"),
-    ("ttl-0", BASE.replace(HOST, f"{HOST}\n      ttl: 0"),
-     "14:12: services[0].endpoint.ttl: expected a number >= 1, found 0"),
-    ("https-without-tls",
-     BASE.replace(HOST, f"{HOST}\n      tls: 'off'\n      ports:\n        - port: 443\n          protocol: https"),
-     "17:21: services[0].endpoint.ports[0].protocol: expected http or tcp because tls is off, found 'https'"),
-    ("bad-owner-id", BASE.replace("  zone: example.com", "  zone: example.com\n  ownerId: 'bad owner'"),
-     "7:12: dns.ownerId: expected text matching ^[A-Za-z0-9][A-Za-z0-9._-]*$, found 'bad owner'"),
-    ("bad-tls-word", BASE.replace(HOST, f"{HOST}\n      tls: yes-please"),
-     "14:12: services[0].endpoint.tls: expected 'auto' or 'off' or a certificate reference "
-     "(certificateArn, secretName or certificateName), found 'yes-please'"),
-    ("tls-on-gcp-load-balancer", _gcp(BASE),
-     "13:7: services[0].endpoint.tls: a load balancer Service on gcp cannot terminate TLS; expected tls: off, "
-     "or expose ingress or gateway, found tls 'auto'"),
-    ("sources-miss-what-endpoints-need",
-     BASE.replace("  zone: example.com", "  zone: example.com\n  controller:\n    sources: [ingress]"),
-     "8:14: dns.controller.sources: the endpoints need sources service, found ingress"),
-    ("gateway-on-aws", BASE.replace(HOST, f"{HOST}\n      expose: gateway"),
-     "14:15: services[0].endpoint.expose: expected loadbalancer or ingress on aws, found gateway"),
-    ("no-services", BASE.split("services:")[0] + "services: []\n",
-     "7:1: services: expected at least 1 item(s), found 0"),
+    (
+        "ttl-0",
+        BASE.replace(HOST, f"{HOST}\n      ttl: 0"),
+        "14:12: services[0].endpoint.ttl: expected a number >= 1, found 0",
+    ),
+    (
+        "https-without-tls",
+        BASE.replace(
+            HOST, f"{HOST}\n      tls: 'off'\n      ports:\n        - port: 443\n          protocol: https"
+        ),
+        "17:21: services[0].endpoint.ports[0].protocol: expected http or tcp because tls is off, found 'https'",
+    ),
+    (
+        "bad-owner-id",
+        BASE.replace("  zone: example.com", "  zone: example.com\n  ownerId: 'bad owner'"),
+        "7:12: dns.ownerId: expected text matching ^[A-Za-z0-9][A-Za-z0-9._-]*$, found 'bad owner'",
+    ),
+    (
+        "bad-tls-word",
+        BASE.replace(HOST, f"{HOST}\n      tls: yes-please"),
+        "14:12: services[0].endpoint.tls: expected 'auto' or 'off' or a certificate reference "
+        "(certificateArn, secretName or certificateName), found 'yes-please'",
+    ),
+    (
+        "tls-on-gcp-load-balancer",
+        _gcp(BASE),
+        "13:7: services[0].endpoint.tls: a load balancer Service on gcp cannot terminate TLS; expected tls: off, "
+        "or expose ingress or gateway, found tls 'auto'",
+    ),
+    (
+        "sources-miss-what-endpoints-need",
+        BASE.replace("  zone: example.com", "  zone: example.com\n  controller:\n    sources: [ingress]"),
+        "8:14: dns.controller.sources: the endpoints need sources service, found ingress",
+    ),
+    (
+        "gateway-on-aws",
+        BASE.replace(HOST, f"{HOST}\n      expose: gateway"),
+        "14:15: services[0].endpoint.expose: expected loadbalancer or ingress on aws, found gateway",
+    ),
+    (
+        "no-services",
+        BASE.split("services:")[0] + "services: []\n",
+        "7:1: services: expected at least 1 item(s), found 0",
+    ),
     ("empty-file", "", "1:1: the file is empty; expected a mapping with app, target and services"),
-    ("only-comments", "# nothing here\n\n", "1:1: the file is empty; expected a mapping with app, target and services"),
+    (
+        "only-comments",
+        "# nothing here\n\n",
+        "1:1: the file is empty; expected a mapping with app, target and services",
+    ),
 ]
 
 
@@ -153,3 +268,12 @@ def test_bad_environment_name_for_a_preview(write: Callable[[str], Path]) -> Non
     with pytest.raises(UsageError) as caught:
         load_spec(write(BASE), env="Feature_X")
     assert caught.value.message.startswith("--env 'Feature_X': expected an environment name")
+
+
+def test_a_misspelled_required_key_is_reported_once(write: Callable[[str], Path]) -> None:
+    path = write(BASE.replace("    image: nginx:1.27", "    imgae: nginx:1.27"))
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert caught.value.problems == [
+        f"{path}:9:5: services[0].imgae: unknown key 'imgae'; did you mean 'image'?"
+    ]

@@ -57,15 +57,23 @@ def test_defaults(write: Callable[[str], Path]) -> None:
 
 
 def test_tls_off_defaults_to_plain_http_on_80(write: Callable[[str], Path]) -> None:
-    spec = load_spec(write(BASE.replace("cloud: aws", "cloud: generic").replace(
-        "      hostname: www.example.com", "      hostname: www.example.com\n      tls: 'off'")))
+    spec = load_spec(
+        write(
+            BASE.replace("cloud: aws", "cloud: generic").replace(
+                "      hostname: www.example.com", "      hostname: www.example.com\n      tls: 'off'"
+            )
+        )
+    )
     endpoint = spec.services[0].endpoint
     assert endpoint is not None
     assert [(p.port, p.protocol) for p in endpoint.ports] == [(80, "http")]
 
 
 def test_environment_overrides_merge_over_the_base(write: Callable[[str], Path]) -> None:
-    text = BASE + "environments:\n  staging:\n    services:\n      web:\n        replicas: 1\n        env:\n          MODE: s\n"
+    text = (
+        BASE
+        + "environments:\n  staging:\n    services:\n      web:\n        replicas: 1\n        env:\n          MODE: s\n"
+    )
     spec = load_spec(write(text), env="staging")
     assert spec.services[0].replicas == 1
     assert spec.services[0].env == {"MODE": "s"}
@@ -76,7 +84,10 @@ def test_environment_overrides_merge_over_the_base(write: Callable[[str], Path])
 
 
 def test_an_environment_may_set_its_own_hostname(write: Callable[[str], Path]) -> None:
-    text = BASE + "environments:\n  prod:\n    services:\n      web:\n        endpoint:\n          hostname: example.com\n"
+    text = (
+        BASE
+        + "environments:\n  prod:\n    services:\n      web:\n        endpoint:\n          hostname: example.com\n"
+    )
     spec = load_spec(write(text), env="prod")
     assert spec.services[0].endpoint is not None
     assert spec.services[0].endpoint.hostname == "example.com"
@@ -90,18 +101,30 @@ def test_a_preview_environment_copies_the_base_with_templated_names(write: Calla
 
 
 def test_derived_dns_sources_follow_the_endpoints(write: Callable[[str], Path]) -> None:
-    text = (BASE.replace("cloud: aws", "cloud: generic").replace("  region: ap-northeast-1\n", "")
-            + "  - name: api\n    image: nginx:1.27\n    endpoint:\n      hostname: api.example.com\n"
-            "      expose: gateway\n  - name: admin\n    image: nginx:1.27\n    endpoint:\n"
-            "      hostname: admin.example.com\n      expose: ingress\n")
-    spec = load_spec(write(text.replace("      hostname: www.example.com\n",
-                                        "      hostname: www.example.com\n      tls: 'off'\n", 1)))
+    text = (
+        BASE.replace("cloud: aws", "cloud: generic").replace("  region: ap-northeast-1\n", "")
+        + "  - name: api\n    image: nginx:1.27\n    endpoint:\n      hostname: api.example.com\n"
+        "      expose: gateway\n  - name: admin\n    image: nginx:1.27\n    endpoint:\n"
+        "      hostname: admin.example.com\n      expose: ingress\n"
+    )
+    spec = load_spec(
+        write(
+            text.replace(
+                "      hostname: www.example.com\n", "      hostname: www.example.com\n      tls: 'off'\n", 1
+            )
+        )
+    )
     assert dns_sources(spec) == ["service", "ingress", "gateway-httproute"]
 
 
 def test_retarget_validates_the_spec_for_the_new_cloud(write: Callable[[str], Path]) -> None:
-    spec = load_spec(write(BASE.replace("      hostname: www.example.com",
-                                        "      hostname: www.example.com\n      expose: ingress")))
+    spec = load_spec(
+        write(
+            BASE.replace(
+                "      hostname: www.example.com", "      hostname: www.example.com\n      expose: ingress"
+            )
+        )
+    )
     gcp = retarget(spec, "gcp", region="asia-northeast1")
     assert (gcp.target.cloud, gcp.target.region) == ("gcp", "asia-northeast1")
     with pytest.raises(SpecError) as caught:
@@ -111,7 +134,9 @@ def test_retarget_validates_the_spec_for_the_new_cloud(write: Callable[[str], Pa
     ]
     with pytest.raises(SpecError) as caught:
         retarget(load_spec(write(BASE)), "gcp", region="asia-northeast1")
-    assert caught.value.problems[0].startswith("--profile gcp: services[0].endpoint.tls: a load balancer Service")
+    assert caught.value.problems[0].startswith(
+        "--profile gcp: services[0].endpoint.tls: a load balancer Service"
+    )
 
 
 def test_json_schema_describes_the_fields_by_their_yaml_names() -> None:
@@ -119,4 +144,6 @@ def test_json_schema_describes_the_fields_by_their_yaml_names() -> None:
     assert schema["title"] == "kumo.yaml"
     assert set(schema["required"]) >= {"app", "target", "services"}
     endpoint = schema["$defs"]["Endpoint"]["properties"]
-    assert {"hostname", "expose", "tls", "ports", "loadBalancer", "ingressClass", "gatewayClass"} <= set(endpoint)
+    assert {"hostname", "expose", "tls", "ports", "loadBalancer", "ingressClass", "gatewayClass"} <= set(
+        endpoint
+    )
