@@ -57,7 +57,6 @@ def test_cluster_role_reads_only_what_the_sources_need(make_spec: SpecFactory) -
     assert _rules(render_addons(make_spec("aws")), "ClusterRole") == [
         ("", "services", read),
         ("", "events", write_events),
-        ("events.k8s.io", "events", write_events),
     ]
     ingress = _rules(render_addons(make_spec("aws", "expose: ingress\n")), "ClusterRole")
     assert ingress[0] == ("networking.k8s.io", "ingresses", read)
@@ -79,8 +78,10 @@ def test_rbac_has_no_wildcards_pods_nodes_or_cluster_wide_leases(make_spec: Spec
     role = pick(objects, "Role")
     assert role["metadata"]["namespace"] == "kumo-system"
     assert _rules(objects, "Role") == [
-        ("coordination.k8s.io", "leases", ("get", "create", "update", "patch"))
+        ("coordination.k8s.io", "leases", ("create",)),
+        ("coordination.k8s.io", "leases", ("get", "update")),
     ]
+    assert role["rules"][1]["resourceNames"] == ["kumo-dns"]
     binding = pick(objects, "RoleBinding")
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",
@@ -115,6 +116,7 @@ def test_deployment_runs_kumo_dns_with_external_dns_flags(make_spec: SpecFactory
             "--interval=1m",
             "--aws-zone-type=public",
             "--leader-elect",
+            "--leader-election-id=kumo-dns",
             "--metrics-address=:7979",
         ]
     )

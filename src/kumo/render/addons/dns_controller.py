@@ -31,16 +31,18 @@ _SOURCE_RULES: dict[str, list[dict[str, Any]]] = {
         {"apiGroups": ["gateway.networking.k8s.io"], "resources": ["gateways", "httproutes"], "verbs": READ}
     ],
 }
-_EVENT_RULES = [
-    {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
-    {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
-]
+# Events are how a bad annotation is reported on its object (kumo.kube.record_event writes core/v1).
+_EVENT_RULES = [{"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]}]
+LEASE_NAME = NAME
+# create cannot be limited by name; reading and renewing are limited to the controller's own Lease.
 _LEASE_RULES = [
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
     {
         "apiGroups": ["coordination.k8s.io"],
         "resources": ["leases"],
-        "verbs": ["get", "create", "update", "patch"],
-    }
+        "resourceNames": [LEASE_NAME],
+        "verbs": ["get", "update"],
+    },
 ]
 
 
@@ -60,7 +62,7 @@ def controller_args(spec: Spec) -> list[str]:
     ]
     if dns.provider == "route53":
         args.append(f"--aws-zone-type={dns.zone_type}")
-    args += ["--leader-elect", f"--metrics-address=:{METRICS_PORT}"]
+    args += ["--leader-elect", f"--leader-election-id={LEASE_NAME}", f"--metrics-address=:{METRICS_PORT}"]
     return args
 
 
