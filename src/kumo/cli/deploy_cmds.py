@@ -286,7 +286,7 @@ def diff_cmd(
         if not result.changed:
             console.print("no differences")
     if exit_code and result.changed:
-        raise typer.Exit(2)
+        raise SystemExit(2)  # typer.Exit is swallowed when the root app runs with standalone_mode=False
 
 
 def history_cmd(
@@ -337,6 +337,9 @@ def rollback_cmd(
     timeout: TimeoutOpt = 300.0,
     lock_timeout: LockTimeoutOpt = 120.0,
     lock_duration: LockDurationOpt = 15,
+    max_history: Annotated[
+        int, typer.Option("--max-history", min=1, help="Revisions kept in the cluster.")
+    ] = 10,
 ) -> None:
     """Make an earlier revision live again (recorded as a new revision).
 
@@ -344,7 +347,12 @@ def rollback_cmd(
     """
     rendered = load_release(file, env)
     options = _options(
-        kubeconfig, context, timeout=timeout, lock_timeout=lock_timeout, lock_duration=lock_duration
+        kubeconfig,
+        context,
+        timeout=timeout,
+        lock_timeout=lock_timeout,
+        lock_duration=lock_duration,
+        max_history=max_history,
     )
     result = _run(rollback(rendered, revision, options, CliReporter()))
     if output == OutputFormat.json:

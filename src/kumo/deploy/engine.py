@@ -40,6 +40,8 @@ class DeployOptions:
     wait: bool = True
     dns_timeout: float = 30.0
     dns_server: str | None = None
+    #: Who holds the release lock and is recorded as the deployer; default user@host/pid.
+    identity: str | None = None
 
 
 @dataclass
@@ -135,6 +137,14 @@ async def preflight(client: KubeClient, objects: list[Obj]) -> None:
                 )
             existing.add(namespace)
     for obj in objects:
+        try:
+            await client.resource(str(obj["apiVersion"]), str(obj["kind"]))
+        except NotFound as exc:
+            raise ClusterError(
+                f"{exc.message}, which {Ref.of(obj)} needs; nothing was changed",
+                "Install what defines that kind (e.g. cert-manager), or edit kumo.yaml.",
+            ) from None
+    for obj in objects:
         target = (obj.get("metadata") or {}).get("namespace")
         if target and target not in existing:
             continue
@@ -221,7 +231,7 @@ async def up(rendered: Rendered, options: DeployOptions, reporter: Reporter | No
             duration_seconds=options.lock_duration,
             timeout_seconds=options.lock_timeout,
             on_message=reporter.message,
-            holder=identity(),
+            holder=options.identity or identity(),
         )
         await lock.acquire()
         try:
@@ -474,7 +484,7 @@ async def rollback(
             duration_seconds=options.lock_duration,
             timeout_seconds=options.lock_timeout,
             on_message=reporter.message,
-            holder=identity(),
+            holder=options.identity or identity(),
         )
         await lock.acquire()
         try:
@@ -483,14 +493,16 @@ async def rollback(
             await _mark_interrupted(store, history, reporter)
             if not history:
                 raise UsageError(f"release {rendered.release} has no history to roll back to")
-            current = next((r for r in reversed(history) if r.status == "deployed"), history[-1])
+            deployed = next((r for r in reversed(history) if r.status == "deployed"), history[0])
+            latest = history[-1]
             if target is None:
-                earlier = [
-                    r for r in history if r.number < current.number and r.status in ("deployed", "superseded")
-                ]
+                # After a failed or interrupted revision, "back" means to the last good one; otherwise
+                # to the good one before the current.
+                before = latest.number + 1 if latest.status != "deployed" else latest.number
+                earlier = [r for r in history if r.number < before and r.status in ("deployed", "superseded")]
                 if not earlier:
                     raise UsageError(
-                        f"release {rendered.release} has no revision before {current.number} to roll back to"
+                        f"release {rendered.release} has no good revision before {latest.number}"
                     )
                 chosen = earlier[-1]
             else:
@@ -501,7 +513,7 @@ async def rollback(
                         f"release {rendered.release} has no revision {target}; available: {available}"
                     )
                 chosen = found
-            live = [o for r in history if r.number >= current.number for o in r.manifests]
+            live = [o for r in history if r.number >= deployed.number for o in r.manifests]
             number = history[-1].number + 1
             reporter.message(
                 f"rolling {rendered.release} back to revision {chosen.number} as revision {number}"
@@ -560,7 +572,7 @@ async def down(rendered: Rendered, options: DeployOptions, reporter: Reporter | 
             duration_seconds=options.lock_duration,
             timeout_seconds=options.lock_timeout,
             on_message=reporter.message,
-            holder=identity(),
+            holder=options.identity or identity(),
         )
         await lock.acquire()
         try:

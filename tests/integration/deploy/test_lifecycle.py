@@ -1,0 +1,192 @@
+"""diff with drift made by kubectl, pruning, status, preview environments, down, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kumo.deploy import DeployOptions, diff_release, up
+from kumo.kube import KubeClient
+
+from .conftest import ROOT, SpecFile, kumo
+
+KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
+
+
+def kubectl(kubeconfig: str, *args: str) -> str:
+    result = subprocess.run(
+        [KUBECTL, "--kubeconfig", kubeconfig, *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+async def test_drift_made_with_kubectl_shows_in_diff(
+    spec: SpecFile, options: DeployOptions, kubeapi: Any
+) -> None:
+    await up(spec.render(), options)
+    base = ["--kubeconfig", kubeapi.kubeconfig]
+    clean = kumo("diff", str(spec.path), *base, "--exit-code")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "no differences" in clean.stdout
+
+    kubectl(kubeapi.kubeconfig, "-n", "hello", "scale", "deployment/web", "--replicas=5")
+    kubectl(kubeapi.kubeconfig, "-n", "hello", "set", "image", "deployment/web", "web=nginx:hacked")
+    drift = kumo("diff", str(spec.path), *base, "--exit-code")
+    assert drift.returncode == 2, drift.stdout + drift.stderr
+    assert "~ Deployment web in hello (update)" in drift.stdout
+    assert "spec.replicas: 5 -> 2   (changed by kubectl" in drift.stdout
+    assert (
+        'spec.template.spec.containers[name=web].image: "nginx:hacked" -> "nginx:1.27"   (changed by kubectl'
+        in (drift.stdout)
+    )
+
+    # A change in kumo.yaml shows too, against the live (drifted) value.
+    spec.write(replicas=3)
+    edited = json.loads(kumo("diff", str(spec.path), *base, "--output", "json").stdout)
+    changes = {c["path"]: c for o in edited["objects"] for c in o["changes"]}
+    assert changes["spec.replicas"]["live"] == 5
+    assert changes["spec.replicas"]["desired"] == 3
+
+    # kumo up owns its fields again (server-side apply with force), so the drift is gone.
+    await up(spec.render(), options)
+    assert kumo("diff", str(spec.path), *base, "--exit-code").returncode == 0
+
+
+async def test_objects_no_longer_rendered_are_pruned(
+    spec: SpecFile, options: DeployOptions, kube: KubeClient
+) -> None:
+    spec.write(services=["web", "api"])
+    await up(spec.render(), options)
+    assert await kube.get("apps/v1", "Deployment", "api", "hello") is not None
+    spec.write(services=["web"])
+    preview = await diff_release(spec.render(), options)
+    pruned = {(o.ref.kind, o.ref.name) for o in preview.objects if o.action == "prune"}
+    assert pruned == {("Deployment", "api"), ("Service", "api")}
+    result = await up(spec.render(), options)
+    assert {(r.kind, r.name) for r in result.pruned} == {("Deployment", "api"), ("Service", "api")}
+    assert await kube.get("apps/v1", "Deployment", "api", "hello") is None
+    assert await kube.get("v1", "Service", "api", "hello") is None
+    assert await kube.get("apps/v1", "Deployment", "web", "hello") is not None
+
+
+async def test_status_gives_an_operators_first_look(
+    spec: SpecFile, options: DeployOptions, kubeapi: Any
+) -> None:
+    await up(spec.render(), options)
+    await up(spec.write(image="nginx:1.28").render(), options)
+    out = kumo("status", str(spec.path), "--kubeconfig", kubeapi.kubeconfig, "--output", "json", check=True)
+    view = json.loads(out.stdout)
+    (web,) = view["services"]
+    assert (web["desired"], web["running"], web["pending"]) == (2, 2, 0)
+    assert web["rollouts"][0]["current"] is True
+    assert web["rollouts"][0]["images"] == ["nginx:1.28"]
+    assert all(p["ready"] and p["restarts"] == 0 for p in web["pods"])
+    (endpoint,) = view["endpoints"]
+    assert endpoint["type"] == "LoadBalancer"
+    assert endpoint["address"]
+    assert view["dns"] == [
+        {"hostname": "web.hello.sandbox.test", "resolves": False, "answers": [], "state": "not resolving yet"}
+    ]
+    assert view["revision"]["revision"] == 2
+    assert view["revision"]["deployedBy"]
+    assert view["events"], "recent events are listed"
+    text = kumo("status", str(spec.path), "--kubeconfig", kubeapi.kubeconfig, check=True).stdout
+    assert "desired 2  running 2  pending 0" in text
+    assert "not resolving yet" in text
+
+
+async def test_preview_environment_whole_life(spec: SpecFile, kubeapi: Any, kube: KubeClient) -> None:
+    base = ["--kubeconfig", kubeapi.kubeconfig, "--env", "pr-42"]
+    created = kumo("up", str(spec.path), *base, "--dns-timeout", "0", "--output", "json", check=True)
+    result = json.loads(created.stdout)
+    assert result["namespace"] == "hello-pr-42"
+    assert result["release"] == "hello-pr-42"
+    assert result["urls"] == ["http://pr-42.web.hello.sandbox.test"]
+    service = await kube.get("v1", "Service", "web", "hello-pr-42")
+    assert service is not None
+    assert "pr-42.web.hello.sandbox.test" in json.dumps(service["metadata"].get("annotations", {}))
+    assert service["metadata"]["labels"]["kumo.dev/env"] == "pr-42"
+    assert await kube.get("v1", "Namespace", "hello") is None, "the base environment is untouched"
+    status = json.loads(kumo("status", str(spec.path), *base, "--output", "json", check=True).stdout)
+    assert status["services"][0]["running"] == 2
+    removed = json.loads(kumo("down", str(spec.path), *base, "--output", "json", check=True).stdout)
+    assert removed["namespaceDeleted"] is True
+    assert await kube.get("v1", "Namespace", "hello-pr-42") is None
+    assert await kube.list("v1", "Secret", "hello-pr-42") == []
+
+
+async def test_down_removes_the_release(
+    spec: SpecFile, options: DeployOptions, kubeapi: Any, kube: KubeClient
+) -> None:
+    await up(spec.render(), options)
+    out = kumo("down", str(spec.path), "--kubeconfig", kubeapi.kubeconfig, check=True)
+    assert "removed hello and its namespace" in out.stdout
+    assert await kube.get("v1", "Namespace", "hello") is None
+    again = kumo("down", str(spec.path), "--kubeconfig", kubeapi.kubeconfig, check=True)
+    assert "not installed" in again.stderr
+
+
+async def _snapshot(kube: KubeClient) -> dict[str, list[str]]:
+    found = {}
+    for api_version, kind in (
+        ("v1", "Namespace"),
+        ("apps/v1", "Deployment"),
+        ("v1", "Service"),
+        ("v1", "Secret"),
+        ("coordination.k8s.io/v1", "Lease"),
+    ):
+        found[kind] = sorted(
+            f"{o['metadata'].get('namespace', '')}/{o['metadata']['name']}"
+            for o in await kube.list(api_version, kind)
+        )
+    return found
+
+
+async def test_bad_input_is_a_clear_error_and_changes_nothing(
+    spec: SpecFile, kubeapi: Any, kube: KubeClient, tmp_path: Path
+) -> None:
+    before = await _snapshot(kube)
+    base = ["--kubeconfig", kubeapi.kubeconfig, "--dns-timeout", "0"]
+
+    missing_context = kumo("up", str(spec.path), *base, "--context", "prod-eu")
+    assert missing_context.returncode == 2
+    assert "context 'prod-eu' not found" in missing_context.stderr
+    assert "available contexts:" in missing_context.stderr
+    assert "Traceback" not in missing_context.stderr
+
+    invalid = tmp_path / "bad.yaml"
+    invalid.write_text(spec.path.read_text().replace("replicas: 2", "replicas: -1"))
+    bad_spec = kumo("up", str(invalid), *base)
+    assert bad_spec.returncode == 2
+    assert f"{invalid}:" in bad_spec.stderr
+    assert "replicas" in bad_spec.stderr
+    assert "Traceback" not in bad_spec.stderr
+
+    # A namespace that is being deleted refuses new content (403 Forbidden from the API).
+    await kube.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "hello", "finalizers": ["example.com/hold"]},
+        }
+    )
+    await kube.delete("v1", "Namespace", "hello")
+    before = await _snapshot(kube)
+    forbidden = kumo("up", str(spec.path), *base)
+    assert forbidden.returncode == 1
+    assert "namespace hello" in forbidden.stderr
+    assert "nothing was changed" in forbidden.stderr
+    assert "Traceback" not in forbidden.stderr
+    assert await _snapshot(kube) == before
+
+
+@pytest.mark.parametrize("kind", ["missing-file"])
+def test_missing_file_is_a_usage_error(kind: str, tmp_path: Path) -> None:
+    result = kumo("up", str(tmp_path / "kumo.yaml"))
+    assert result.returncode == 2
+    assert "no such file" in result.stderr
