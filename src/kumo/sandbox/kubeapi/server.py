@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 import orjson
 import yaml
 
-from kumo.sandbox.kubeapi import errors, openapi, tables
+from kumo.sandbox.kubeapi import errors, openapi, protobuf, tables
 from kumo.sandbox.kubeapi.catalog import ResourceType
 from kumo.sandbox.kubeapi.errors import ApiError
 from kumo.sandbox.kubeapi.selectors import make_filter
@@ -371,6 +371,8 @@ class KubeApp:
         if not req.body.strip():
             raise errors.bad_request("the request body is empty")
         ct = req.content_type
+        if ct == protobuf.CONTENT_TYPE:
+            return protobuf.decode(req.body)
         try:
             if yaml_ok or ct in ("application/yaml", "application/x-yaml", "text/yaml"):
                 return yaml.load(req.body, Loader=_YamlLoader)

@@ -1,0 +1,165 @@
+"""Decoding the Kubernetes protobuf envelope that kubectl's typed clients send.
+
+kubectl (client-go) writes built-in objects as ``application/vnd.kubernetes.protobuf``: the magic
+``k8s\\0`` followed by a ``runtime.Unknown`` message that carries apiVersion, kind and the object's
+own protobuf bytes. Responses are always JSON, which every client accepts. Only the kinds that
+imperative kubectl commands create without a manifest are mapped here (``kubectl create
+namespace|configmap|secret|serviceaccount``); any other protobuf body gets a 415 that says so.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from kumo.sandbox.kubeapi.errors import ApiError, bad_request
+
+MAGIC = b"k8s\x00"
+CONTENT_TYPE = "application/vnd.kubernetes.protobuf"
+
+# message -> field number -> (json name, type). Types: str, int, bool, bytes, time, msg:<name>,
+# map:str (string->string), map:bytes (string->base64), rep:<type>.
+_SCHEMAS: dict[str, dict[int, tuple[str, str]]] = {
+    "ObjectMeta": {
+        1: ("name", "str"),
+        2: ("generateName", "str"),
+        3: ("namespace", "str"),
+        5: ("uid", "str"),
+        6: ("resourceVersion", "str"),
+        11: ("labels", "map:str"),
+        12: ("annotations", "map:str"),
+        13: ("ownerReferences", "rep:msg:OwnerReference"),
+        14: ("finalizers", "rep:str"),
+    },
+    "OwnerReference": {
+        1: ("kind", "str"),
+        3: ("name", "str"),
+        4: ("uid", "str"),
+        5: ("apiVersion", "str"),
+        6: ("controller", "bool"),
+        7: ("blockOwnerDeletion", "bool"),
+    },
+    "ObjectReference": {
+        1: ("kind", "str"),
+        2: ("namespace", "str"),
+        3: ("name", "str"),
+        4: ("uid", "str"),
+        5: ("apiVersion", "str"),
+        6: ("resourceVersion", "str"),
+        7: ("fieldPath", "str"),
+    },
+    "LocalObjectReference": {1: ("name", "str")},
+    "Namespace": {1: ("metadata", "msg:ObjectMeta"), 2: ("spec", "msg:NamespaceSpec")},
+    "NamespaceSpec": {1: ("finalizers", "rep:str")},
+    "ConfigMap": {
+        1: ("metadata", "msg:ObjectMeta"),
+        2: ("data", "map:str"),
+        3: ("binaryData", "map:bytes"),
+        4: ("immutable", "bool"),
+    },
+    "Secret": {
+        1: ("metadata", "msg:ObjectMeta"),
+        2: ("data", "map:bytes"),
+        3: ("type", "str"),
+        4: ("stringData", "map:str"),
+        5: ("immutable", "bool"),
+    },
+    "ServiceAccount": {
+        1: ("metadata", "msg:ObjectMeta"),
+        2: ("secrets", "rep:msg:ObjectReference"),
+        3: ("imagePullSecrets", "rep:msg:LocalObjectReference"),
+        4: ("automountServiceAccountToken", "bool"),
+    },
+}
+_TOP_LEVEL = {("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "ServiceAccount")}
+
+
+def _varint(buf: bytes, i: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if i >= len(buf):
+            raise bad_request("truncated protobuf body")
+        b = buf[i]
+        i += 1
+        result |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return result, i
+
+
+def _fields(buf: bytes) -> list[tuple[int, int | bytes]]:
+    out: list[tuple[int, int | bytes]] = []
+    i = 0
+    while i < len(buf):
+        key, i = _varint(buf, i)
+        num, wire = key >> 3, key & 7
+        if wire == 0:
+            val, i = _varint(buf, i)
+            out.append((num, val))
+        elif wire == 2:
+            n, i = _varint(buf, i)
+            out.append((num, buf[i : i + n]))
+            i += n
+        elif wire == 1:
+            out.append((num, int.from_bytes(buf[i : i + 8], "little")))
+            i += 8
+        elif wire == 5:
+            out.append((num, int.from_bytes(buf[i : i + 4], "little")))
+            i += 4
+        else:
+            raise bad_request(f"unsupported protobuf wire type {wire}")
+    return out
+
+
+def _scalar(typ: str, raw: int | bytes) -> Any:
+    if typ == "str":
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
+    if typ == "bytes":
+        return base64.b64encode(raw if isinstance(raw, bytes) else b"").decode()
+    if typ == "bool":
+        return bool(raw)
+    if typ == "int":
+        return int(raw) if isinstance(raw, int) else 0
+    if typ.startswith("msg:"):
+        return _message(typ[4:], raw if isinstance(raw, bytes) else b"")
+    raise bad_request(f"unsupported protobuf field type {typ}")
+
+
+def _message(name: str, buf: bytes) -> dict[str, Any]:
+    schema = _SCHEMAS[name]
+    out: dict[str, Any] = {}
+    for num, raw in _fields(buf):
+        spec = schema.get(num)
+        if spec is None:
+            continue
+        key, typ = spec
+        if typ.startswith("map:"):
+            entry = dict(_fields(raw if isinstance(raw, bytes) else b""))
+            k = _scalar("str", entry.get(1, b""))
+            out.setdefault(key, {})[k] = _scalar("bytes" if typ == "map:bytes" else "str", entry.get(2, b""))
+        elif typ.startswith("rep:"):
+            out.setdefault(key, []).append(_scalar(typ[4:], raw))
+        else:
+            out[key] = _scalar(typ, raw)
+    # proto2 writes empty strings and false for unset Go fields; JSON omits them
+    return {k: v for k, v in out.items() if v not in ("", False) or k == "immutable"}
+
+
+def decode(body: bytes) -> dict[str, Any]:
+    """Turn a protobuf request body into the JSON object it stands for."""
+    if not body.startswith(MAGIC):
+        raise bad_request("protobuf body without the k8s envelope")
+    unknown = dict(_fields(body[len(MAGIC) :]))
+    type_meta = dict(_fields(unknown.get(1, b"") if isinstance(unknown.get(1), bytes) else b""))
+    api_version = _scalar("str", type_meta.get(1, b""))
+    kind = _scalar("str", type_meta.get(2, b""))
+    raw = unknown.get(2, b"")
+    if (api_version, kind) not in _TOP_LEVEL or not isinstance(raw, bytes):
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            f"the emulator accepts {kind or 'objects'} ({api_version}) as JSON only; protobuf bodies are "
+            "understood for Namespace, ConfigMap, Secret and ServiceAccount",
+        )
+    obj = _message(kind, raw)
+    return {"apiVersion": api_version, "kind": kind, **obj}
