@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -11,12 +12,34 @@ from kumo.deploy import DeployFailed, DeployOptions, history, rollback, up
 from kumo.kube import KubeClient
 
 from .conftest import EXAMPLE, Recorder, SpecFile, image_of, kumo, pods_of, ready
+from .peers import CERTIFICATE_CRD, gateway_controller
+
+
+async def test_the_example_needs_cert_manager_and_says_so_without_changing_anything(
+    kubeapi: Any, kube: KubeClient
+) -> None:
+    namespaces = await kube.list("v1", "Namespace")
+    result = kumo("up", str(EXAMPLE), "--kubeconfig", kubeapi.kubeconfig, "--dns-timeout", "0")
+    assert result.returncode == 1
+    assert "does not serve kind Certificate in cert-manager.io/v1" in result.stderr
+    assert "nothing was changed" in result.stderr
+    assert await kube.list("v1", "Namespace") == namespaces
 
 
 async def test_first_deploy_of_the_example_with_addons(kubeapi: Any, kube: KubeClient) -> None:
-    result = kumo(
-        "up", str(EXAMPLE), "--kubeconfig", kubeapi.kubeconfig, "--dns-timeout", "0", "--output", "json"
-    )
+    await kube.create(CERTIFICATE_CRD)
+    async with gateway_controller(kube):
+        result = await asyncio.to_thread(
+            kumo,
+            "up",
+            str(EXAMPLE),
+            "--kubeconfig",
+            kubeapi.kubeconfig,
+            "--dns-timeout",
+            "0",
+            "--output",
+            "json",
+        )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["revision"] == 1
