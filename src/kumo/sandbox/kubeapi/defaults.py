@@ -77,6 +77,8 @@ def apply_defaults(rt: ResourceType, obj: dict[str, Any], alloc: Allocator, crea
             _pod_spec(tmpl["spec"])
         if creating:
             obj["status"] = {}
+    elif kind == "Secret":
+        obj.setdefault("type", "Opaque")
     elif kind in ("Job", "CronJob", "DaemonSet") and creating:
         obj["status"] = {}
 

@@ -150,7 +150,8 @@ def decode(body: bytes) -> dict[str, Any]:
     if not body.startswith(MAGIC):
         raise bad_request("protobuf body without the k8s envelope")
     unknown = dict(_fields(body[len(MAGIC) :]))
-    type_meta = dict(_fields(unknown.get(1, b"") if isinstance(unknown.get(1), bytes) else b""))
+    tm_raw = unknown.get(1, b"")
+    type_meta = dict(_fields(tm_raw if isinstance(tm_raw, bytes) else b""))
     api_version = _scalar("str", type_meta.get(1, b""))
     kind = _scalar("str", type_meta.get(2, b""))
     raw = unknown.get(2, b"")
