@@ -10,8 +10,8 @@ from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
 from lightkube import ApiError, Client, KubeConfig
 from lightkube.codecs import from_dict
-from lightkube.types import PatchType
 from lightkube.resources.apps_v1 import Deployment
+from lightkube.types import PatchType
 
 from kumo.sandbox.kubeapi import KubeAPI
 
