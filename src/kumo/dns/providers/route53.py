@@ -127,6 +127,7 @@ class Route53Provider(Provider):
         region: str | None = None,
         client: Any = None,
         batch_cost: int = MAX_BATCH_COST,
+        zone_page_size: int = 100,
     ) -> None:
         super().__init__()
         if zone_type not in ("", "public", "private"):
@@ -139,6 +140,7 @@ class Route53Provider(Provider):
         self.prefer_cname = prefer_cname
         self.max_retries = max_retries
         self.batch_cost = batch_cost
+        self.zone_page_size = zone_page_size
         self.throttled = 0
         self.client = client or boto3.client(
             "route53",
@@ -183,7 +185,9 @@ class Route53Provider(Provider):
         zones: list[Zone] = []
         marker: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"Marker": marker} if marker else {}
+            kwargs: dict[str, Any] = {"MaxItems": str(self.zone_page_size)}
+            if marker:
+                kwargs["Marker"] = marker
             try:
                 page = await self._call("list_hosted_zones", **kwargs)
             except ClientError as exc:
