@@ -248,7 +248,9 @@ def _problems(
     for error in exc.errors():
         loc = _clean_loc(error["loc"])
         grouped.setdefault(loc, []).append(_message(error, loc))
-        kinds.setdefault(loc, error["type"])
+        # A bad mapping key ("[key]" in pydantic's location) is shown at the key, like an unknown key.
+        kind = "extra_forbidden" if error["loc"][-1:] == ("[key]",) else error["type"]
+        kinds.setdefault(loc, kind)
     # "image: required" next to "imgae: unknown key; did you mean 'image'?" says the same thing twice.
     suggested = {
         (*loc[:-1], _close_key(loc))
@@ -279,11 +281,24 @@ def _join_alternatives(messages: list[str]) -> str:
     return f"expected {' or '.join(wanted)}, found {found}"
 
 
+def _model_names() -> frozenset[str]:
+    seen: set[str] = set()
+    todo: list[type[BaseModel]] = [BaseModel]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub.__module__.startswith("kumo.spec") and sub.__name__ not in seen:
+                seen.add(sub.__name__)
+            todo.append(sub)
+    return frozenset(seen)
+
+
+_UNION_TAGS = _model_names() | {"str", "int", "bool", "float", "none"}
+
+
 def _clean_loc(loc: tuple[Any, ...]) -> Loc:
-    """Drop the tags pydantic adds for union branches (``literal['auto','off']``, ``TlsRef``)."""
-    return tuple(
-        p for p in loc if isinstance(p, int) or not (p[:1].isupper() or "[" in p or ("-" in p and "[" in p))
-    )
+    """Drop the tags pydantic adds for union branches (``literal['auto','off']``, ``TlsRef``) and for
+    mapping keys (``[key]``), keeping user keys whatever their case."""
+    return tuple(p for p in loc if isinstance(p, int) or not (p in _UNION_TAGS or "[" in p))
 
 
 def _message(error: Any, loc: Loc) -> str:

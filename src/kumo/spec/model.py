@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 CloudName = Literal["aws", "gcp", "azure", "generic"]
@@ -43,6 +51,34 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _K8S_VERSION = re.compile(r"^1\.(2[0-9]|3[0-9])$")
 
 Port = Annotated[int, Field(ge=1, le=65535, description="A TCP port, 1-65535.")]
+
+
+def _env_var_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError(f"expected an environment variable name like LOG_LEVEL, found {value!r}")
+    return value
+
+
+def _environment_name(value: str) -> str:
+    if not _DNS_LABEL.match(value) or len(value) > 40:
+        raise ValueError(
+            f"expected an environment name such as staging or pr-42 (a short DNS label), found {value!r}"
+        )
+    return value
+
+
+def _scalar_text(value: object) -> object:
+    """Kubernetes wants env values as strings; a YAML number or boolean is meant as its text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+EnvVarName = Annotated[str, AfterValidator(_env_var_name)]
+EnvVarValue = Annotated[str, BeforeValidator(_scalar_text)]
+EnvironmentName = Annotated[str, AfterValidator(_environment_name)]
 
 
 class Model(BaseModel):
@@ -298,7 +334,7 @@ class Service(Model):
     image: str = Field(description="Container image, e.g. nginx:1.27.")
     replicas: int = Field(default=2, ge=0, le=1000)
     port: Port = Field(default=80, description="Port the container listens on.")
-    env: dict[str, str] = {}
+    env: dict[EnvVarName, EnvVarValue] = {}
     resources: Resources = Resources()
     probes: Probes = Probes()
     endpoint: Endpoint | None = None
@@ -323,14 +359,6 @@ class Service(Model):
             )
         return value
 
-    @field_validator("env")
-    @classmethod
-    def _env(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not _ENV_NAME.match(key):
-                raise ValueError(f"expected environment variable names like LOG_LEVEL, found {key!r}")
-        return value
-
 
 class Preview(Model):
     hostname_template: str = Field(
@@ -350,7 +378,7 @@ class Spec(Model):
     dns: Dns | None = None
     services: list[Service] = Field(min_length=1)
     preview: Preview = Preview()
-    environments: dict[str, dict[str, object]] = Field(
+    environments: dict[EnvironmentName, dict[str, object]] = Field(
         default={}, description="Per-environment overrides, merged over the base spec."
     )
 

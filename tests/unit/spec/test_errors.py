@@ -121,7 +121,7 @@ CASES: list[tuple[str, str, str]] = [
     (
         "bad-env-var-name",
         BASE.replace("    port: 80", "    port: 80\n    env:\n      1BAD: x"),
-        "13:7: services[0].env: expected environment variable names like LOG_LEVEL, found '1BAD'",
+        "13:7: services[0].env.1BAD: expected an environment variable name like LOG_LEVEL, found '1BAD'",
     ),
     (
         "bad-quantity",

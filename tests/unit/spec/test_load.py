@@ -147,3 +147,10 @@ def test_json_schema_describes_the_fields_by_their_yaml_names() -> None:
     assert {"hostname", "expose", "tls", "ports", "loadBalancer", "ingressClass", "gatewayClass"} <= set(
         endpoint
     )
+
+
+def test_env_values_written_as_numbers_or_booleans_become_text(write: Callable[[str], Path]) -> None:
+    spec = load_spec(
+        write(BASE.replace("    port: 80", "    port: 80\n    env:\n      PORT: 8080\n      DEBUG: true"))
+    )
+    assert spec.services[0].env == {"PORT": "8080", "DEBUG": "true"}
