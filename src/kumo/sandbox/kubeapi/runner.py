@@ -232,6 +232,10 @@ class KubeAPIProcess:
     def kubeconfig(self) -> str:
         return str(self._kubeconfig)
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
     def start(self) -> KubeAPIProcess:
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "kumo.sandbox.kubeapi", *self._args, "--ready-json"],

