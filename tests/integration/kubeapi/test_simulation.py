@@ -1,0 +1,257 @@
+"""Simulated cluster behaviour, observed through the API the way a client sees it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from kumo.sandbox.kubeapi import KubeAPI
+from tests.integration.kubeapi.helpers import deployment, eventually, kubectl, kubectl_json, service
+
+DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"
+PODS = "/api/v1/namespaces/default/pods"
+
+
+def _deploy(name: str, image: str, replicas: int = 1, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            **spec,
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": image}]},
+            },
+        },
+    }
+
+
+def _pods(http: httpx.Client, app: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = http.get(PODS, params={"labelSelector": f"app={app}"}).json()["items"]
+    return items
+
+
+def _replay(http: httpx.Client, path: str, rv: str) -> list[dict[str, Any]]:
+    params = {"watch": "true", "resourceVersion": rv, "timeoutSeconds": "1"}
+    with http.stream("GET", path, params=params) as resp:
+        return [json.loads(line) for line in resp.iter_lines() if line]
+
+
+def _waiting_reason(pod: dict[str, Any]) -> str | None:
+    for cs in pod["status"].get("containerStatuses") or []:
+        waiting = cs.get("state", {}).get("waiting")
+        if waiting:
+            return str(waiting.get("reason"))
+    return None
+
+
+def _events(http: httpx.Client, name: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = http.get(
+        "/api/v1/namespaces/default/events", params={"fieldSelector": f"involvedObject.name={name}"}
+    ).json()["items"]
+    return items
+
+
+def test_image_pull_failure_goes_to_image_pull_backoff(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    http.post(DEPLOYS, json=_deploy("pull", "registry.example/app:bad"))
+    pod = eventually(
+        lambda: next((p for p in _pods(http, "pull") if _waiting_reason(p) == "ImagePullBackOff"), None)
+    )
+    assert pod["status"]["phase"] == "Pending"
+    reasons = {e["reason"] for e in _events(http, pod["metadata"]["name"])}
+    assert {"Scheduled", "Pulling", "Failed", "BackOff"} <= reasons
+    out = kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/pull", "--timeout=1s", check=False)
+    assert out.returncode != 0
+
+
+def test_crashing_container_restarts_in_crash_loop_backoff(http: httpx.Client) -> None:
+    http.post(DEPLOYS, json=_deploy("crash", "busybox:crash"))
+
+    def restarted() -> dict[str, Any] | None:
+        for p in _pods(http, "crash"):
+            cs = (p["status"].get("containerStatuses") or [{}])[0]
+            if cs.get("restartCount", 0) >= 2 and _waiting_reason(p) == "CrashLoopBackOff":
+                return p
+        return None
+
+    pod = eventually(restarted)
+    cs = pod["status"]["containerStatuses"][0]
+    assert cs["lastState"]["terminated"]["exitCode"] == 1
+    assert not cs["ready"]
+    assert any(
+        e["reason"] == "BackOff" and e["type"] == "Warning" for e in _events(http, pod["metadata"]["name"])
+    )
+
+
+def test_pod_that_fits_no_node_stays_pending_unschedulable(http: httpx.Client) -> None:
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "huge"},
+        "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "64"}}}]},
+    }
+    http.post(PODS, json=pod)
+
+    def unschedulable() -> dict[str, Any] | None:
+        conds = http.get(f"{PODS}/huge").json()["status"].get("conditions") or []
+        return next((c for c in conds if c["type"] == "PodScheduled" and c["status"] == "False"), None)
+
+    cond = eventually(unschedulable)
+    assert cond["reason"] == "Unschedulable"
+    assert "Insufficient cpu" in cond["message"]
+    assert not http.get(f"{PODS}/huge").json()["spec"].get("nodeName")
+    assert any(e["reason"] == "FailedScheduling" for e in _events(http, "huge"))
+
+
+def test_progress_deadline_exceeded(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    http.post(DEPLOYS, json=_deploy("stuck", "nginx:doesnotexist", progressDeadlineSeconds=1))
+
+    def exceeded() -> dict[str, Any] | None:
+        conds = http.get(f"{DEPLOYS}/stuck").json().get("status", {}).get("conditions") or []
+        return next((c for c in conds if c["type"] == "Progressing" and c["status"] == "False"), None)
+
+    assert eventually(exceeded)["reason"] == "ProgressDeadlineExceeded"
+    out = kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/stuck", "--timeout=30s", check=False)
+    assert out.returncode != 0 and "exceeded its progress deadline" in out.stderr
+
+
+def test_rolling_update_honours_max_surge_and_max_unavailable(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    http.post(DEPLOYS, json=_deploy("roll", "nginx:1.26", replicas=4, strategy=strategy))
+    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/roll", "--timeout=60s")
+    rv = http.get("/apis/apps/v1/namespaces/default/replicasets").json()["metadata"]["resourceVersion"]
+    specs: dict[str, int] = {
+        rs["metadata"]["name"]: rs["spec"]["replicas"]
+        for rs in http.get("/apis/apps/v1/namespaces/default/replicasets").json()["items"]
+    }
+    http.patch(
+        f"{DEPLOYS}/roll",
+        json={"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}},
+        headers={"Content-Type": "application/strategic-merge-patch+json"},
+    )
+    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/roll", "--timeout=60s")
+    # replay every change since the update from the watch history
+    totals: list[int] = []
+    for ev in _replay(http, "/apis/apps/v1/namespaces/default/replicasets", rv):
+        rs = ev["object"]
+        specs[rs["metadata"]["name"]] = 0 if ev["type"] == "DELETED" else rs["spec"]["replicas"]
+        totals.append(sum(specs.values()))
+    available = [
+        ev["object"].get("status", {}).get("availableReplicas", 0)
+        for ev in _replay(http, DEPLOYS, rv)
+        if ev["object"]["metadata"]["name"] == "roll"
+    ]
+    assert totals and max(totals) == 5  # replicas + maxSurge, never more
+    assert min(available) >= 4  # maxUnavailable 0: availability never dips
+    rss = http.get("/apis/apps/v1/namespaces/default/replicasets").json()["items"]
+    by_image = {
+        rs["spec"]["template"]["spec"]["containers"][0]["image"]: rs["spec"]["replicas"] for rs in rss
+    }
+    assert by_image == {"nginx:1.26": 0, "nginx:1.27": 4}
+    d = http.get(f"{DEPLOYS}/roll").json()
+    assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
+    pods = _pods(http, "roll")
+    assert len(pods) == 4 and all(p["spec"]["containers"][0]["image"] == "nginx:1.27" for p in pods)
+
+
+def test_endpoint_slices_follow_ready_pods(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    kubectl(
+        kubeapi.kubeconfig,
+        "apply",
+        "--server-side",
+        "-f",
+        "-",
+        input=deployment(replicas=2) + "---\n" + service(type="ClusterIP"),
+    )
+    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/web", "--timeout=60s")
+
+    def ready_addresses() -> list[str]:
+        slices = http.get(
+            "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+            params={"labelSelector": "kubernetes.io/service-name=web"},
+        ).json()["items"]
+        return sorted(
+            a for s in slices for e in s["endpoints"] if e["conditions"]["ready"] for a in e["addresses"]
+        )
+
+    assert len(eventually(lambda: len(ready_addresses()) == 2 and ready_addresses())) == 2
+    pod_ips = sorted(p["status"]["podIP"] for p in _pods(http, "web"))
+    assert ready_addresses() == pod_ips
+    kubectl(kubeapi.kubeconfig, "scale", "deployment/web", "--replicas=3")
+    eventually(lambda: len(ready_addresses()) == 3)
+    ep = http.get("/api/v1/namespaces/default/endpoints/web").json()
+    assert len(ep["subsets"][0]["addresses"]) == 3
+    assert ep["subsets"][0]["ports"][0]["port"] == 80
+
+
+def test_nodes_have_capacity_and_metrics_report_usage(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    nodes = http.get("/api/v1/nodes").json()["items"]
+    assert len(nodes) == 3
+    for n in nodes:
+        assert n["status"]["capacity"]["cpu"] == "4" and n["status"]["allocatable"]["pods"] == "110"
+        assert {c["type"]: c["status"] for c in n["status"]["conditions"]}["Ready"] == "True"
+    kubectl(kubeapi.kubeconfig, "apply", "--server-side", "-f", "-", input=deployment(replicas=2))
+    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/web", "--timeout=60s")
+    node_metrics = http.get("/apis/metrics.k8s.io/v1beta1/nodes").json()
+    assert node_metrics["kind"] == "NodeMetricsList" and len(node_metrics["items"]) == 3
+    assert all(
+        m["usage"]["cpu"].endswith("n") and m["usage"]["memory"].endswith("Ki") for m in node_metrics["items"]
+    )
+    pod_metrics = http.get("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods").json()["items"]
+    assert len(pod_metrics) == 2 and pod_metrics[0]["containers"][0]["name"] == "web"
+    one = http.get(
+        f"/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/{pod_metrics[0]['metadata']['name']}"
+    )
+    assert one.status_code == 200 and one.json()["kind"] == "PodMetrics"
+    assert http.post("/apis/metrics.k8s.io/v1beta1/nodes", json={}).status_code == 405
+
+
+def test_scaling_events_and_pod_events(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    kubectl(kubeapi.kubeconfig, "apply", "--server-side", "-f", "-", input=deployment(replicas=1))
+    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/web", "--timeout=60s")
+    events = kubectl_json(kubeapi.kubeconfig, "get", "events")["items"]
+    reasons = {(e["involvedObject"]["kind"], e["reason"]) for e in events}
+    assert {
+        ("Deployment", "ScalingReplicaSet"),
+        ("ReplicaSet", "SuccessfulCreate"),
+        ("Pod", "Scheduled"),
+        ("Pod", "Pulling"),
+        ("Pod", "Pulled"),
+        ("Pod", "Started"),
+    } <= reasons
+
+
+def test_generic_mode_gives_load_balancers_an_ip() -> None:
+    with KubeAPI(sim={"lb_mode": "generic", "lb_delay": 0.01}) as api, httpx.Client(base_url=api.url) as http:
+        http.post(
+            "/api/v1/namespaces/default/services",
+            json={"metadata": {"name": "lb"}, "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]}},
+        )
+
+        def ingress() -> list[dict[str, Any]]:
+            got: list[dict[str, Any]] = (
+                http.get("/api/v1/namespaces/default/services/lb")
+                .json()["status"]
+                .get("loadBalancer", {})
+                .get("ingress")
+                or []
+            )
+            return got
+
+        ip = eventually(ingress)[0]["ip"]
+        assert ip.startswith("172.18.")
+
+
+def test_same_seed_same_names() -> None:
+    names = []
+    for _ in range(2):
+        with KubeAPI(seed=42, sim={"pod_ready_delay": 0.05}) as api, httpx.Client(base_url=api.url) as http:
+            http.post(DEPLOYS, json=_deploy("det", "nginx", replicas=3))
+            eventually(lambda http=http: len(_pods(http, "det")) == 3)  # type: ignore[misc]
+            names.append(sorted(p["metadata"]["name"] for p in _pods(http, "det")))
+    assert names[0] == names[1]
