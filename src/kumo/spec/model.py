@@ -184,6 +184,39 @@ class DnsController(Model):
     interval: str = Field(default="1m", pattern=r"^[0-9]+(s|m|h)$")
 
 
+_K8S_NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+
+
+class SecretKeyRef(Model):
+    """A key of a Kubernetes Secret in the DNS controller's namespace."""
+
+    name: str = Field(pattern=_K8S_NAME)
+    key: str = Field(pattern=r"^[-._a-zA-Z0-9]+$")
+
+
+class Rfc2136(Model):
+    """The authoritative server the rfc2136 provider updates, with its TSIG key."""
+
+    host: str = Field(pattern=r"^[A-Za-z0-9.:_-]+$", description="Server name or address.")
+    port: Port = 53
+    tsig_key_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]+$")
+    tsig_algorithm: Literal["hmac-sha256", "hmac-sha512", "hmac-sha1", "hmac-md5"] = "hmac-sha256"
+    tsig_secret: SecretKeyRef | None = Field(default=None, description="Where the TSIG secret is kept.")
+
+
+class Webhook(Model):
+    url: str = Field(description="URL of an external-dns webhook provider.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError(
+                f"expected an http(s) URL such as http://dns-webhook.kumo-system.svc:8888, found {value!r}"
+            )
+        return value
+
+
 class Dns(Model):
     zone: str = Field(description="The DNS zone that records are written into, e.g. example.com.")
     provider: DnsProviderName = Field(default="route53", description="Where records are written.")
@@ -192,6 +225,8 @@ class Dns(Model):
     )
     zone_type: Literal["public", "private"] = "public"
     controller: DnsController = DnsController()
+    rfc2136: Rfc2136 | None = Field(default=None, description="Settings of provider rfc2136.")
+    webhook: Webhook | None = Field(default=None, description="Settings of provider webhook.")
 
     @field_validator("zone")
     @classmethod
@@ -476,6 +511,31 @@ def _endpoint_problems(
     return problems
 
 
+# Providers kumo's DNS controller implements (ARCHITECTURE section 3).
+CONTROLLER_PROVIDERS = ("route53", "rfc2136", "local", "inmemory", "webhook")
+
+
+def _dns_problems(dns: Dns) -> list[tuple[tuple[str | int, ...], str]]:
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if dns.controller.enabled and dns.provider not in CONTROLLER_PROVIDERS:
+        problems.append(
+            (
+                ("dns", "provider"),
+                f"the DNS controller writes to {', '.join(CONTROLLER_PROVIDERS)}; found {dns.provider!r} "
+                "(reach it through an external-dns webhook provider with provider: webhook, "
+                "or set dns.controller.enabled: false)",
+            )
+        )
+    for name in ("rfc2136", "webhook"):
+        if dns.provider == name and getattr(dns, name) is None:
+            problems.append((("dns",), f"dns.{name} is required for provider {name}, found none"))
+        elif dns.provider != name and getattr(dns, name) is not None:
+            problems.append(
+                ((("dns", name)), f"dns.{name} applies to provider {name}, found {dns.provider!r}")
+            )
+    return problems
+
+
 def _target_problems(target: Target) -> list[tuple[tuple[str | int, ...], str]]:
     problems: list[tuple[tuple[str | int, ...], str]] = []
     form = REGION_FORMS.get(target.cloud)
@@ -537,6 +597,8 @@ def cross_field_problems(spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
         problems.extend(_endpoint_problems(spec, endpoint, here))
     if spec.dns is None and any(s.endpoint for s in spec.services):
         problems.append((("dns",), "a service has a public endpoint, so dns (zone, provider) is required"))
+    if spec.dns is not None:
+        problems.extend(_dns_problems(spec.dns))
     if spec.dns is not None and spec.dns.controller.sources is not None:
         missing = [s for s in required_sources(spec) if s not in spec.dns.controller.sources]
         if missing:

@@ -93,7 +93,9 @@ def test_render_for_another_profile(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     kinds = [o["kind"] for o in YAML(typ="safe").load_all(result.stdout)]
-    assert "Gateway" in kinds and "Certificate" not in kinds  # GKE uses a certificate map instead
+    ingress = [o for o in YAML(typ="safe").load_all(result.stdout) if o["kind"] == "Ingress"][0]
+    assert "Ingress" in kinds and "ingressClassName" not in ingress["spec"]  # GKE reads the class annotation
+    assert ingress["metadata"]["annotations"]["kubernetes.io/ingress.class"] == "gce"
     bad = kumo("render", SEED, "--profile", "openstack")
     assert bad.returncode == 2
     assert "--profile: expected aws, gcp, azure or generic, found 'openstack'" in bad.stderr

@@ -129,7 +129,7 @@ def test_other_providers_get_a_cname_or_an_a_record(tmp_path: Path) -> None:
     api = [r for r in gke.records if r.type == "TXT" and "api" in r.name]
     assert "external-dns/resource=httproute/shop/api" in api[0].target
 
-    text = SEED.read_text().replace("provider: route53", "provider: rfc2136")
+    text = SEED.read_text().replace("provider: route53", "provider: rfc2136\n  rfc2136: {host: ns1.example.com}")
     (tmp_path / "kumo.yaml").write_text(text)
     rfc = build_plan(load_spec(tmp_path / "kumo.yaml")).dns
     assert rfc is not None

@@ -24,10 +24,13 @@ def spec_text(
     top: str = "",
     image: str = "nginx:1.27",
     port: int = 80,
+    provider: str | None = None,
 ) -> str:
     regions = {"aws": "ap-northeast-1", "gcp": "asia-northeast1", "azure": "japaneast", "generic": None}
     region = region or regions[cloud]
-    provider = {"aws": "route53", "gcp": "clouddns", "azure": "azure", "generic": "local"}[cloud]
+    provider = provider or {"aws": "route53", "gcp": "webhook", "azure": "webhook", "generic": "local"}[cloud]
+    if provider == "webhook":
+        provider += "\n  webhook:\n    url: http://dns-webhook.kumo-system.svc:8888"
     text = f"app: shop\ntarget:\n  cloud: {cloud}\n"
     if region:
         text += f"  region: {region}\n"

@@ -155,3 +155,47 @@ def test_network_policy_allows_dns_https_out_and_metrics_in(make_spec: SpecFacto
 
 def test_disabled_controller_renders_nothing(make_spec: SpecFactory) -> None:
     assert render_addons(make_spec("aws", dns="  controller:\n    enabled: false\n")) == []
+
+
+def test_rfc2136_settings_and_the_tsig_secret_from_a_secret(make_spec: SpecFactory) -> None:
+    dns = (
+        "  rfc2136:\n    host: ns1.example.com\n    port: 5353\n    tsigKeyName: kumo-key\n"
+        "    tsigSecret: {name: dns-tsig, key: secret}\n"
+    )
+    spec = make_spec("generic", "tls: 'off'\n", dns=dns, provider="rfc2136")
+    objects = render_addons(spec)
+    container = pick(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"][8:13] == [
+        "--interval=1m",
+        "--rfc2136-host=ns1.example.com",
+        "--rfc2136-port=5353",
+        "--rfc2136-zone=example.com",
+        "--rfc2136-tsig-keyname=kumo-key",
+    ]
+    assert {
+        "name": "KUMO_RFC2136_TSIG_SECRET",
+        "valueFrom": {"secretKeyRef": {"name": "dns-tsig", "key": "secret"}},
+    } in container["env"]
+    egress = pick(objects, "NetworkPolicy")["spec"]["egress"][1]["ports"]
+    assert {"protocol": "TCP", "port": 5353} in egress
+
+
+def test_webhook_url_and_its_port(make_spec: SpecFactory) -> None:
+    objects = render_addons(make_spec("gcp", "expose: ingress\n"))
+    args = pick(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--provider=webhook" in args
+    assert "--webhook-provider-url=http://dns-webhook.kumo-system.svc:8888" in args
+    egress = pick(objects, "NetworkPolicy")["spec"]["egress"][1]["ports"]
+    assert {"protocol": "TCP", "port": 8888} in egress
+
+
+def test_local_provider_serves_its_zone_from_a_writable_volume(make_spec: SpecFactory) -> None:
+    objects = render_addons(make_spec("generic", "tls: 'off'\n"))
+    pod = pick(objects, "Deployment")["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert "--local-zone=example.com" in container["args"]
+    assert "--local-db=/var/lib/kumo-dns/zone.sqlite" in container["args"]
+    assert {"name": "zone", "mountPath": "/var/lib/kumo-dns"} in container["volumeMounts"]
+    assert {"name": "zone", "emptyDir": {}} in pod["volumes"]
+    ingress = pick(objects, "NetworkPolicy")["spec"]["ingress"]
+    assert ingress[1] == {"ports": [{"protocol": "UDP", "port": 5353}, {"protocol": "TCP", "port": 5353}]}

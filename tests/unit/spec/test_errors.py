@@ -124,6 +124,28 @@ CASES: list[tuple[str, str, str]] = [
         "13:7: services[0].env.1BAD: expected an environment variable name like LOG_LEVEL, found '1BAD'",
     ),
     (
+        "provider-the-controller-lacks",
+        BASE.replace("  zone: example.com", "  zone: example.com\n  provider: clouddns"),
+        "7:13: dns.provider: the DNS controller writes to route53, rfc2136, local, inmemory, webhook; found 'clouddns' (reach it through an external-dns webhook provider with provider: webhook, or set dns.controller.enabled: false)",
+    ),
+    (
+        "rfc2136-without-server",
+        BASE.replace("  zone: example.com", "  zone: example.com\n  provider: rfc2136"),
+        "6:3: dns: dns.rfc2136 is required for provider rfc2136, found none",
+    ),
+    (
+        "webhook-settings-for-route53",
+        BASE.replace("  zone: example.com", "  zone: example.com\n  webhook:\n    url: http://hook:8888"),
+        "8:5: dns.webhook: dns.webhook applies to provider webhook, found 'route53'",
+    ),
+    (
+        "webhook-url-without-scheme",
+        BASE.replace(
+            "  zone: example.com", "  zone: example.com\n  provider: webhook\n  webhook:\n    url: hook:8888"
+        ),
+        "9:10: dns.webhook.url: expected an http(s) URL such as http://dns-webhook.kumo-system.svc:8888, found 'hook:8888'",
+    ),
+    (
         "bad-quantity",
         BASE.replace("    port: 80", "    port: 80\n    resources:\n      requests:\n        cpu: lots"),
         "14:9: services[0].resources.requests: cpu: expected a quantity such as 100m or 128Mi, found 'lots'",

@@ -9,6 +9,7 @@ Two replicas run with leader election; the PodDisruptionBudget keeps one through
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from kumo.render.context import RenderContext, dns_role_arn
 from kumo.render.meta import labels, metadata
@@ -46,8 +47,12 @@ _LEASE_RULES = [
 ]
 
 
+LOCAL_DATA_DIR = "/var/lib/kumo-dns"
+LOCAL_DNS_PORT = 5353
+
+
 def controller_args(spec: Spec) -> list[str]:
-    """``kumo dns run`` flags, in external-dns's spelling."""
+    """``kumo dns run`` flags, in external-dns's spelling, plus the chosen provider's settings."""
     assert spec.dns is not None
     dns = spec.dns
     args = ["dns", "run"]
@@ -62,8 +67,39 @@ def controller_args(spec: Spec) -> list[str]:
     ]
     if dns.provider == "route53":
         args.append(f"--aws-zone-type={dns.zone_type}")
+    elif dns.provider == "rfc2136" and dns.rfc2136 is not None:
+        server = dns.rfc2136
+        args += [
+            f"--rfc2136-host={server.host}",
+            f"--rfc2136-port={server.port}",
+            f"--rfc2136-zone={dns.zone}",
+        ]
+        if server.tsig_key_name:
+            args += [
+                f"--rfc2136-tsig-keyname={server.tsig_key_name}",
+                f"--rfc2136-tsig-secret-alg={server.tsig_algorithm}",
+            ]
+    elif dns.provider == "webhook" and dns.webhook is not None:
+        args.append(f"--webhook-provider-url={dns.webhook.url}")
+    elif dns.provider == "local":
+        args += [
+            f"--local-zone={dns.zone}",
+            f"--local-db={LOCAL_DATA_DIR}/zone.sqlite",
+            f"--local-listen=0.0.0.0:{LOCAL_DNS_PORT}",
+        ]
     args += ["--leader-elect", f"--leader-election-id={LEASE_NAME}", f"--metrics-address=:{METRICS_PORT}"]
     return args
+
+
+def _provider_port(spec: Spec) -> int | None:
+    """The port the provider is reached on, when it is not HTTPS or DNS."""
+    assert spec.dns is not None
+    if spec.dns.provider == "rfc2136" and spec.dns.rfc2136 is not None:
+        return spec.dns.rfc2136.port
+    if spec.dns.provider == "webhook" and spec.dns.webhook is not None:
+        url = urlsplit(spec.dns.webhook.url)
+        return url.port or (443 if url.scheme == "https" else 80)
+    return None
 
 
 def cluster_role_rules(spec: Spec) -> list[dict[str, Any]]:
@@ -93,13 +129,32 @@ def render_dns_controller(ctx: RenderContext) -> list[dict[str, Any]]:
     ]
     if spec.target.cloud == "aws" and spec.target.region:
         env.append({"name": "AWS_REGION", "value": spec.target.region})
+    if dns.provider == "rfc2136" and dns.rfc2136 is not None and dns.rfc2136.tsig_secret is not None:
+        ref = dns.rfc2136.tsig_secret
+        env.append(
+            {
+                "name": "KUMO_RFC2136_TSIG_SECRET",
+                "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}},
+            }
+        )
+    local = dns.provider == "local"
+    ports: list[dict[str, Any]] = [{"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}]
+    mounts = [{"name": "tmp", "mountPath": "/tmp"}]
+    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}]
+    if local:
+        ports += [
+            {"name": "dns-udp", "containerPort": LOCAL_DNS_PORT, "protocol": "UDP"},
+            {"name": "dns-tcp", "containerPort": LOCAL_DNS_PORT, "protocol": "TCP"},
+        ]
+        mounts.append({"name": "zone", "mountPath": LOCAL_DATA_DIR})
+        volumes.append({"name": "zone", "emptyDir": {}})
 
     container = {
         "name": "controller",
         "image": dns.controller.image,
         "args": controller_args(spec),
         "env": env,
-        "ports": [{"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}],
+        "ports": ports,
         "readinessProbe": {"httpGet": {"path": "/healthz", "port": "metrics"}, "periodSeconds": 10},
         "livenessProbe": {
             "httpGet": {"path": "/healthz", "port": "metrics"},
@@ -108,7 +163,7 @@ def render_dns_controller(ctx: RenderContext) -> list[dict[str, Any]]:
         },
         "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
         "securityContext": container_security_context(read_only_root=True),
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": mounts,
     }
     deployment = {
         "apiVersion": "apps/v1",
@@ -138,7 +193,7 @@ def render_dns_controller(ctx: RenderContext) -> list[dict[str, Any]]:
                         }
                     },
                     "containers": [container],
-                    "volumes": [{"name": "tmp", "emptyDir": {}}],
+                    "volumes": volumes,
                 },
             },
         },
@@ -189,14 +244,34 @@ def render_dns_controller(ctx: RenderContext) -> list[dict[str, Any]]:
             "metadata": metadata(NAME, own, ns),
             "spec": {"minAvailable": 1, "selector": {"matchLabels": pod_selector}},
         },
-        network_policy(own, ns, pod_selector),
+        network_policy(own, ns, pod_selector, _provider_port(spec), serves_dns=local),
     ]
 
 
-def network_policy(own: dict[str, str], ns: str, pod_selector: dict[str, str]) -> dict[str, Any]:
+def network_policy(
+    own: dict[str, str],
+    ns: str,
+    pod_selector: dict[str, str],
+    provider_port: int | None = None,
+    serves_dns: bool = False,
+) -> dict[str, Any]:
     """Egress: DNS, and HTTPS to the Kubernetes API and the DNS provider (6443 too, because the
-    API server's real port is what a NetworkPolicy sees after the Service is resolved).
-    Ingress: only the metrics and health port."""
+    API server's real port is what a NetworkPolicy sees after the Service is resolved), plus the
+    provider's own port (rfc2136, webhook). Ingress: only the metrics and health port, and the
+    embedded DNS server's port with the local provider."""
+    https = [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]
+    if provider_port is not None and provider_port not in (53, 443, 6443):
+        https.append({"protocol": "TCP", "port": provider_port})
+    ingress: list[dict[str, Any]] = [{"ports": [{"protocol": "TCP", "port": METRICS_PORT}]}]
+    if serves_dns:
+        ingress.append(
+            {
+                "ports": [
+                    {"protocol": "UDP", "port": LOCAL_DNS_PORT},
+                    {"protocol": "TCP", "port": LOCAL_DNS_PORT},
+                ]
+            }
+        )
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -204,10 +279,10 @@ def network_policy(own: dict[str, str], ns: str, pod_selector: dict[str, str]) -
         "spec": {
             "podSelector": {"matchLabels": pod_selector},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"ports": [{"protocol": "TCP", "port": METRICS_PORT}]}],
+            "ingress": ingress,
             "egress": [
                 {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
-                {"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]},
+                {"ports": https},
             ],
         },
     }
