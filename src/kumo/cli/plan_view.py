@@ -23,6 +23,8 @@ def print_plan(console: Console, plan: Plan) -> None:
             node = cloud.add(f"{mark} {resource.type} [bold]{resource.name}[/]")
             if resource.summary:
                 node.add(f"[dim]{escape(resource.summary)}[/]")
+            for line in resource.details:
+                node.add(f"[dim]{escape(line)}[/]")
         console.print(cloud)
         console.print()
     else:

@@ -203,6 +203,10 @@ def aws_resources(spec: Spec, account_id: str | None = None) -> list[CloudResour
                 },
                 depends_on=[f"{cluster_name}-oidc"] if cluster is not None else [],
                 summary=f"DNS controller (IRSA), trusts only {namespace}/{DNS_SERVICE_ACCOUNT}, aud + sub",
+                details=[
+                    f"trust: {issuer_host}:aud = {STS_AUDIENCE}",
+                    f"trust: {issuer_host}:sub = system:serviceaccount:{namespace}:{DNS_SERVICE_ACCOUNT}",
+                ],
             ),
             CloudResource(
                 type="AWS::IAM::RolePolicy",
@@ -211,6 +215,10 @@ def aws_resources(spec: Spec, account_id: str | None = None) -> list[CloudResour
                 properties={"roleName": role, "policyDocument": route53_policy(zone_arn)},
                 depends_on=[role, spec.dns.zone],
                 summary=f"route53 changes only in hostedzone/<id of {spec.dns.zone}>",
+                details=[
+                    f"allow route53:ChangeResourceRecordSets, route53:ListResourceRecordSets on {zone_arn}",
+                    "allow route53:ListHostedZones, route53:ListHostedZonesByName on * (no resource form)",
+                ],
             ),
         ]
 

@@ -32,6 +32,7 @@ class CloudResource:
     properties: dict[str, Any] = field(default_factory=dict)
     depends_on: list[str] = field(default_factory=list)
     summary: str = ""
+    details: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Plan:
                     "name": r.name,
                     "action": r.action,
                     "summary": r.summary,
+                    "details": list(r.details),
                     "properties": r.properties,
                     "dependsOn": r.depends_on,
                 }

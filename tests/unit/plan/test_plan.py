@@ -129,7 +129,9 @@ def test_other_providers_get_a_cname_or_an_a_record(tmp_path: Path) -> None:
     api = [r for r in gke.records if r.type == "TXT" and "api" in r.name]
     assert "external-dns/resource=httproute/shop/api" in api[0].target
 
-    text = SEED.read_text().replace("provider: route53", "provider: rfc2136\n  rfc2136: {host: ns1.example.com}")
+    text = SEED.read_text().replace(
+        "provider: route53", "provider: rfc2136\n  rfc2136: {host: ns1.example.com}"
+    )
     (tmp_path / "kumo.yaml").write_text(text)
     rfc = build_plan(load_spec(tmp_path / "kumo.yaml")).dns
     assert rfc is not None
@@ -161,7 +163,15 @@ def test_json_structure_is_stable() -> None:
     ]
     assert data["apiVersion"] == PLAN_API_VERSION == "kumo.dev/plan/v1"
     assert data["target"] == {"cloud": "aws", "region": "ap-northeast-1"}
-    assert set(data["cloud"][0]) == {"type", "name", "action", "summary", "properties", "dependsOn"}
+    assert set(data["cloud"][0]) == {
+        "type",
+        "name",
+        "action",
+        "summary",
+        "details",
+        "properties",
+        "dependsOn",
+    }
     assert set(data["kubernetes"][0]) == {"apiVersion", "kind", "name", "namespace", "role"}
     assert set(data["dns"]) == {"zone", "provider", "ownerId", "records"}
     assert set(data["dns"]["records"][0]) == {"name", "type", "target", "ttl", "alias", "source", "owns"}
