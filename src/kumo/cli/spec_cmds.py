@@ -12,7 +12,7 @@ from kumo.cli.output import OutputFormat, console, err_console, print_json
 from kumo.cli.plan_view import print_plan
 from kumo.errors import KumoError, UsageError
 from kumo.plan import build_plan
-from kumo.render import render, to_yaml_stream, validate_objects, write_directory
+from kumo.render import find_placeholders, render, to_yaml_stream, validate_objects, write_directory
 from kumo.spec import Spec, json_schema, load_spec, retarget
 
 FileArg = Annotated[Path, typer.Argument(help="Path of the kumo.yaml to read.", show_default=False)]
@@ -75,8 +75,16 @@ def render_cmd(
     if output_dir is not None:
         written = write_directory(objects, output_dir)
         err_console.print(f"wrote {len(written)} files to {output_dir}")
-        return
-    sys.stdout.write(to_yaml_stream(objects))
+    else:
+        sys.stdout.write(to_yaml_stream(objects))
+    pending = find_placeholders(objects)
+    if pending:
+        err_console.print(
+            f"note: {', '.join(pending)} are filled in by the cloud step (`kumo up`); "
+            "set target.accountId or a certificate reference to render them now.",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def plan_cmd(

@@ -73,6 +73,9 @@ def test_render_prints_a_yaml_stream() -> None:
     assert [o["kind"] for o in objects][-3:] == ["Namespace", "Deployment", "Service"]
     service = objects[-1]
     assert service["spec"]["ports"][0] == {"name": "https", "port": 443, "targetPort": 80, "protocol": "TCP"}
+    assert "note: ${kumo:aws-account-id}, ${kumo:acm-certificate-arn:nginx.example.com} are filled in" in (
+        result.stderr
+    )
 
 
 def test_render_with_env_into_a_directory_and_check(tmp_path: Path) -> None:
@@ -93,7 +96,7 @@ def test_render_for_another_profile(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     kinds = [o["kind"] for o in YAML(typ="safe").load_all(result.stdout)]
-    ingress = [o for o in YAML(typ="safe").load_all(result.stdout) if o["kind"] == "Ingress"][0]
+    ingress = next(o for o in YAML(typ="safe").load_all(result.stdout) if o["kind"] == "Ingress")
     assert "Ingress" in kinds and "ingressClassName" not in ingress["spec"]  # GKE reads the class annotation
     assert ingress["metadata"]["annotations"]["kubernetes.io/ingress.class"] == "gce"
     bad = kumo("render", SEED, "--profile", "openstack")
