@@ -255,3 +255,63 @@ def test_same_seed_same_names() -> None:
             eventually(lambda http=http: len(_pods(http, "det")) == 3)  # type: ignore[misc]
             names.append(sorted(p["metadata"]["name"] for p in _pods(http, "det")))
     assert names[0] == names[1]
+
+
+def test_ingress_gets_an_alb_hostname(http: httpx.Client) -> None:
+    ing = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "web"},
+        "spec": {
+            "rules": [
+                {
+                    "host": "www.example.com",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
+    }
+    http.post("/apis/networking.k8s.io/v1/namespaces/default/ingresses", json=ing)
+
+    def hostname() -> str | None:
+        obj = http.get("/apis/networking.k8s.io/v1/namespaces/default/ingresses/web").json()
+        ingress = (obj.get("status") or {}).get("loadBalancer", {}).get("ingress") or []
+        return ingress[0].get("hostname") if ingress else None
+
+    host = eventually(hostname)
+    assert host.startswith("k8s-default-web-") and host.endswith(".us-east-1.elb.amazonaws.com")
+
+
+def test_gateways_programmed_when_enabled() -> None:
+    gw = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "edge"},
+        "spec": {"gatewayClassName": "x", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]},
+    }
+    with KubeAPI(sim={"gateways": True, "lb_delay": 0.01}) as api, httpx.Client(base_url=api.url) as http:
+        http.post("/apis/gateway.networking.k8s.io/v1/namespaces/default/gateways", json=gw)
+
+        def programmed() -> dict[str, Any] | None:
+            st: dict[str, Any] = (
+                http.get("/apis/gateway.networking.k8s.io/v1/namespaces/default/gateways/edge")
+                .json()
+                .get("status")
+                or {}
+            )
+            return st if st.get("addresses") else None
+
+        st = eventually(programmed)
+        assert {c["type"]: c["status"] for c in st["conditions"]} == {
+            "Accepted": "True",
+            "Programmed": "True",
+        }
+        assert st["addresses"][0]["type"] == "Hostname"

@@ -21,6 +21,10 @@ Controllers act through the store's in-process API, like real controllers throug
   (``a<uid>-<digits>.<region>.elb.amazonaws.com``; NLB form ``...elb.<region>.amazonaws.com`` when
   annotated ``service.beta.kubernetes.io/aws-load-balancer-type: nlb``), or an ``ip`` with
   ``lb_mode="generic"``.
+- Ingresses get ``status.loadBalancer.ingress[0].hostname`` in the ALB form
+  (``k8s-<ns>-<name>-<hash>-<digits>.<region>.elb.amazonaws.com``), with
+  ``SimConfig.gateways`` Gateways get ``status.addresses`` and ``Accepted``/``Programmed``
+  conditions (IPs in generic mode).
 - Endpoints and EndpointSlices follow the Pods a Service selects (ready and not ready).
 - Nodes have capacity and allocatable; ``metrics.k8s.io`` NodeMetrics/PodMetrics report usage.
 - Events are recorded for scheduling, pulling, starting, back-off and scaling.

@@ -26,3 +26,6 @@ class SimConfig:
     #: seconds between restarts of a crash-looping container (doubles up to 8x, like kubelet back-off)
     crash_interval: float = 1.0
     kubelet_version: str = "v1.33.0"
+    #: act as a Gateway API implementation (addresses, Accepted/Programmed); off because gateway
+    #: implementations are add-ons a cluster may not have
+    gateways: bool = False

@@ -122,6 +122,7 @@ class Simulator(SimBase):
     def __init__(self, store: Store, config: SimConfig | None = None) -> None:
         super().__init__(store, config or SimConfig())
         from kumo.sandbox.simulate.apps import DeploymentController, ReplicaSetController
+        from kumo.sandbox.simulate.ingress import IngressController
         from kumo.sandbox.simulate.metrics import register_metrics
         from kumo.sandbox.simulate.nodes import NodeController
         from kumo.sandbox.simulate.pods import PodController
@@ -134,6 +135,7 @@ class Simulator(SimBase):
             LoadBalancerController(self),
             EndpointsController(self),
             NodeController(self),
+            IngressController(self),
         ):
             self.controllers[ctl.name] = ctl
         self._task: asyncio.Task[None] | None = None
