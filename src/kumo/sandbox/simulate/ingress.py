@@ -15,7 +15,8 @@ def alb_hostname(obj: dict[str, Any], region: str) -> str:
     meta = obj["metadata"]
     digest = hashlib.sha256(str(meta.get("uid", "")).encode()).hexdigest()
     number = str(int(digest[10:22], 16))[:10].rjust(10, "1")
-    return f"k8s-{meta.get('namespace', '')[:8]}-{meta['name'][:8]}-{digest[:10]}-{number}.{region}.elb.amazonaws.com"
+    prefix = f"k8s-{meta.get('namespace', '')[:8]}-{meta['name'][:8]}-{digest[:10]}"
+    return f"{prefix}-{number}.{region}.elb.amazonaws.com"
 
 
 class IngressController:
