@@ -303,7 +303,7 @@ class TXTRegistry:
                     continue
                 out.create.append(rec)
                 if existing.targets != txt.targets:
-                    out.update_old.append(existing)
+                    out.update_old.append(_owned_by(existing, rec.dns_name))
                     out.update_new.append(txt)
                 continue
             out.create.append(rec)
@@ -317,7 +317,7 @@ class TXTRegistry:
             if existing is None:
                 out.create.append(txt)
             elif existing.targets != txt.targets:
-                out.update_old.append(existing)
+                out.update_old.append(_owned_by(existing, new.dns_name))
                 out.update_new.append(txt)
         deleting: dict[tuple[str, str], set[str]] = {}
         for rec in changes.delete:
@@ -330,8 +330,10 @@ class TXTRegistry:
                     rec, view, changes, deleting
                 ):
                     continue
-                if txt not in out.delete:
-                    out.delete.append(txt)
+                if all(d.key != txt.key for d in out.delete):
+                    owned = txt.copy()
+                    owned.labels[OWNED_RECORD_LABEL] = rec.dns_name  # same batch group as its record
+                    out.delete.append(owned)
         return out, dropped
 
     def _legacy_still_needed(
@@ -351,6 +353,12 @@ class TXTRegistry:
             if own_new not in view.txts and own_new not in created_txt:
                 return True
         return False
+
+
+def _owned_by(txt: Endpoint, record_name: str) -> Endpoint:
+    out = txt.copy()
+    out.labels[OWNED_RECORD_LABEL] = record_name
+    return out
 
 
 def _txt_key_parts(name: str, set_identifier: str) -> str:

@@ -160,8 +160,13 @@ class DnsRunner:
                 timeout, max(0.0, self._last_resync + self.options.resync_period - time.monotonic())
             )
         ctrl.wake.clear()
-        if ctrl.dirty:
+        writer = ctrl.is_leader or self.options.config.dry_run
+        if ctrl.dirty and writer:
+            await asyncio.sleep(0)
             return
+        if not writer:
+            # a standby wakes only for timers and leadership changes, not for each event it caches
+            timeout = self.options.interval
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(ctrl.wake.wait(), timeout)
         if self.options.min_event_interval:

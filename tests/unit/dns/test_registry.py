@@ -146,3 +146,17 @@ def test_create_dropped_when_foreign_txt_claims_name() -> None:
     out, dropped = reg.with_txt(Changes(create=[Endpoint("x.ex.com", ("1.1.1.1",), "A")]), {"x.ex.com": view})
     assert [str(d) for d in dropped] == ["x.ex.com A -> 1.1.1.1"]
     assert not out.create
+
+
+def test_record_and_its_txt_share_one_change_group() -> None:
+    from kumo.dns.providers.base import group_changes
+
+    reg = TXTRegistry("me")
+    rec = Endpoint("www.ex.com", ("lb.example.net",), "CNAME")
+    records = [rec, _txt("cname-www.ex.com", "me"), _txt("www.ex.com", "me")]
+    view = reg.view("www.ex.com", _lookup(records))
+    out, _ = reg.with_txt(Changes(delete=[view.records[0]]), {"www.ex.com": view})
+    assert list(group_changes(out)) == ["www.ex.com"]
+    new = Endpoint("www.ex.com", ("other.example.net",), "CNAME", labels={"resource": "service/a/c"})
+    out, _ = reg.with_txt(Changes(update_old=[view.records[0]], update_new=[new]), {"www.ex.com": view})
+    assert list(group_changes(out)) == ["www.ex.com"]

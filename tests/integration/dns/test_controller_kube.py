@@ -1,0 +1,283 @@
+"""The controller against the Kubernetes API emulator: watches, events, faults, leader failover, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from kumo.dns.controller import ControllerConfig
+from kumo.dns.filters import DomainFilter
+from kumo.dns.providers.chaos import FlakyProvider
+from kumo.dns.providers.inmemory import InMemoryProvider
+from kumo.dns.providers.route53 import Route53Provider
+from kumo.dns.runner import DnsRunner, RunOptions
+from kumo.kube import KubeClient, connect
+from kumo.sandbox.kubeapi import KubeAPI
+from tests.integration.dns.conftest import Moto
+
+pytestmark = pytest.mark.integration
+
+H = "external-dns.alpha.kubernetes.io/hostname"
+
+
+def lb_service(name: str, host: str, **extra_ann: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": "default", "annotations": {H: host, **extra_ann}},
+        "spec": {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"port": 80}]},
+    }
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "") -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await check():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def running(runner: DnsRunner) -> AsyncIterator[asyncio.Task[int]]:
+    task = asyncio.create_task(runner.run())
+    try:
+        await eventually(lambda: _started(runner, task), what="runner start")
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+async def _started(runner: DnsRunner, task: asyncio.Task[int]) -> bool:
+    if task.done():
+        task.result()
+    return runner.started.is_set()
+
+
+@pytest.fixture
+async def kube(kubeapi: KubeAPI) -> AsyncIterator[KubeClient]:
+    client = await connect(kubeapi.kubeconfig)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+def zone_records(zone_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+    client = boto3.client("route53")
+    out = {}
+    for page in client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
+        for r in page["ResourceRecordSets"]:
+            out[(r["Name"].rstrip("."), r["Type"])] = r
+    return out
+
+
+def new_zone(name: str = "example.com") -> str:
+    resp = boto3.client("route53").create_hosted_zone(Name=name, CallerReference=name)
+    return str(resp["HostedZone"]["Id"]).rsplit("/", 1)[-1]
+
+
+async def test_services_to_route53_events_and_idle(kubeapi: KubeAPI, kube: KubeClient, aws: Moto) -> None:
+    zone_id = new_zone()
+    provider = Route53Provider(rate_limit=0, domain_filter=DomainFilter.of(["example.com"]))
+    opts = RunOptions(
+        config=ControllerConfig(owner_id="kumo", domain_filter=DomainFilter.of(["example.com"])),
+        kubeconfig=kubeapi.kubeconfig,
+        interval=0.5,
+        min_event_interval=0.05,
+        metrics_address="127.0.0.1:0",
+    )
+    runner = DnsRunner(provider, opts)
+    async with running(runner):
+        await kube.create(lb_service("web", "www.example.com"))
+        await kube.create(
+            lb_service("bad", "ok.example.com,not a name!", **{"external-dns.kubernetes.io/ttl": "x"})
+        )
+
+        async def published() -> bool:
+            recs = zone_records(zone_id)
+            return all(
+                k in recs
+                for k in [("www.example.com", "A"), ("www.example.com", "AAAA"), ("ok.example.com", "A")]
+            )
+
+        await eventually(published, what="records in Route 53")
+        recs = zone_records(zone_id)
+        assert recs[("www.example.com", "A")]["AliasTarget"]["HostedZoneId"] == "Z35SXDOTRQ7X7K"
+        assert ("a-www.example.com", "TXT") in recs
+
+        async def warned() -> bool:
+            events = await kube.list("v1", "Event", "default", field_selector="involvedObject.name=bad")
+            return any(
+                e.get("reason") == "InvalidDNSAnnotation" and e.get("type") == "Warning" for e in events
+            )
+
+        await eventually(warned, what="a Warning event on the bad Service")
+        # idle: the provider gets no call while nothing changes
+        calls = provider.calls
+        await asyncio.sleep(1.5)
+        assert provider.calls == calls
+        assert runner.health is not None
+        async with httpx.AsyncClient() as http:
+            base = f"http://127.0.0.1:{runner.health.port}"
+            health = await http.get(base + "/healthz")
+            metrics = (await http.get(base + "/metrics")).text
+        assert health.status_code == 200 and health.json()["ok"] is True
+        assert "external_dns_registry_endpoints_total" in metrics
+        assert "external_dns_controller_last_sync_timestamp_seconds" in metrics
+        assert "kumo_dns_provider_calls_total" in metrics
+        # deleting the Service deletes its records
+        await kube.delete("v1", "Service", "web", "default")
+
+        async def gone() -> bool:
+            return ("www.example.com", "A") not in zone_records(zone_id)
+
+        await eventually(gone, what="records deleted")
+        assert ("a-www.example.com", "TXT") not in zone_records(zone_id)
+
+
+async def test_faults_watch_cuts_and_410_converge(tmp_path: Path, aws: Moto) -> None:
+    """Provider errors at random, watch streams cut, and 410 Gone: everything converges, nothing lost."""
+    with KubeAPI(kubeconfig=tmp_path / "kc", seed=1, window=40, sim={"lb_delay": 0.01}) as api:
+        client = await connect(api.kubeconfig)
+        inner = InMemoryProvider(zones=["example.com"])
+        flaky = FlakyProvider(inner, error_rate=0.3, group_error_rate=0.3, seed=3)
+        config = ControllerConfig(owner_id="kumo", retry_base=0.05, retry_cap=0.2)
+        runner = DnsRunner(
+            flaky, RunOptions(config=config, kubeconfig=api.kubeconfig, interval=0.2, min_event_interval=0.02)
+        )
+        try:
+            async with running(runner) as task:
+                for i in range(15):
+                    await client.create(lb_service(f"s{i}", f"h{i}.example.com"))
+                cm_rt = api.call(lambda: api.store.resource("v1", "ConfigMap"))
+                svc_rt = api.call(lambda: api.store.resource("v1", "Service"))
+                for round_ in range(3):
+                    await asyncio.sleep(0.3)
+
+                    def cut_and_churn(round_: int = round_) -> None:
+                        # cut every watch, then write more events than the window holds: the resume gets 410
+                        api.store.close_watchers()
+                        for j in range(50):
+                            api.store.create(cm_rt, "default", {"metadata": {"name": f"churn-{round_}-{j}"}})
+                        svc = api.store.get(svc_rt, "default", f"s{round_}")
+                        svc["metadata"]["annotations"][H] = f"moved{round_}.example.com"
+                        api.store.update(svc_rt, "default", f"s{round_}", svc)
+
+                    api.call(cut_and_churn)
+                await client.delete("v1", "Service", "s14", "default")
+                expected = {f"h{i}.example.com" for i in range(3, 14)} | {
+                    f"moved{r}.example.com" for r in range(3)
+                }
+
+                async def converged() -> bool:
+                    names = {k.dns_name for k in inner.store if k.record_type == "CNAME"}  # ELB hostnames
+                    return names == expected and not runner.controller.failures
+
+                await eventually(converged, timeout=30, what="convergence under faults")
+                assert not task.done()
+                assert flaky.injected > 0
+                assert sum(i.list_count for i in runner.informers) >= 2  # relisted after 410
+        finally:
+            await client.close()
+
+
+async def test_leader_failover(kubeapi: KubeAPI, kube: KubeClient, aws: Moto) -> None:
+    zone_id = new_zone()
+
+    def make(identity: str) -> DnsRunner:
+        return DnsRunner(
+            Route53Provider(rate_limit=0),
+            RunOptions(
+                config=ControllerConfig(owner_id="kumo"),
+                kubeconfig=kubeapi.kubeconfig,
+                interval=0.3,
+                min_event_interval=0.02,
+                leader_elect=True,
+                lease_duration=2,
+                identity=identity,
+            ),
+        )
+
+    a, b = make("a"), make("b")
+    task_a = asyncio.create_task(a.run())
+    await eventually(lambda: _is_leader(a), what="a leads")
+    task_b = asyncio.create_task(b.run())
+    try:
+        await eventually(lambda: _started(b, task_b), what="b started")
+        await kube.create(lb_service("one", "one.example.com"))
+        await eventually(lambda: _has(zone_id, "one.example.com"), what="leader writes")
+        # the standby keeps a warm cache of the Services but never writes
+        await eventually(lambda: _knows(b, "one.example.com"), what="standby cache")
+        assert not b.controller.is_leader
+        assert b.provider.calls == 0
+        # the leader dies without releasing the lease
+        task_a.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task_a
+        await kube.create(lb_service("two", "two.example.com"))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await eventually(lambda: _is_leader(b), timeout=10, what="b takes over")
+        assert loop.time() - started <= 2 + 1.5  # within the lease duration (+ one renew period)
+        await eventually(lambda: _has(zone_id, "two.example.com"), what="new leader writes")
+        holder = await kube.get("coordination.k8s.io/v1", "Lease", "kumo-dns-controller", "default")
+        assert holder is not None and holder["spec"]["holderIdentity"] == "b"
+    finally:
+        for t in (task_a, task_b):
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+
+
+async def _is_leader(r: DnsRunner) -> bool:
+    return r.controller.is_leader
+
+
+async def _knows(r: DnsRunner, name: str) -> bool:
+    return name in r.controller.by_name
+
+
+async def _has(zone_id: str, name: str) -> bool:
+    return (name, "A") in zone_records(zone_id)
+
+
+def _kumo(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "kumo"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+async def test_cli_once_and_dry_run(kubeapi: KubeAPI, kube: KubeClient, aws: Moto) -> None:
+    zone_id = new_zone()
+    await kube.create(lb_service("web", "www.example.com"))
+
+    async def has_lb() -> bool:
+        svc = await kube.get("v1", "Service", "web", "default")
+        return bool(svc and svc.get("status", {}).get("loadBalancer", {}).get("ingress"))
+
+    await eventually(has_lb, what="LB address")
+    env = dict(os.environ)
+    base = ["dns", "run", "--provider=route53", "--domain-filter=example.com", "--txt-owner-id=kumo",
+            f"--kubeconfig={kubeapi.kubeconfig}", "--once", "--metrics-address=",
+            "--log-level=warning"]  # fmt: skip
+    dry = await asyncio.to_thread(_kumo, [*base, "--dry-run"], env)
+    assert dry.returncode == 0, dry.stderr
+    assert ("www.example.com", "A") not in zone_records(zone_id)
+    real = await asyncio.to_thread(_kumo, base, env)
+    assert real.returncode == 0, real.stderr
+    assert ("www.example.com", "A") in zone_records(zone_id)
+    bad = await asyncio.to_thread(_kumo, [*base, "--policy=sometimes"], env)
+    assert bad.returncode == 2 and "--policy" in bad.stderr and "Traceback" not in bad.stderr
