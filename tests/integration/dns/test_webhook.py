@@ -1,0 +1,161 @@
+"""The webhook protocol both ways, over real HTTP: kumo's client against kumo's server, and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from kumo.dns.controller import Controller, ControllerConfig
+from kumo.dns.providers.inmemory import InMemoryProvider
+from kumo.dns.providers.webhook import MEDIA_TYPE, WebhookProvider, webhook_app
+from kumo.errors import ProviderError
+from tests.integration.dns.conftest import free_port
+
+pytestmark = pytest.mark.integration
+
+
+@contextlib.asynccontextmanager
+async def serving(app: object) -> AsyncIterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def svc(name: str, host: str, ip: str) -> dict[str, object]:
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "annotations": {"external-dns.kubernetes.io/hostname": host},
+        },
+        "spec": {"type": "LoadBalancer"},
+        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
+    }
+
+
+async def test_protocol_shape() -> None:
+    backend = InMemoryProvider(zones=["ex.com"])
+    async with serving(webhook_app(backend)) as url, httpx.AsyncClient(base_url=url) as http:
+        r = await http.get("/", headers={"Accept": MEDIA_TYPE})
+        assert r.status_code == 200 and r.headers["content-type"] == MEDIA_TYPE
+        assert r.json() == {"include": ["ex.com"], "exclude": []}
+        ep = {"dnsName": "a.ex.com", "targets": ["10.0.0.1"], "recordType": "A", "recordTTL": 60}
+        ps = [{"name": "p", "value": "v"}]
+        body = {"create": [{**ep, "labels": {"owner": "x"}, "providerSpecific": ps}]}
+        r = await http.post("/records", json=body, headers={"Content-Type": MEDIA_TYPE})
+        assert r.status_code == 204
+        records = (await http.get("/records")).json()
+        assert records == [
+            {"dnsName": "a.ex.com", "targets": ["10.0.0.1"], "recordType": "A", "recordTTL": 60,
+             "providerSpecific": [{"name": "p", "value": "v"}]}
+        ]  # fmt: skip
+        # Go decodes field names case-insensitively; so do we
+        r = await http.post("/records", json={"Delete": records})
+        assert r.status_code == 204 and (await http.get("/records")).json() == []
+        r = await http.post(
+            "/adjustendpoints", json=[{"dnsName": "b.ex.com", "targets": ["x"], "recordType": "CNAME"}]
+        )
+        assert r.status_code == 200 and r.json()[0]["dnsName"] == "b.ex.com"
+        assert (await http.post("/records", content=b"{not json")).status_code == 400
+        bad = await http.post(
+            "/records", json={"delete": [{"dnsName": "zz.ex.com", "targets": ["1.1.1.1"], "recordType": "A"}]}
+        )
+        assert bad.status_code == 500
+
+
+async def test_controller_through_webhook() -> None:
+    backend = InMemoryProvider(zones=["ex.com"])
+    async with serving(webhook_app(backend)) as url:
+        client = WebhookProvider(url)
+        try:
+            ctrl = Controller(client, ControllerConfig(owner_id="kumo"))
+            for i in range(5):
+                ctrl.on_object("Service", "ADDED", svc(f"s{i}", f"h{i}.ex.com", f"10.0.0.{i}"))
+            ctrl.on_object("Service", "ADDED", svc("out", "h.other.org", "10.0.0.9"))  # outside the filter
+            assert not (await ctrl.reconcile()).failed
+            names = {k.dns_name for k in backend.store if k.record_type == "A"}
+            assert names == {f"h{i}.ex.com" for i in range(5)}
+            calls = client.calls
+            for i in range(5):
+                ctrl.on_object("Service", "RESYNC", svc(f"s{i}", f"h{i}.ex.com", f"10.0.0.{i}"))
+            await ctrl.reconcile()
+            assert client.calls == calls
+            # a change the server rejects fails alone (bisected), the others apply
+            ctrl.on_object("Service", "MODIFIED", svc("s1", "h1.ex.com", "10.1.1.1"))
+            ctrl.on_object("Service", "MODIFIED", svc("s2", "h2.ex.com", "10.2.2.2"))
+            backend.store.pop(
+                next(k for k in backend.store if k.dns_name == "h2.ex.com")
+            )  # drift: h2 vanished
+            result = await ctrl.reconcile()
+            assert list(result.failed) == ["h2.ex.com"]
+            assert {e.targets for k, e in backend.store.items() if k.dns_name == "h1.ex.com"} == {
+                ("10.1.1.1",)
+            }
+        finally:
+            await client.close()
+
+
+async def test_client_rejects_a_non_webhook_server() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def hello(_: object) -> JSONResponse:
+        return JSONResponse({"hello": "world"})
+
+    async with serving(Starlette(routes=[Route("/", hello)])) as url:
+        client = WebhookProvider(url)
+        try:
+            with pytest.raises(ProviderError, match="media type"):
+                await client.records()
+        finally:
+            await client.close()
+
+
+def test_cli_webhook_serve_local(tmp_path: Path) -> None:
+    port = free_port()
+    exe = Path(sys.executable).parent / "kumo"
+    proc = subprocess.Popen(
+        [str(exe), "dns", "webhook-serve", "--provider=local", f"--local-db={tmp_path / 'z.db'}",
+         "--local-zone=sandbox.test", "--local-listen=127.0.0.1:0", f"--listen=127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/", headers={"Accept": MEDIA_TYPE}, timeout=1)
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        proc.stderr.read().decode() if proc.stderr else "no output"
+                    ) from None
+                time.sleep(0.1)
+        assert r.json() == {"include": ["sandbox.test"], "exclude": []}
+        body = {"create": [{"dnsName": "www.sandbox.test", "targets": ["10.0.0.1"], "recordType": "A"}]}
+        assert httpx.post(f"http://127.0.0.1:{port}/records", json=body).status_code == 204
+        assert httpx.get(f"http://127.0.0.1:{port}/records").json()[0]["dnsName"] == "www.sandbox.test"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    bad = subprocess.run(
+        [str(exe), "dns", "webhook-serve", "--provider=webhook"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "webhook-serve serves a real provider" in bad.stderr
