@@ -188,3 +188,12 @@ def test_top_reads_metrics_api(kubeapi: KubeAPI) -> None:
     assert len(nodes) == 3 and all(line.split()[1].endswith("m") for line in nodes)
     pods = kubectl(kubeapi.kubeconfig, "top", "pods", "--no-headers").stdout.splitlines()
     assert len(pods) == 2
+
+
+def test_apply_rejects_unknown_fields_like_a_strict_server(kubeapi: KubeAPI) -> None:
+    bad = deployment().replace("      containers:", "      contianers: []\n      containers:")
+    out = kubectl(kubeapi.kubeconfig, "apply", "--server-side", "-f", "-", input=bad, check=False)
+    assert out.returncode != 0
+    assert 'unknown field "spec.template.spec.contianers"' in out.stderr
+    lenient = kubectl(kubeapi.kubeconfig, "apply", "--server-side", "--validate=false", "-f", "-", input=bad)
+    assert "serverside-applied" in lenient.stdout

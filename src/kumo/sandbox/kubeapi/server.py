@@ -268,6 +268,15 @@ class KubeApp:
     async def _resource(
         self, req: Request, group: str, version: str, rest: list[str], receive: Receive, send: Send
     ) -> Response | None:
+        self.store.strict_fields = req.query.get("fieldValidation") == "Strict"
+        try:
+            return await self._resource_inner(req, group, version, rest, receive, send)
+        finally:
+            self.store.strict_fields = False
+
+    async def _resource_inner(
+        self, req: Request, group: str, version: str, rest: list[str], receive: Receive, send: Send
+    ) -> Response | None:
         namespace: str | None = None
         cat = self.store.catalog
         if rest[0] == "watch":  # legacy /watch/ prefix

@@ -130,6 +130,9 @@ class Store:
         self.validator = validator
         self.clock = clock
         self.started = clock()
+        # fieldValidation=Strict for the request being served (writes are synchronous, so a flag
+        # set around one call cannot leak into another)
+        self.strict_fields = False
         ns_rt = self.catalog.lookup("", "v1", "namespaces")
         assert ns_rt is not None
         for ns in INITIAL_NAMESPACES:
@@ -469,6 +472,13 @@ class Store:
                     ],
                 )
         if self.validator is not None:
+            if self.strict_fields:
+                unknown = self.validator.unknown_fields(rt, obj)
+                if unknown:
+                    raise errors.bad_request(
+                        f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: strict '
+                        "decoding error: " + ", ".join(f'unknown field "{f}"' for f in unknown)
+                    )
             causes = self.validator.validate(rt, obj)
             if causes:
                 raise errors.invalid(rt, obj["metadata"]["name"], causes)

@@ -63,15 +63,42 @@ def _inline(node: Any, defs: dict[str, Any], stack: tuple[str, ...] = ()) -> Any
 
 
 @functools.cache
-def _builtin(kind: str, api_version: str) -> Check | None:
+def _builtin_schema(kind: str, api_version: str) -> dict[str, Any] | None:
     gv = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     ref = _schema_dir().joinpath(f"{kind.lower()}-{gv}.json")
     if not ref.is_file():
         return None
-    schema = _inline(json.loads(ref.read_text()), _definitions())
+    schema: dict[str, Any] = _inline(json.loads(ref.read_text()), _definitions())
     schema.get("properties", {}).pop("status", None)
+    return schema
+
+
+@functools.cache
+def _builtin(kind: str, api_version: str) -> Check | None:
+    schema = _builtin_schema(kind, api_version)
+    if schema is None:
+        return None
     check: Check = fastjsonschema.compile(schema)
     return check
+
+
+def _unknown(schema: Any, value: Any, path: str, out: list[str]) -> None:
+    if not isinstance(schema, dict):
+        return
+    if isinstance(value, dict):
+        props = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        for key, sub in value.items():
+            where = f"{path}.{key}" if path else key
+            if isinstance(props, dict) and key in props:
+                _unknown(props[key], sub, where, out)
+            elif isinstance(extra, dict):
+                _unknown(extra, sub, where, out)
+            elif isinstance(props, dict) and extra is None:
+                out.append(where)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for idx, item in enumerate(value):
+            _unknown(schema["items"], item, f"{path}[{idx}]", out)
 
 
 @functools.lru_cache(maxsize=256)
@@ -125,3 +152,14 @@ class SchemaValidator:
         except fastjsonschema.JsonSchemaValueException as err:
             return [_cause(err)]
         return []
+
+    def unknown_fields(self, rt: ResourceType, obj: dict[str, Any]) -> list[str]:
+        """Fields the kind's schema does not declare (for ``fieldValidation=Strict``)."""
+        if rt.schema is not None:
+            return []  # custom resources may preserve unknown fields; not checked
+        with _lock:
+            schema = _builtin_schema(rt.kind, rt.api_version)
+        out: list[str] = []
+        if schema is not None:
+            _unknown(schema, {k: v for k, v in obj.items() if k != "status"}, "", out)
+        return out
