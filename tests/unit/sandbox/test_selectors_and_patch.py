@@ -1,0 +1,142 @@
+"""Pure logic of the emulator: selectors, patches, server-side apply field sets."""
+
+from __future__ import annotations
+
+import pytest
+
+from kumo.sandbox.kubeapi.apply import (
+    fieldset,
+    from_fields_v1,
+    server_side_apply,
+    to_fields_v1,
+    track_update,
+)
+from kumo.sandbox.kubeapi.catalog import Catalog
+from kumo.sandbox.kubeapi.errors import ApiError
+from kumo.sandbox.kubeapi.patch import merge_patch, strategic_merge
+from kumo.sandbox.kubeapi.selectors import make_filter, parse_label_selector
+
+DEPLOY = Catalog().lookup("apps", "v1", "deployments")
+assert DEPLOY is not None
+
+
+@pytest.mark.parametrize(
+    ("selector", "labels", "expected"),
+    [
+        ("a=1", {"a": "1"}, True),
+        ("a==1", {"a": "2"}, False),
+        ("a!=1", {}, True),
+        ("a in (1, 2)", {"a": "2"}, True),
+        ("a notin (1,2)", {"a": "3"}, True),
+        ("a notin (1,2)", {}, True),
+        ("a", {"a": ""}, True),
+        ("!a", {"a": ""}, False),
+        ("a=1,b in (x),!c", {"a": "1", "b": "x"}, True),
+        ("example.com/role=web", {"example.com/role": "web"}, True),
+    ],
+)
+def test_label_selector(selector: str, labels: dict[str, str], expected: bool) -> None:
+    pred = make_filter(selector, None)
+    assert pred is not None
+    assert pred({"metadata": {"labels": labels}}) is expected
+
+
+def test_bad_selector_is_a_400() -> None:
+    with pytest.raises(ApiError) as info:
+        parse_label_selector("a b")
+    assert info.value.code == 400
+
+
+def test_field_selector_on_nested_fields() -> None:
+    pred = make_filter(None, "status.phase=Running,spec.nodeName!=n1")
+    assert pred is not None
+    assert pred({"status": {"phase": "Running"}, "spec": {"nodeName": "n2"}})
+    assert not pred({"status": {"phase": "Running"}, "spec": {"nodeName": "n1"}})
+
+
+def test_merge_patch_null_deletes() -> None:
+    assert merge_patch({"a": 1, "b": {"c": 2, "d": 3}}, {"a": None, "b": {"c": None}}) == {"b": {"d": 3}}
+
+
+def test_strategic_merge_by_keys_and_directives() -> None:
+    live = {
+        "containers": [
+            {
+                "name": "a",
+                "image": "x",
+                "env": [{"name": "E", "value": "1"}],
+                "ports": [{"containerPort": 80}],
+            }
+        ],
+        "finalizers": ["f1"],
+    }
+    patch = {
+        "containers": [
+            {"name": "a", "env": [{"name": "F", "value": "2"}], "ports": [{"containerPort": 81}]},
+            {"name": "b", "image": "y"},
+        ],
+        "finalizers": ["f2"],
+    }
+    out = strategic_merge(live, patch)
+    a = out["containers"][0]
+    assert [e["name"] for e in a["env"]] == ["E", "F"]
+    assert [p["containerPort"] for p in a["ports"]] == [80, 81]
+    assert [c["name"] for c in out["containers"]] == ["a", "b"]
+    assert out["finalizers"] == ["f1", "f2"]
+    replaced = strategic_merge(live, {"containers": [{"name": "z", "image": "q"}, {"$patch": "replace"}]})
+    assert replaced["containers"] == [{"name": "z", "image": "q"}]
+    dropped = strategic_merge(live, {"$deleteFromPrimitiveList/finalizers": ["f1"]})
+    assert dropped["finalizers"] == []
+
+
+def _deploy(replicas: int | None = 2, labels: dict[str, str] | None = None) -> dict[str, object]:
+    spec: dict[str, object] = {"template": {"spec": {"containers": [{"name": "web", "image": "nginx"}]}}}
+    if replicas is not None:
+        spec["replicas"] = replicas
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d", "labels": labels or {"app": "d"}},
+        "spec": spec,
+    }
+
+
+def test_fieldset_round_trips_through_fields_v1() -> None:
+    fs = fieldset(_deploy(), DEPLOY)
+    assert ("f:spec", "f:replicas") in fs
+    assert ("f:spec", "f:template", "f:spec", "f:containers", 'k:{"name":"web"}') in fs
+    assert ("f:metadata", "f:name") not in fs  # server-owned
+    assert from_fields_v1(to_fields_v1(fs)) == fs
+
+
+def test_apply_conflicts_then_force_moves_ownership() -> None:
+    live = server_side_apply(None, _deploy(2), DEPLOY, "alice", False, "t")
+    with pytest.raises(ApiError) as info:
+        server_side_apply(live, _deploy(3), DEPLOY, "bob", False, "t")
+    assert info.value.code == 409
+    assert info.value.details["causes"][0]["field"] == ".spec.replicas"
+    # the same value is shared ownership, not a conflict
+    shared = server_side_apply(live, _deploy(2), DEPLOY, "bob", False, "t")
+    assert shared["spec"]["replicas"] == 2
+    forced = server_side_apply(live, _deploy(3), DEPLOY, "bob", True, "t")
+    owners = {e["manager"]: from_fields_v1(e["fieldsV1"]) for e in forced["metadata"]["managedFields"]}
+    assert ("f:spec", "f:replicas") in owners["bob"]
+    assert ("f:spec", "f:replicas") not in owners["alice"]
+
+
+def test_apply_removes_only_unshared_dropped_fields() -> None:
+    live = server_side_apply(None, _deploy(2, {"a": "1", "b": "2"}), DEPLOY, "alice", False, "t")
+    live = server_side_apply(live, _deploy(None, {"b": "2"}), DEPLOY, "carol", False, "t")
+    after = server_side_apply(live, _deploy(2, {"a": "1"}), DEPLOY, "alice", False, "t")
+    assert after["metadata"]["labels"] == {"a": "1", "b": "2"}  # carol still applies b
+    after = server_side_apply(after, _deploy(None, {"a": "1"}), DEPLOY, "alice", False, "t")
+    assert "replicas" not in after["spec"]
+
+
+def test_update_takes_changed_fields_from_appliers() -> None:
+    live = server_side_apply(None, _deploy(2), DEPLOY, "alice", False, "t")
+    new = {**live, "spec": {**live["spec"], "replicas": 5}}
+    track_update(live, new, DEPLOY, "hpa", "t")
+    owners = {e["manager"]: from_fields_v1(e["fieldsV1"]) for e in new["metadata"]["managedFields"]}
+    assert owners["hpa"] == {("f:spec", "f:replicas")}
+    assert ("f:spec", "f:replicas") not in owners["alice"]
