@@ -281,3 +281,49 @@ async def test_cli_once_and_dry_run(kubeapi: KubeAPI, kube: KubeClient, aws: Mot
     assert ("www.example.com", "A") in zone_records(zone_id)
     bad = await asyncio.to_thread(_kumo, [*base, "--policy=sometimes"], env)
     assert bad.returncode == 2 and "--policy" in bad.stderr and "Traceback" not in bad.stderr
+
+
+async def test_ingress_source_with_label_filter_and_namespace(kubeapi: KubeAPI, kube: KubeClient) -> None:
+    provider = InMemoryProvider(zones=["example.com"])
+    from kumo.dns.filters import LabelFilter
+    from kumo.dns.sources import SourceConfig
+
+    source = SourceConfig(label_filter=LabelFilter.parse("dns=public"), namespace="default")
+    runner = DnsRunner(
+        provider,
+        RunOptions(
+            sources=["service", "ingress"],
+            config=ControllerConfig(owner_id="kumo", source=source),
+            kubeconfig=kubeapi.kubeconfig,
+            interval=0.5,
+            min_event_interval=0.02,
+        ),
+    )
+
+    def ingress(name: str, host: str, labels: dict[str, str]) -> dict[str, Any]:
+        backend = {"service": {"name": "web", "port": {"number": 80}}}
+        path = {"path": "/", "pathType": "Prefix", "backend": backend}
+        return {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "Ingress",
+            "metadata": {"name": name, "namespace": "default", "labels": labels},
+            "spec": {"rules": [{"host": host, "http": {"paths": [path]}}]},
+        }
+
+    async with running(runner):
+        created = await kube.create(ingress("pub", "shop.example.com", {"dns": "public"}))
+        await kube.create(ingress("priv", "admin.example.com", {"dns": "private"}))
+        created["status"] = {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}
+        await kube.replace(created, subresource="status")
+        priv = await kube.get("networking.k8s.io/v1", "Ingress", "priv", "default")
+        assert priv is not None
+        priv["status"] = {"loadBalancer": {"ingress": [{"ip": "192.0.2.11"}]}}
+        await kube.replace(priv, subresource="status")
+
+        async def published() -> bool:
+            return any(k.dns_name == "shop.example.com" for k in provider.store)
+
+        await eventually(published, what="the Ingress record")
+        assert not any(k.dns_name == "admin.example.com" for k in provider.store)
+        txt = next(e for k, e in provider.store.items() if k.dns_name == "a-shop.example.com")
+        assert "external-dns/resource=ingress/default/pub" in txt.targets[0]
