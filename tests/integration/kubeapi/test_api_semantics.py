@@ -327,3 +327,64 @@ def test_namespaces_and_cluster_scope(bare: httpx.Client) -> None:
     assert bare.get("/api/v1/namespaces/team").json()["status"]["phase"] == "Active"
     # a cluster-scoped kind under a namespace path does not exist
     assert bare.get("/api/v1/namespaces/team/nodes").status_code == 404
+
+
+def test_odd_requests_never_get_a_500(http: httpx.Client) -> None:
+    import itertools
+    import random
+
+    paths = [
+        "/",
+        "/api/v2",
+        "/apis/apps",
+        "/api/v1/namespaces/default",
+        "/api/v1/namespaces/default/pods",
+        "/api/v1/namespaces/default/pods/x",
+        "/api/v1/namespaces/default/pods/x/status",
+        "/api/v1/namespaces/default/pods/x/log",
+        "/api/v1/namespaces/default/nodes",
+        "/apis/apps/v1/namespaces/default/deployments/x/scale",
+        "/api/v1/namespaces/x/finalize",
+        "/apis/metrics.k8s.io/v1beta1/nodes/x",
+        "/apis/apps/v1/namespaces//deployments",
+    ]
+    bodies = [
+        b"",
+        b"{",
+        b"null",
+        b"[]",
+        b"1",
+        b'{"metadata": 5}',
+        b'{"metadata": {"name": 5}}',
+        b'{"metadata": {"name": "x", "labels": {"a": 1}}}',
+        b'{"metadata":{"name":"x"},"spec":null}',
+        b'{"metadata":{"name":"x","finalizers":"a"}}',
+        b'{"metadata":{"name":"x","ownerReferences":[1]}}',
+        b'{"metadata":{"name":"x"},"spec":{"containers":"no"}}',
+        b"\xff\xfe",
+        b"k8s\x00\n\x00",
+    ]
+    types = [
+        "application/json",
+        "application/merge-patch+json",
+        "application/json-patch+json",
+        "application/strategic-merge-patch+json",
+        "application/apply-patch+yaml",
+        "text/plain",
+        "application/vnd.kubernetes.protobuf",
+    ]
+    queries = [
+        "",
+        "?limit=x",
+        "?labelSelector=%3D%3D",
+        "?continue=zzz",
+        "?fieldManager=a&force=true",
+        "?propagationPolicy=Bogus",
+        "?watch=1&timeoutSeconds=0&resourceVersion=abc",
+    ]
+    combos = list(itertools.product(["GET", "POST", "PUT", "PATCH", "DELETE"], paths, queries, bodies, types))
+    for method, path, query, body, ctype in random.Random(7).sample(combos, 600):
+        resp = http.request(method, path + query, content=body, headers={"Content-Type": ctype})
+        assert resp.status_code < 500, (method, path + query, body, ctype, resp.text)
+        if resp.status_code >= 400:
+            assert resp.json()["kind"] == "Status"
