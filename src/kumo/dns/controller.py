@@ -243,6 +243,8 @@ class Controller:
             fresh[ep.dns_name][ep.key] = ep
         self.records = fresh
         self.provider_loaded = True
+        if not self.retry_at:
+            self.failing_since = None  # the provider answers again; pending retries decide the rest
         self._mark(self._relevant_names())
         self._update_gauges()
 
