@@ -315,3 +315,13 @@ def test_gateways_programmed_when_enabled() -> None:
             "Programmed": "True",
         }
         assert st["addresses"][0]["type"] == "Hostname"
+
+
+def test_kubectl_logs_reports_container_state(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    kubectl(kubeapi.kubeconfig, "apply", "--server-side", "-f", "-", input=deployment(replicas=1))
+    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/web", "--timeout=60s")
+    name = _pods(http, "web")[0]["metadata"]["name"]
+    out = kubectl(kubeapi.kubeconfig, "logs", name).stdout
+    assert "container web started" in out
+    bad = kubectl(kubeapi.kubeconfig, "logs", name, "-c", "nope", check=False)
+    assert bad.returncode != 0 and "not valid" in bad.stderr

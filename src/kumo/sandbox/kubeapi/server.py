@@ -257,7 +257,7 @@ class KubeApp:
                         "namespaced": rt.namespaced,
                         "kind": "Scale" if sub == "scale" else rt.kind,
                         **({"group": "autoscaling", "version": "v1"} if sub == "scale" else {}),
-                        "verbs": ["get", "patch", "update"],
+                        "verbs": ["get"] if sub == "log" else ["get", "patch", "update"],
                     }
                 )
         gv = f"{group}/{version}" if group else version
@@ -298,6 +298,8 @@ class KubeApp:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if sub == "finalize":
             sub = None
+        if sub == "log" and req.method != "GET":
+            raise errors.method_not_allowed()
         if namespace is not None and not rt.namespaced:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         m = req.method
@@ -324,6 +326,8 @@ class KubeApp:
                 await self._watch(req, rt, namespace, receive, send)
                 return None
             obj = self.store.get_ref(rt, namespace, name)
+            if sub == "log":
+                return Response(200, self._pod_log(obj, req.query.get("container")), "text/plain")
             if sub == "scale":
                 return _json(200, self.store.scale_of(rt, obj))
             if req.wants_table:
@@ -372,6 +376,26 @@ class KubeApp:
             )
             return _json(200, obj)
         raise errors.method_not_allowed()
+
+    def _pod_log(self, pod: dict[str, Any], container: str | None) -> bytes:
+        """What a container would have printed, as far as the emulator knows: its state changes."""
+        names = [str(c.get("name")) for c in (pod.get("spec") or {}).get("containers") or []]
+        name = container or (names[0] if names else "")
+        if name not in names:
+            raise errors.bad_request(f"container {name} is not valid for pod {pod['metadata']['name']}")
+        for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+            if cs.get("name") != name:
+                continue
+            state = cs.get("state") or {}
+            if "running" in state:
+                return f"{state['running'].get('startedAt', '')} container {name} started\n".encode()
+            last = (cs.get("lastState") or {}).get("terminated")
+            if last:
+                code = last.get("exitCode")
+                return f"{last.get('finishedAt', '')} container {name} exited with code {code}\n".encode()
+        raise errors.bad_request(
+            f'container "{name}" in pod "{pod["metadata"]["name"]}" is waiting to start: ContainerCreating'
+        )
 
     def _dry(self, req: Request) -> bool:
         return "dryRun" in req.query and req.query["dryRun"] != ""

@@ -11,12 +11,18 @@ found is reported as the cause.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import json
+import marshal
+import os
 import re
+import sys
 import threading
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import fastjsonschema
@@ -73,13 +79,39 @@ def _builtin_schema(kind: str, api_version: str) -> dict[str, Any] | None:
     return schema
 
 
+def _cache_dir() -> Path:
+    base = os.environ.get("KUMO_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kumo" / "kubeapi-schemas"
+
+
+def _compile(schema: dict[str, Any], label: str) -> Check:
+    """Compile a schema to a validator; the compiled code is cached on disk between processes,
+    because generating it takes about a second for a Pod or Deployment."""
+    text = json.dumps(schema, sort_keys=True)
+    key = hashlib.sha256(f"{fastjsonschema.VERSION}|{sys.version}|{text}".encode()).hexdigest()[:32]
+    path = _cache_dir() / f"{key}.marshal"
+    code = None
+    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+        code = marshal.loads(path.read_bytes())
+    if code is None:
+        code = compile(fastjsonschema.compile_to_code(schema), f"<kubeapi schema {label}>", "exec")
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(code))
+            tmp.replace(path)
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    check: Check = namespace["validate"]
+    return check
+
+
 @functools.cache
 def _builtin(kind: str, api_version: str) -> Check | None:
     schema = _builtin_schema(kind, api_version)
     if schema is None:
         return None
-    check: Check = fastjsonschema.compile(schema)
-    return check
+    return _compile(schema, f"{api_version}/{kind}")
 
 
 def _unknown(schema: Any, value: Any, path: str, out: list[str]) -> None:
@@ -105,7 +137,7 @@ def _unknown(schema: Any, value: Any, path: str, out: list[str]) -> None:
 def _custom(schema_json: str) -> Check:
     schema = _inline(json.loads(schema_json), {})
     schema.get("properties", {}).pop("status", None)
-    check: Check = fastjsonschema.compile(schema)
+    check: Check = fastjsonschema.compile(schema)  # small; not worth a disk cache
     return check
 
 
