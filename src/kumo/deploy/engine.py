@@ -6,6 +6,8 @@ namespace access, a server-side dry-run of every object), so bad input changes n
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import getpass
 import os
 import socket
@@ -16,12 +18,12 @@ from typing import Any
 from kumo.deploy.dnscheck import wait_resolves
 from kumo.deploy.lock import DEFAULT_DURATION, DeployLock
 from kumo.deploy.objects import FIELD_MANAGER, Obj, Ref, in_apply_order, in_delete_order
-from kumo.deploy.releases import ReleaseStore, Revision
+from kumo.deploy.releases import NAME_LABEL, OWNER_LABEL, ReleaseStore, Revision
 from kumo.deploy.rendering import Rendered
 from kumo.deploy.report import Reporter
 from kumo.deploy.wait import ObjectProgress, ReleaseWatcher, RolloutFailure, WaitResult
 from kumo.errors import ClusterError, KumoError, UsageError
-from kumo.kube import KubeClient, connect
+from kumo.kube import KubeClient, connect, record_event
 from kumo.kube.errors import ApiError, NotFound
 from kumo.kube.timefmt import format_time, now
 
@@ -368,6 +370,11 @@ async def _fail(
     result.status = "failed"
     result.failure = failure
     name = f"release {result.release} revision {revision.number}"
+    if options.atomic and previous is not None:
+        note = f"revision {revision.number} failed ({failure.reason}); rolling back to {previous.number}"
+    else:
+        note = f"revision {revision.number} failed ({failure.reason}): {failure.message}"
+    await _explain_on_object(client, failure, note)
     if not options.atomic:
         raise DeployFailed(
             f"{name} failed:\n{explanation}",
@@ -587,6 +594,12 @@ async def down(rendered: Rendered, options: DeployOptions, reporter: Reporter | 
             members = [o for ref, o in objects.items() if ref.kind != "Namespace"]
             deleted = await _delete_all(client, members, reporter, "deleted")
             await store.delete_all()
+            others = await _other_releases(client, rendered.namespace, rendered.release)
+            if own_namespace and others:
+                own_namespace = False
+                reporter.message(
+                    f"keeping namespace {rendered.namespace}: releases {', '.join(others)} still live in it"
+                )
         finally:
             await lock.release()
         if own_namespace:
@@ -599,9 +612,29 @@ async def down(rendered: Rendered, options: DeployOptions, reporter: Reporter | 
     return DownResult(rendered.release, rendered.namespace, deleted, own_namespace)
 
 
-async def _wait_gone(client: KubeClient, namespace: str, timeout: float, reporter: Reporter) -> None:
-    import asyncio
+async def _other_releases(client: KubeClient, namespace: str, release: str) -> list[str]:
+    secrets = await client.list("v1", "Secret", namespace, label_selector=f"{OWNER_LABEL}=kumo")
+    names = {str((s["metadata"].get("labels") or {}).get(NAME_LABEL)) for s in secrets}
+    return sorted(n for n in names if n and n != release)
 
+
+async def _explain_on_object(client: KubeClient, failure: RolloutFailure, text: str) -> None:
+    """Leave the reason on the failed object, where `kubectl describe` and `kumo status` show it."""
+    ref = failure.ref
+    with contextlib.suppress(ClusterError):
+        involved = await client.get(ref.api_version, ref.kind, ref.name, ref.namespace or None)
+        if involved is not None:
+            await record_event(
+                client,
+                involved,
+                "KumoRollbackTriggered" if "roll" in text else "KumoRolloutFailed",
+                text,
+                type="Warning",
+                component="kumo",
+            )
+
+
+async def _wait_gone(client: KubeClient, namespace: str, timeout: float, reporter: Reporter) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:

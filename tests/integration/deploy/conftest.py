@@ -21,7 +21,11 @@ KUMO = [str(Path(sys.executable).parent / "kumo")]
 
 
 def spec_text(
-    app: str = "hello", image: str = "nginx:1.27", replicas: int = 2, services: list[str] | None = None
+    app: str = "hello",
+    image: str = "nginx:1.27",
+    replicas: int = 2,
+    services: list[str] | None = None,
+    namespace: str | None = None,
 ) -> str:
     names = services or ["web"]
     blocks = []
@@ -40,8 +44,8 @@ def spec_text(
           protocol: http
 """
         )
-    return f"""app: {app}
-target:
+    header = f"app: {app}\n" + (f"namespace: {namespace}\n" if namespace else "")
+    return f"""{header}target:
   cloud: generic
 dns:
   zone: sandbox.test

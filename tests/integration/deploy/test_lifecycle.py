@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kumo.deploy import DeployOptions, diff_release, up
+from kumo.deploy import DeployOptions, diff_release, down, up
 from kumo.kube import KubeClient
 
 from .conftest import ROOT, SpecFile, kumo
@@ -129,6 +129,22 @@ async def test_down_removes_the_release(
     assert await kube.get("v1", "Namespace", "hello") is None
     again = kumo("down", str(spec.path), "--kubeconfig", kubeapi.kubeconfig, check=True)
     assert "not installed" in again.stderr
+
+
+async def test_down_keeps_a_namespace_other_releases_still_use(
+    tmp_path: Path, options: DeployOptions, kube: KubeClient
+) -> None:
+    first = SpecFile(tmp_path / "one.yaml").write(app="one", namespace="shared", services=["a"])
+    second = SpecFile(tmp_path / "two.yaml").write(app="two", namespace="shared", services=["b"])
+    await up(first.render(), options)
+    await up(second.render(), options)
+    result = await down(first.render(), options)
+    assert result.namespace_deleted is False
+    assert await kube.get("apps/v1", "Deployment", "a", "shared") is None
+    assert await kube.get("apps/v1", "Deployment", "b", "shared") is not None
+    assert await kube.get("v1", "Namespace", "shared") is not None
+    result = await down(second.render(), options)
+    assert result.namespace_deleted is True
 
 
 async def _snapshot(kube: KubeClient) -> dict[str, list[str]]:

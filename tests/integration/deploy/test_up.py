@@ -115,6 +115,10 @@ async def test_bad_image_is_rolled_back_and_old_pods_keep_serving(
     assert revisions[1].failure is not None
     assert "doesnotexist" in revisions[1].failure or "ImagePull" in revisions[1].failure
     assert revisions[2].description == "rollback to 1 after revision 2 failed"
+    events = await kube.list("v1", "Event", "hello")
+    (note,) = [e for e in events if e["reason"] == "KumoRollbackTriggered"]
+    assert note["involvedObject"]["name"] == "web"
+    assert note["type"] == "Warning"
     text = kumo("history", str(spec.path), "--kubeconfig", options.kubeconfig or "", check=True).stdout
     assert "failed" in text
     assert "ImagePull" in text
