@@ -140,3 +140,25 @@ def test_update_takes_changed_fields_from_appliers() -> None:
     owners = {e["manager"]: from_fields_v1(e["fieldsV1"]) for e in new["metadata"]["managedFields"]}
     assert owners["hpa"] == {("f:spec", "f:replicas")}
     assert ("f:spec", "f:replicas") not in owners["alice"]
+
+
+def test_apply_keeps_same_port_with_two_protocols_apart() -> None:
+    svc = Catalog().lookup("", "v1", "services")
+    assert svc is not None
+    body = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "dns"},
+        "spec": {
+            "ports": [
+                {"name": "dns", "port": 53, "protocol": "UDP"},
+                {"name": "dns-tcp", "port": 53, "protocol": "TCP"},
+            ]
+        },
+    }
+    live = server_side_apply(None, body, svc, "m", False, "t")
+    assert [p["protocol"] for p in live["spec"]["ports"]] == ["UDP", "TCP"]
+    again = server_side_apply(live, body, svc, "m", False, "t")
+    assert again["spec"]["ports"] == live["spec"]["ports"]
+    keys = set(again["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]["f:ports"])
+    assert keys == {'k:{"port":53,"protocol":"UDP"}', 'k:{"port":53,"protocol":"TCP"}'}

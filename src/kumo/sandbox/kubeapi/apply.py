@@ -42,6 +42,26 @@ _SERVER_META = frozenset(
 )
 
 
+# Keys that have a default take part in item identity with that default, as in structured merge:
+# a Service's 53/TCP and 53/UDP ports are two items.
+_KEY_DEFAULTS = {"protocol": "TCP"}
+
+
+def ssa_keys(name: str, items: list[Any]) -> tuple[str, ...] | None:
+    keys = list_keys(name, items)
+    if name == "ports" and keys:
+        return (*keys, "protocol")
+    return keys
+
+
+def key_of(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: item.get(k, _KEY_DEFAULTS.get(k)) for k in keys if k in item or k in _KEY_DEFAULTS}
+
+
+def _matches(item: Any, want: dict[str, Any]) -> bool:
+    return isinstance(item, dict) and all(item.get(k, _KEY_DEFAULTS.get(k)) == v for k, v in want.items())
+
+
 def _dumps_key(d: dict[str, Any]) -> str:
     return orjson.dumps(d, option=orjson.OPT_SORT_KEYS).decode()
 
@@ -80,10 +100,10 @@ def _walk(node: Any, prefix: Path, name: str, out: FieldSet) -> None:
             for v in node:
                 out.add((*prefix, "v:" + orjson.dumps(v).decode()))
             return
-        keys = list_keys(name, node)
+        keys = ssa_keys(name, node)
         if keys and node and all(isinstance(i, dict) for i in node):
             for item in node:
-                ip = (*prefix, "k:" + _dumps_key({k: item[k] for k in keys if k in item}))
+                ip = (*prefix, "k:" + _dumps_key(key_of(item, keys)))
                 out.add(ip)
                 for k, v in item.items():
                     _walk(v, (*ip, "f:" + k), k, out)
@@ -122,7 +142,7 @@ def _find_item(lst: list[Any], el: str) -> int:
     if el.startswith("k:"):
         want = orjson.loads(el[2:])
         for idx, item in enumerate(lst):
-            if isinstance(item, dict) and all(item.get(k) == v for k, v in want.items()):
+            if _matches(item, want):
                 return idx
     elif el.startswith("v:"):
         val = orjson.loads(el[2:])
@@ -203,14 +223,14 @@ def ssa_merge(live: Any, applied: Any, name: str = "") -> Any:
             return copy.deepcopy(applied)
         if name in SET_LISTS:
             return list(live) + [v for v in applied if v not in live]
-        keys = list_keys(name, applied or live)
+        keys = ssa_keys(name, applied or live)
         if not keys or not all(isinstance(i, dict) for i in applied):
             return copy.deepcopy(applied)
         result_list = list(live)
         for item in applied:
-            k = {kk: item[kk] for kk in keys if kk in item}
+            k = key_of(item, keys)
             for idx, existing in enumerate(result_list):
-                if isinstance(existing, dict) and all(existing.get(a) == b for a, b in k.items()):
+                if _matches(existing, k):
                     result_list[idx] = ssa_merge(existing, item)
                     break
             else:

@@ -178,7 +178,10 @@ class Simulator(SimBase):
             try:
                 ctl.reconcile(key[1], key[2])
             except ApiError as exc:
-                log.warning("simulation: reconcile %s failed: %s", key, exc.message)
+                # 403/404/409 are the ordinary races of controllers (a namespace going away, an
+                # owner deleted meanwhile); anything else is worth a warning
+                level = logging.DEBUG if exc.code in (403, 404, 409) else logging.WARNING
+                log.log(level, "simulation: reconcile %s failed: %s", key, exc.message)
                 self.later(0.2, *key)
             except Exception:
                 log.exception("simulation error reconciling %s", key)
