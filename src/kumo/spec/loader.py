@@ -17,7 +17,8 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from kumo.errors import SpecError, UsageError
 from kumo.spec.model import _DNS_LABEL as _ENV_NAME
@@ -82,6 +83,14 @@ def parse_yaml(path: Path) -> CommentedMap:
         ) from None
     except MarkedYAMLError as exc:
         raise SpecError([_yaml_problem(path, text, exc)], _HINT) from None
+    except ReaderError as exc:
+        before = text[: max(0, exc.position)]
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        raise SpecError(
+            [f"{path}:{line}:{column}: invalid YAML: character {exc.character:#06x} is not allowed"], _HINT
+        ) from None
+    except YAMLError as exc:  # anything else the parser refuses, still with a location
+        raise SpecError([f"{path}:1:1: invalid YAML: {exc}"], _HINT) from None
     if not isinstance(document, CommentedMap):
         found = "a list" if isinstance(document, list) else f"{type(document).__name__} {document!r}"
         found = found if document is not None else "nothing"
@@ -119,10 +128,11 @@ def validate_document(
     the offending value is in the file (for an environment merged over the base)."""
     positions = origin if origin is not None else document
     where_from = translate or (lambda loc: loc)
+    plain = _plain(document)
     try:
-        spec = Spec.model_validate(_plain(document))
+        spec = Spec.model_validate(plain)
     except ValidationError as exc:
-        raise SpecError(_problems(exc, positions, path, where_from), _HINT) from None
+        raise SpecError(_problems(exc, plain, positions, path, where_from), _HINT) from None
     problems = []
     for loc, msg in cross_field_problems(spec):
         source = where_from(loc)
@@ -168,7 +178,8 @@ def resolve_environment(spec: Spec, document: CommentedMap, path: Path, env: str
     variables = {"env": env, "app": spec.app}
     if "namespace" not in override:
         merged["namespace"] = spec.preview.namespace_template.format(**variables)
-    for service in merged.get("services", []):
+    services = merged.get("services")
+    for service in services if isinstance(services, list) else []:
         endpoint = service.get("endpoint") if isinstance(service, dict) else None
         if (
             isinstance(endpoint, dict)
@@ -241,12 +252,16 @@ def _plain(node: Any) -> Any:
 
 
 def _problems(
-    exc: ValidationError, positions: CommentedMap, path: Path, translate: typing.Callable[[Loc], Loc]
+    exc: ValidationError,
+    data: Any,
+    positions: CommentedMap,
+    path: Path,
+    translate: typing.Callable[[Loc], Loc],
 ) -> list[str]:
     grouped: dict[Loc, list[str]] = {}
     kinds: dict[Loc, str] = {}
     for error in exc.errors():
-        loc = _clean_loc(error["loc"])
+        loc = _clean_loc(error["loc"], data)
         grouped.setdefault(loc, []).append(_message(error, loc))
         # A bad mapping key ("[key]" in pydantic's location) is shown at the key, like an unknown key.
         kind = "extra_forbidden" if error["loc"][-1:] == ("[key]",) else error["type"]
@@ -295,16 +310,29 @@ def _model_names() -> frozenset[str]:
 _UNION_TAGS = _model_names() | {"str", "int", "bool", "float", "none"}
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> Loc:
+def _clean_loc(loc: tuple[Any, ...], data: Any) -> Loc:
     """Drop the tags pydantic adds for union branches (``literal['auto','off']``, ``TlsRef``) and for
-    mapping keys (``[key]``), keeping user keys whatever their case."""
-    return tuple(p for p in loc if isinstance(p, int) or not (p in _UNION_TAGS or "[" in p))
+    mapping keys (``[key]``). A part that is a key of the validated data is the user's, whatever it
+    looks like, so the data is walked alongside."""
+    kept: list[str | int] = []
+    node = data
+    for part in loc:
+        present = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if present:
+            kept.append(part)
+            node = node[part]
+        elif isinstance(part, int) or not (part in _UNION_TAGS or "[" in part):
+            kept.append(part)  # a missing key: nothing left to walk
+            node = None
+    return tuple(kept)
 
 
 def _message(error: Any, loc: Loc) -> str:
     kind = error["type"]
     found = error.get("input")
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and loc:
         return f"unknown key {loc[-1]!r}{_did_you_mean(loc)}"
     if kind == "missing":
         return "required, but missing"
@@ -411,7 +439,8 @@ def _position(root: Any, loc: Loc, at_key: bool) -> tuple[int, int]:
 
 
 def _has_position(node: Any) -> bool:
-    return not isinstance(node, (CommentedMap, CommentedSeq)) or len(node) > 0
+    """An empty collection or a null has no position of its own; its key's position stands for it."""
+    return node is not None and (not isinstance(node, (CommentedMap, CommentedSeq)) or len(node) > 0)
 
 
 def retarget(spec: Spec, cloud: str, region: str | None = None) -> Spec:
@@ -428,7 +457,7 @@ def retarget(spec: Spec, cloud: str, region: str | None = None) -> Spec:
         result = Spec.model_validate(data)
     except ValidationError as exc:
         lines = [
-            f"{where}: {_dotted(_clean_loc(e['loc']))}: {_message(e, _clean_loc(e['loc']))}"
+            f"{where}: {_dotted(_clean_loc(e['loc'], data))}: {_message(e, _clean_loc(e['loc'], data))}"
             for e in exc.errors()
         ]
         raise SpecError(

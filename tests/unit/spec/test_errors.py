@@ -146,6 +146,21 @@ CASES: list[tuple[str, str, str]] = [
         "9:10: dns.webhook.url: expected an http(s) URL such as http://dns-webhook.kumo-system.svc:8888, found 'hook:8888'",
     ),
     (
+        "control-character",
+        BASE.replace("cloud: aws", "cloud: a\x1bws"),
+        "3:11: invalid YAML: character 0x001b is not allowed",
+    ),
+    (
+        "environment-services-null",
+        BASE + "environments:\n  staging:\n    services:\n",
+        "16:5: environments.staging.services: expected a list, found None",
+    ),
+    (
+        "key-that-looks-like-a-pydantic-tag",
+        BASE + '"x[key]": 1\n',
+        "14:1: x[key]: unknown key 'x[key]'; expected one of apiVersion, app, namespace, target, cluster, dns, services, preview, environments",
+    ),
+    (
         "bad-quantity",
         BASE.replace("    port: 80", "    port: 80\n    resources:\n      requests:\n        cpu: lots"),
         "14:9: services[0].resources.requests: cpu: expected a quantity such as 100m or 128Mi, found 'lots'",
