@@ -75,6 +75,15 @@ def print_plan(console: Console, plan: Plan) -> None:
         console.print(records)
         console.print()
 
+    if plan.requires:
+        needs = Tree("[bold]Must already exist[/] [dim](kumo does not install these)[/]")
+        for requirement in plan.requires:
+            needs.add(
+                f"{requirement.kind} [bold]{escape(requirement.name)}[/] [dim]({escape(requirement.why)})[/]"
+            )
+        console.print(needs)
+        console.print()
+
     if plan.pending:
         console.print("[bold]Filled in after the cloud step:[/]")
         for placeholder in plan.pending:

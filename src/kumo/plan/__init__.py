@@ -11,8 +11,10 @@ from kumo.plan.model import (
     DnsRecord,
     KubeObject,
     Plan,
+    Requirement,
 )
 from kumo.plan.records import expected_records
+from kumo.plan.requirements import requirements
 
 __all__ = [
     "KNOWN_AFTER_APPLY",
@@ -23,9 +25,11 @@ __all__ = [
     "DnsRecord",
     "KubeObject",
     "Plan",
+    "Requirement",
     "aws_resources",
     "build_plan",
     "expected_records",
     "irsa_trust_policy",
+    "requirements",
     "route53_policy",
 ]

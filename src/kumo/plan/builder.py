@@ -5,6 +5,7 @@ from __future__ import annotations
 from kumo.plan.aws import aws_resources
 from kumo.plan.model import CloudResource, DnsPlan, KubeObject, Plan
 from kumo.plan.records import expected_records
+from kumo.plan.requirements import requirements
 from kumo.render import CloudFacts, find_placeholders, render_addons, render_app
 from kumo.spec import Spec
 
@@ -29,6 +30,7 @@ def build_plan(spec: Spec, env: str | None = None, facts: CloudFacts | None = No
         objects=objects,
         dns=dns,
         pending=find_placeholders(addons + app),
+        requires=requirements(spec),
     )
 
 

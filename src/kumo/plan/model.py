@@ -4,7 +4,8 @@
 
     {"apiVersion": "kumo.dev/plan/v1", "app", "env", "target": {"cloud", "region"},
      "namespace", "cloud": [CloudResource...], "kubernetes": [KubeObject...],
-     "dns": {"zone", "provider", "ownerId", "records": [DnsRecord...]}, "pending": [str...]}
+     "dns": {"zone", "provider", "ownerId", "records": [DnsRecord...]}, "pending": [str...],
+     "requires": [{"kind", "name", "why"}...]}
 
 Values that exist only after apply are the string ``KNOWN_AFTER_APPLY`` (or contain it), and
 ``pending`` lists the ``${kumo:...}`` placeholders the rendered objects still hold.
@@ -33,6 +34,18 @@ class CloudResource:
     depends_on: list[str] = field(default_factory=list)
     summary: str = ""
     details: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Something the cluster or cloud must already have; kumo does not create it."""
+
+    kind: str
+    name: str
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "why": self.why}
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,7 @@ class Plan:
     objects: list[KubeObject]
     dns: DnsPlan | None
     pending: list[str]
+    requires: list[Requirement] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,4 +141,5 @@ class Plan:
                 "records": [r.to_dict() for r in self.dns.records],
             },
             "pending": list(self.pending),
+            "requires": [r.to_dict() for r in self.requires],
         }

@@ -160,7 +160,9 @@ def test_json_structure_is_stable() -> None:
         "kubernetes",
         "dns",
         "pending",
+        "requires",
     ]
+    assert data["requires"] == []  # the seed's in-tree ELB needs no extra controller
     assert data["apiVersion"] == PLAN_API_VERSION == "kumo.dev/plan/v1"
     assert data["target"] == {"cloud": "aws", "region": "ap-northeast-1"}
     assert set(data["cloud"][0]) == {
@@ -183,3 +185,21 @@ def test_generic_plan_has_no_cloud_resources() -> None:
     plan = build_plan(load_spec(ROOT / "examples/hello-generic/kumo.yaml"))
     assert plan.cloud_resources == []
     assert plan.pending == []
+
+
+def test_prerequisites_the_cluster_must_have() -> None:
+    alb = build_plan(load_spec(ROOT / "examples/eks-alb/kumo.yaml"))
+    assert [(r.kind, r.name) for r in alb.requires] == [
+        ("Controller", "aws-load-balancer-controller"),
+        ("IngressClass", "alb"),
+    ]
+    hello = build_plan(load_spec(ROOT / "examples/hello-generic/kumo.yaml"))
+    assert [(r.kind, r.name) for r in hello.requires] == [("IngressClass", "nginx")]
+    gke = build_plan(load_spec(ROOT / "examples/gke-app/kumo.yaml"))
+    assert ("CertificateMap", "shop-api-kumo") in [(r.kind, r.name) for r in gke.requires]
+    assert ("GatewayClass", "gke-l7-global-external-managed") in [(r.kind, r.name) for r in gke.requires]
+    aks = build_plan(load_spec(ROOT / "examples/aks-app/kumo.yaml"))
+    assert [(r.kind, r.name) for r in aks.requires][:2] == [
+        ("IngressClass", "webapprouting.kubernetes.azure.com"),
+        ("KeyVaultCertificate", "https://portal-kv.vault.azure.net/certificates/portal-tls"),
+    ]
