@@ -146,7 +146,9 @@ def _service(spec: dict[str, Any], alloc: Allocator) -> None:
         p.setdefault("protocol", "TCP")
         if "port" in p:
             p.setdefault("targetPort", p["port"])
-        if stype in ("NodePort", "LoadBalancer") and not p.get("nodePort"):
+        lb_ports = stype == "LoadBalancer" and spec["allocateLoadBalancerNodePorts"]
+        wants_node_port = stype == "NodePort" or lb_ports
+        if wants_node_port and not p.get("nodePort"):
             p["nodePort"] = alloc.node_port()
         elif p.get("nodePort"):
             alloc.ports.add(int(p["nodePort"]))
