@@ -8,6 +8,7 @@ It parses URLs, query parameters and bodies, serialises with orjson, and turns e
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -55,6 +56,14 @@ try:
     _YamlLoader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing
     _YamlLoader = yaml.SafeLoader
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return str(value)
 
 
 class Request:
@@ -408,9 +417,11 @@ class KubeApp:
             return protobuf.decode(req.body)
         try:
             if yaml_ok or ct in ("application/yaml", "application/x-yaml", "text/yaml"):
-                return yaml.load(req.body, Loader=_YamlLoader)
+                loaded = yaml.load(req.body, Loader=_YamlLoader)
+                # YAML has timestamps, sets, binary and non-string keys; the API speaks JSON
+                return orjson.loads(orjson.dumps(loaded, default=_jsonable, option=orjson.OPT_NON_STR_KEYS))
             return orjson.loads(req.body)
-        except (orjson.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
             raise errors.bad_request(
                 f"the request body could not be decoded: {str(exc).splitlines()[0]}"
             ) from exc
