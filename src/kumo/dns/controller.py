@@ -12,6 +12,7 @@ read of the provider) repairs drift made outside kumo.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 from collections import defaultdict
@@ -34,8 +35,6 @@ from kumo.dns.plan import Changes, Policy, plan
 from kumo.dns.providers.base import ApplyResult, Provider, group_key
 from kumo.dns.registry import NameMapper, NameView, TXTRegistry, parse_labels
 from kumo.dns.sources import SourceConfig, endpoints_for
-from kumo.dns.sources.annotations import Annotations
-from kumo.dns.sources.common import lb_targets
 
 log = logging.getLogger("kumo.dns.controller")
 
@@ -168,15 +167,20 @@ class Controller:
         self._set_desired(key, new)
 
     def _lost_address(self, kind: str, obj: dict[str, Any], new: list[Endpoint], old: list[Endpoint]) -> bool:
-        if kind not in ("Service", "Ingress"):
-            return False
-        ann = Annotations.read(
-            (obj.get("metadata") or {}).get("annotations"), self.config.source.annotation_prefix
-        )
-        if ann.targets() or lb_targets(obj):
-            return False
+        """True when the object still asks for names it had, but has no address for them now."""
         new_names = {e.dns_name for e in new}
-        return any(e.dns_name not in new_names for e in old)
+        lost = {e.dns_name for e in old} - new_names
+        if not lost:
+            return False
+        # ask the source again as if the object had an address: the names it still requests
+        probe = copy.deepcopy(obj)
+        meta = probe.setdefault("metadata", {})
+        annotations = meta.get("annotations")
+        if not isinstance(annotations, dict):
+            return False
+        annotations[self.config.source.annotation_prefix + "target"] = "192.0.2.1"
+        requested = {e.dns_name for e in endpoints_for(kind, probe, self.config.source).endpoints}
+        return lost <= requested
 
     def _set_desired(self, key: ObjKey, endpoints: list[Endpoint]) -> None:
         old = self.objects.get(key, [])

@@ -327,3 +327,49 @@ async def test_ingress_source_with_label_filter_and_namespace(kubeapi: KubeAPI, 
         assert not any(k.dns_name == "admin.example.com" for k in provider.store)
         txt = next(e for k, e in provider.store.items() if k.dns_name == "a-shop.example.com")
         assert "external-dns/resource=ingress/default/pub" in txt.targets[0]
+
+
+async def test_delete_grace_period_on_lost_lb_status(kubeapi: KubeAPI, kube: KubeClient) -> None:
+    provider = InMemoryProvider(zones=["example.com"])
+    runner = DnsRunner(
+        provider,
+        RunOptions(
+            config=ControllerConfig(owner_id="kumo", delete_grace_period=1.5),
+            kubeconfig=kubeapi.kubeconfig,
+            interval=0.2,
+            min_event_interval=0.02,
+        ),
+    )
+
+    async def present() -> bool:
+        return any(k.dns_name == "www.example.com" and k.record_type == "CNAME" for k in provider.store)
+
+    async def absent() -> bool:
+        return not await present()
+
+    async with running(runner):
+        await kube.create(lb_service("web", "www.example.com"))
+        await eventually(present, what="record published")
+        applied = runner.controller.applied_changes
+        # the address goes briefly (the simulator gives it back at once): nothing is written
+        svc = await kube.get("v1", "Service", "web", "default")
+        assert svc is not None
+        svc["status"] = {"loadBalancer": {}}
+        await kube.replace(svc, subresource="status")
+
+        async def restored() -> bool:
+            s = await kube.get("v1", "Service", "web", "default")
+            return bool(s and s.get("status", {}).get("loadBalancer", {}).get("ingress"))
+
+        await eventually(restored, what="address back")
+        await asyncio.sleep(0.3)
+        assert await present() and runner.controller.applied_changes == applied
+        # now the load balancer goes for good: kept for the grace period, then removed
+        await kube.patch("v1", "Service", "web", {"spec": {"type": "ClusterIP"}}, "default")
+        await eventually(lambda: _in_grace(runner), what="grace period started")
+        assert await present(), "kept during the grace period"
+        await eventually(absent, timeout=15, what="record removed after the grace period")
+
+
+async def _in_grace(r: DnsRunner) -> bool:
+    return bool(r.controller.grace)
