@@ -494,6 +494,19 @@ def _endpoint_problems(
                 "certificateName names a gcp or azure certificate; expected secretName or auto on generic",
             )
         )
+    if (
+        cloud == "gcp"
+        and endpoint.expose == "ingress"
+        and tls == "auto"
+        and endpoint.hostname.startswith("*.")
+    ):
+        problems.append(
+            (
+                (*here, "hostname"),
+                "GKE managed certificates do not cover wildcard names; expected a plain name, or tls "
+                f"certificateName/secretName, found {endpoint.hostname!r}",
+            )
+        )
     if cloud == "gcp" and endpoint.expose == "ingress" and endpoint.internal and tls == "auto":
         problems.append(
             (

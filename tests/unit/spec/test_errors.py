@@ -161,6 +161,11 @@ CASES: list[tuple[str, str, str]] = [
         "14:1: x[key]: unknown key 'x[key]'; expected one of apiVersion, app, namespace, target, cluster, dns, services, preview, environments",
     ),
     (
+        "wildcard-with-gke-managed-certificate",
+        _gcp(BASE).replace(HOST, "      hostname: '*.example.com'\n      expose: ingress"),
+        "13:17: services[0].endpoint.hostname: GKE managed certificates do not cover wildcard names; expected a plain name, or tls certificateName/secretName, found '*.example.com'",
+    ),
+    (
         "bad-quantity",
         BASE.replace("    port: 80", "    port: 80\n    resources:\n      requests:\n        cpu: lots"),
         "14:9: services[0].resources.requests: cpu: expected a quantity such as 100m or 128Mi, found 'lots'",
