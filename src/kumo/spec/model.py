@@ -417,6 +417,15 @@ class Spec(Model):
         default={}, description="Per-environment overrides, merged over the base spec."
     )
 
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str | None) -> str | None:
+        if value is not None and not _DNS_LABEL.match(value):
+            raise ValueError(
+                f"expected a namespace name (a DNS label of at most 63 characters), found {value!r}"
+            )
+        return value
+
     @field_validator("app")
     @classmethod
     def _app(cls, value: str) -> str:

@@ -166,6 +166,11 @@ CASES: list[tuple[str, str, str]] = [
         "13:17: services[0].endpoint.hostname: GKE managed certificates do not cover wildcard names; expected a plain name, or tls certificateName/secretName, found '*.example.com'",
     ),
     (
+        "bad-namespace",
+        BASE.replace("app: shop", "app: shop\nnamespace: Shop_NS"),
+        "2:12: namespace: expected a namespace name (a DNS label of at most 63 characters), found 'Shop_NS'",
+    ),
+    (
         "bad-quantity",
         BASE.replace("    port: 80", "    port: 80\n    resources:\n      requests:\n        cpu: lots"),
         "14:9: services[0].resources.requests: cpu: expected a quantity such as 100m or 128Mi, found 'lots'",
