@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -153,3 +154,24 @@ def test_help_has_a_summary_and_an_example(command: list[str]) -> None:
     assert "Example: kumo" in text
     summary = next(line for line in lines if line and not line.startswith("Usage"))
     assert summary.endswith(".") and len(summary) < 110
+
+
+def test_every_command_in_the_tree_has_a_summary_and_an_example() -> None:
+    import typer
+
+    from kumo.cli.app import app
+
+    def walk(command: Any, path: str) -> list[tuple[str, Any]]:
+        found = [(path, command)]
+        for name, sub in getattr(command, "commands", {}).items():  # a group (typer vendors click)
+            found += walk(sub, f"{path} {name}")
+        return found
+
+    commands = walk(typer.main.get_command(app), "kumo")
+    assert {"kumo schema", "kumo render", "kumo plan"} <= {path for path, _ in commands}
+    for path, command in commands:
+        text = command.help or ""
+        summary = text.strip().splitlines()[0] if text.strip() else ""
+        assert summary.endswith("."), f"{path}: no one-line summary"
+        if not hasattr(command, "commands"):  # groups list their commands, which carry the examples
+            assert "Example: kumo" in text, f"{path}: no Example"
