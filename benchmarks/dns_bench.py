@@ -172,6 +172,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         )
         ctrl = runner.controller
         started = time.perf_counter()
+        cpu0 = time.process_time()
         task = asyncio.create_task(runner.run())
         names = {f"svc-{i}.{ZONE}" for i in range(args.services)}
         while True:
@@ -181,6 +182,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 break
             await asyncio.sleep(0.05)
         converge = time.perf_counter() - started
+        converge_cpu = time.process_time() - cpu0
         stats = await asyncio.to_thread(zone_stats, r53, zone_id)
         a_sets = stats["record_sets"] - 2  # minus SOA and NS
         assert a_sets == 4 * args.services, f"expected {4 * args.services} record sets, found {a_sets}"
@@ -188,6 +190,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         initial_pages = 1 + 1  # ListHostedZones + ListResourceRecordSets of the (empty) zone
         out["converge"] = {
             "seconds": round(converge, 2),
+            "controller_cpu_s": round(converge_cpu, 2),
+            "rate_limit_wait_s": round(provider.bucket.waited, 2),
             "record_sets_written": a_sets,
             "provider_calls": len(ops),
             "calls_by_op": {op: ops.count(op) for op in sorted(set(ops))},
