@@ -25,6 +25,7 @@ from kumo.dns.endpoint import (
     RESOURCE_LABEL,
     SUPPORTED_TYPES,
     Endpoint,
+    EndpointKey,
     normalize_name,
 )
 from kumo.dns.plan import Changes
@@ -322,26 +323,31 @@ class TXTRegistry:
         deleting: dict[tuple[str, str], set[str]] = {}
         for rec in changes.delete:
             deleting.setdefault((rec.dns_name, rec.set_identifier), set()).add(rec.record_type)
+        created_txt = {
+            _txt_key_parts(self.mapper.txt_name(c.dns_name, c.record_type), c.set_identifier)
+            for c in [*changes.create, *changes.update_new]
+        }
+        deleted_txt: set[EndpointKey] = set()
         for rec in changes.delete:
             view = views.get(rec.dns_name, NameView())
             out.delete.append(rec)
             for txt in self.owning_txts(rec, view):
                 if txt.dns_name == self.mapper.legacy_name(rec.dns_name) and self._legacy_still_needed(
-                    rec, view, changes, deleting
+                    rec, view, created_txt, deleting
                 ):
                     continue
-                if all(d.key != txt.key for d in out.delete):
+                if txt.key not in deleted_txt:
+                    deleted_txt.add(txt.key)
                     owned = txt.copy()
                     owned.labels[OWNED_RECORD_LABEL] = rec.dns_name  # same batch group as its record
                     out.delete.append(owned)
         return out, dropped
 
     def _legacy_still_needed(
-        self, rec: Endpoint, view: NameView, changes: Changes, deleting: dict[tuple[str, str], set[str]]
+        self, rec: Endpoint, view: NameView, created_txt: set[str], deleting: dict[tuple[str, str], set[str]]
     ) -> bool:
         """A legacy TXT owns every type at its name: keep it while a remaining record relies on it."""
         gone = deleting.get((rec.dns_name, rec.set_identifier), set())
-        created_txt = {_txt_key(self.txt_for(c)) for c in [*changes.create, *changes.update_new]}
         for other in view.records:
             if other.set_identifier != rec.set_identifier or other.record_type in gone:
                 continue
