@@ -131,6 +131,9 @@ class Controller:
         self.planned: list[Changes] = []  # dry-run output
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        # kept incrementally: counting 10,000s of records on every reconcile would dominate it
+        self._source_count = 0
+        self._record_count = 0
 
     # ------------------------------------------------------------------ desired side (object events)
 
@@ -187,6 +190,7 @@ class Controller:
         if _endpoints_equal(old, endpoints):
             return
         names = {e.dns_name for e in old} | {e.dns_name for e in endpoints}
+        self._source_count += len(endpoints) - len(old)
         if endpoints:
             self.objects[key] = endpoints
         else:
@@ -246,6 +250,7 @@ class Controller:
         for ep in records:
             fresh[ep.dns_name][ep.key] = ep
         self.records = fresh
+        self._record_count = sum(1 for e in records if e.record_type != RECORD_TXT)
         self.provider_loaded = True
         if not self.retry_at:
             self.failing_since = None  # the provider answers again; pending retries decide the rest
@@ -391,11 +396,11 @@ class Controller:
 
         for ep in changes.delete:
             if ok(ep):
-                self.records.get(ep.dns_name, {}).pop(ep.key, None)
+                self._forget(ep)
                 self.metrics.changes.labels("delete").inc()
         for old, new in zip(changes.update_old, changes.update_new, strict=True):
             if ok(new):
-                self.records.get(old.dns_name, {}).pop(old.key, None)
+                self._forget(old)
                 self._store(new)
                 self.metrics.changes.labels("update").inc()
         for ep in changes.create:
@@ -412,9 +417,15 @@ class Controller:
             self._event_for_failure(group, message)
         return result
 
+    def _forget(self, ep: Endpoint) -> None:
+        if self.records.get(ep.dns_name, {}).pop(ep.key, None) is not None and ep.record_type != RECORD_TXT:
+            self._record_count -= 1
+
     def _store(self, ep: Endpoint) -> None:
         stored = ep.copy()
         stored.labels = {}
+        if stored.key not in self.records.get(stored.dns_name, {}) and stored.record_type != RECORD_TXT:
+            self._record_count += 1
         self.records[stored.dns_name][stored.key] = stored
 
     def _fail(self, name: str, message: str) -> None:
@@ -465,10 +476,8 @@ class Controller:
                 self._mark(names)
 
     def _update_gauges(self) -> None:
-        self.metrics.source_endpoints.set(sum(len(v) for v in self.objects.values()))
-        self.metrics.registry_endpoints.set(
-            sum(1 for recs in self.records.values() for e in recs.values() if e.record_type != RECORD_TXT)
-        )
+        self.metrics.source_endpoints.set(self._source_count)
+        self.metrics.registry_endpoints.set(self._record_count)
         self.metrics.grace_records.set(len(self.grace))
         self.metrics.is_leader.set(1 if self.is_leader else 0)
 
