@@ -35,8 +35,9 @@ from typing import Any
 
 import boto3
 
-from kumo.dns.controller import ControllerConfig
+from kumo.dns.controller import Controller, ControllerConfig
 from kumo.dns.filters import DomainFilter
+from kumo.dns.providers.inmemory import InMemoryProvider
 from kumo.dns.providers.route53 import PAGE_SIZE, Route53Provider
 from kumo.dns.runner import DnsRunner, RunOptions
 from kumo.errors import ClusterError
@@ -130,6 +131,42 @@ def zone_stats(r53: Any, zone_id: str) -> dict[str, int]:
                 values += 1
                 value_chars += len(v["Value"])
     return {"record_sets": count, "values": values, "value_chars": value_chars}
+
+
+async def controller_only(n: int) -> dict[str, float]:
+    """kumo's own cost, without moto or the emulator: the in-memory provider, same Services."""
+    provider = InMemoryProvider(zones=[ZONE])
+    ctrl = Controller(provider, ControllerConfig(owner_id="bench"))
+
+    def svc(i: int, host: str) -> dict[str, Any]:
+        obj = service(i)
+        obj["metadata"]["annotations"][H] = host
+        obj["status"] = {"loadBalancer": {"ingress": [{"hostname": f"lb-{i}.us-east-1.elb.amazonaws.com"}]}}
+        return obj
+
+    objs = [svc(i, f"svc-{i}.{ZONE}") for i in range(n)]
+    t0 = time.perf_counter()
+    for obj in objs:
+        ctrl.on_object("Service", "ADDED", obj)
+    t1 = time.perf_counter()
+    await ctrl.reconcile()
+    t2 = time.perf_counter()
+    for obj in objs:
+        ctrl.on_object("Service", "RESYNC", obj)
+    t3 = time.perf_counter()
+    samples = []
+    for k in range(50):
+        ctrl.on_object("Service", "MODIFIED", svc(k, f"moved-{k}.{ZONE}"))
+        s0 = time.perf_counter()
+        await ctrl.reconcile()
+        samples.append(time.perf_counter() - s0)
+    return {
+        "events_s": round(t1 - t0, 2),
+        "first_sync_s": round(t2 - t1, 2),
+        "resync_of_all_objects_s": round(t3 - t2, 2),
+        "one_update_reconcile_p50_ms": round(statistics.median(samples) * 1000, 2),
+        "one_update_reconcile_p99_ms": round(pct(samples, 0.99) * 1000, 2),
+    }
 
 
 def pct(data: list[float], q: float) -> float:
@@ -260,6 +297,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "inf" if idle_calls == 0 else round(ext_hour / idle_calls, 1)
         )
         out["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        out["controller_only_inmemory"] = await controller_only(args.services)
         return out
     finally:
         emulator.stop()
