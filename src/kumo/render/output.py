@@ -39,8 +39,16 @@ def file_name(index: int, obj: dict[str, Any]) -> str:
     return f"{index:02d}-{stem}.yaml"
 
 
+_RENDERED = re.compile(r"^\d{2,}-[a-z0-9.-]+\.yaml$")
+
+
 def write_directory(objects: list[dict[str, Any]], directory: Path) -> list[Path]:
+    """Write one file per object. Files of an earlier render are removed first, so that
+    ``kubectl apply -f DIR`` never applies an object the spec no longer has; other files stay."""
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.iterdir():
+        if stale.is_file() and _RENDERED.match(stale.name):
+            stale.unlink()
     written = []
     for index, obj in enumerate(objects, start=1):
         path = directory / file_name(index, obj)

@@ -43,3 +43,14 @@ def test_placeholders_are_listed_until_the_cloud_step_fills_them(make_spec: Spec
 
 def test_generic_render_needs_nothing_from_a_cloud(make_spec: SpecFactory) -> None:
     assert find_placeholders(render(make_spec("generic", "expose: gateway\n"))) == []
+
+
+def test_a_second_render_replaces_the_files_of_the_first(make_spec: SpecFactory, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_directory(
+        render(make_spec("aws", extra_service="  - name: worker\n    image: busybox:1.36\n")), out
+    )
+    (out / "README.txt").write_text("mine")
+    second = write_directory(render(make_spec("aws")), out)
+    assert sorted(p.name for p in out.iterdir()) == sorted([p.name for p in second] + ["README.txt"])
+    assert not [p for p in out.iterdir() if "worker" in p.name]
