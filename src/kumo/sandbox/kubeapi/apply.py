@@ -10,8 +10,8 @@ ownership of it away from whoever applied it, as on a real API server.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -113,6 +113,54 @@ def _walk(node: Any, prefix: Path, name: str, out: FieldSet) -> None:
     out.add(prefix)
 
 
+def _writable(obj: dict[str, Any], rt: ResourceType | None, subresource: str | None) -> dict[str, Any]:
+    """The part of an object a (sub)resource write owns, keyed like a field set's first levels."""
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key in ("apiVersion", "kind"):
+            continue
+        if key == "status" and rt is not None and rt.has_status and subresource != "status":
+            continue
+        if subresource == "status" and key != "status":
+            continue
+        if key == "metadata" and isinstance(value, dict):
+            out[key] = {mk: mv for mk, mv in value.items() if mk not in _SERVER_META}
+            continue
+        out[key] = value
+    return out
+
+
+def _paths(node: Any, prefix: Path, name: str) -> FieldSet:
+    out: FieldSet = set()
+    _walk(node, prefix, name, out)
+    return out
+
+
+def _diff(old: Any, new: Any, prefix: Path, name: str, changed: FieldSet, removed: FieldSet) -> None:
+    """Paths whose value a write changed or added, and paths it removed; equal subtrees are skipped
+    with one C-level comparison, so small edits to big objects stay cheap."""
+    if old == new:
+        return
+    if isinstance(old, dict) and isinstance(new, dict) and (old or not prefix) and (new or not prefix):
+        for key, value in new.items():
+            if value is None:
+                continue
+            sub = (*prefix, "f:" + key)
+            if key in old and old[key] is not None:
+                _diff(old[key], value, sub, key, changed, removed)
+            else:
+                changed |= _paths(value, sub, key)
+        for key, value in old.items():
+            if value is not None and (key not in new or new[key] is None):
+                removed |= _paths(value, (*prefix, "f:" + key), key)
+        return
+    old_fs = _paths(old, prefix, name)
+    new_fs = _paths(new, prefix, name)
+    base = len(prefix)
+    changed |= {p for p in new_fs if p not in old_fs or value_at(new, p[base:]) != value_at(old, p[base:])}
+    removed |= old_fs - new_fs
+
+
 def to_fields_v1(fs: Iterable[Path]) -> dict[str, Any]:
     tree: dict[str, Any] = {}
     for path in sorted(fs):
@@ -138,14 +186,19 @@ def from_fields_v1(tree: dict[str, Any], prefix: Path = ()) -> FieldSet:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_el(el: str) -> Any:
+    return orjson.loads(el[2:])
+
+
 def _find_item(lst: list[Any], el: str) -> int:
     if el.startswith("k:"):
-        want = orjson.loads(el[2:])
+        want = _parse_el(el)
         for idx, item in enumerate(lst):
             if _matches(item, want):
                 return idx
     elif el.startswith("v:"):
-        val = orjson.loads(el[2:])
+        val = _parse_el(el)
         for idx, item in enumerate(lst):
             if item == val:
                 return idx
@@ -239,14 +292,50 @@ def ssa_merge(live: Any, applied: Any, name: str = "") -> Any:
     return copy.deepcopy(applied)
 
 
-@dataclass
 class ManagerEntry:
-    manager: str
-    operation: str  # "Apply" | "Update"
-    api_version: str
-    time: str
-    fields: FieldSet = field(default_factory=set)
-    subresource: str = ""
+    """One managedFields entry. Its field set is parsed only when needed and re-rendered only when
+    it changed, which keeps writes to objects with many managers cheap."""
+
+    def __init__(
+        self,
+        manager: str,
+        operation: str,
+        api_version: str,
+        time: str,
+        fields: FieldSet | None = None,
+        subresource: str = "",
+        raw: dict[str, Any] | None = None,
+    ) -> None:
+        self.manager = manager
+        self.operation = operation  # "Apply" | "Update"
+        self.api_version = api_version
+        self.time = time
+        self.subresource = subresource
+        self._fields = fields
+        self._raw = raw if fields is None else None
+
+    @property
+    def fields(self) -> FieldSet:
+        if self._fields is None:
+            self._fields = from_fields_v1(self._raw or {})
+        return self._fields
+
+    @fields.setter
+    def fields(self, value: FieldSet) -> None:
+        self._fields = value
+        self._raw = None
+
+    def discard(self, paths: FieldSet) -> None:
+        """Drop ``paths`` and everything under them."""
+        if not paths:
+            return
+        current = self.fields
+        kept = {p for p in current if p not in paths and not any(p[: len(r)] == r for r in paths)}
+        if len(kept) != len(current):
+            self.fields = kept
+
+    def has_fields(self) -> bool:
+        return bool(self._raw) if self._fields is None else bool(self._fields)
 
     def ident(self) -> tuple[str, str, str]:
         return (self.manager, self.operation, self.subresource)
@@ -258,7 +347,7 @@ class ManagerEntry:
             "apiVersion": self.api_version,
             "time": self.time,
             "fieldsType": "FieldsV1",
-            "fieldsV1": to_fields_v1(self.fields),
+            "fieldsV1": self._raw if self._raw is not None else to_fields_v1(self.fields),
         }
         if self.subresource:
             out["subresource"] = self.subresource
@@ -270,21 +359,22 @@ def read_entries(obj: dict[str, Any]) -> list[ManagerEntry]:
     for e in (obj.get("metadata") or {}).get("managedFields") or []:
         if not isinstance(e, dict):
             continue
+        raw = e.get("fieldsV1")
         out.append(
             ManagerEntry(
                 manager=str(e.get("manager", "")),
                 operation=str(e.get("operation", "Update")),
                 api_version=str(e.get("apiVersion", "")),
                 time=str(e.get("time", "")),
-                fields=from_fields_v1(e.get("fieldsV1") or {}),
                 subresource=str(e.get("subresource", "")),
+                raw=raw if isinstance(raw, dict) else {},
             )
         )
     return out
 
 
 def write_entries(obj: dict[str, Any], entries: list[ManagerEntry]) -> None:
-    kept = [e.to_json() for e in entries if e.fields]
+    kept = [e.to_json() for e in entries if e.has_fields()]
     meta = obj.setdefault("metadata", {})
     if kept:
         meta["managedFields"] = kept
@@ -314,10 +404,9 @@ def track_update(
 ) -> None:
     """Record a non-apply write: the writer owns what it changed; others lose it."""
     entries = read_entries(old) if old is not None else []
-    new_fs = fieldset(new, rt, subresource)
-    old_fs = fieldset(old, rt, subresource) if old is not None else set()
-    changed = {p for p in new_fs if p not in old_fs or value_at(new, p) != value_at(old, p)}
-    removed = old_fs - new_fs
+    changed: FieldSet = set()
+    removed: FieldSet = set()
+    _diff(_writable(old or {}, rt, subresource), _writable(new, rt, subresource), (), "", changed, removed)
     if not changed and not removed:
         write_entries(new, entries)
         return
@@ -327,9 +416,8 @@ def track_update(
         if e.ident() == (manager, "Update", sub):
             mine = e
         else:
-            e.fields -= changed
-            e.fields -= removed
-            e.fields = {p for p in e.fields if not any(p[: len(r)] == r for r in removed)}
+            if e.subresource == sub:
+                e.discard(changed | removed)
     if mine is None:
         mine = ManagerEntry(manager, "Update", rt.api_version, now, set(), sub)
         entries.append(mine)
@@ -391,7 +479,7 @@ def server_side_apply(
         lost = {p for _, p in conflicts}
         for e in entries:
             if e is not mine:
-                e.fields -= lost
+                e.discard(lost)
     previous = mine.fields if mine is not None else set()
     others: FieldSet = set()
     for e in entries:

@@ -109,11 +109,12 @@ class DeploymentController:
 
     def _owned(self, d: dict[str, Any]) -> list[dict[str, Any]]:
         uid = d["metadata"]["uid"]
-        ns = d["metadata"]["namespace"]
         return [
-            rs
-            for rs in self.sim.store.list(self.rs_rt, ns)
-            if (controller_of(rs) or {}).get("uid") == uid and not rs["metadata"].get("deletionTimestamp")
+            fast_copy(rs)
+            for rt, rs in self.sim.store.dependents(uid)
+            if rt.store_key == ("apps", "replicasets")
+            and (controller_of(rs) or {}).get("uid") == uid
+            and not rs["metadata"].get("deletionTimestamp")
         ]
 
     def _scale(self, rs: dict[str, Any], replicas: int, d: dict[str, Any]) -> dict[str, Any]:
@@ -472,10 +473,13 @@ class ReplicaSetController:
         if rs is None or rs["metadata"].get("deletionTimestamp"):
             return
         uid = rs["metadata"]["uid"]
+        # stored objects, read only: scanning through the owner index keeps big ReplicaSets cheap
         pods = [
             p
-            for p in self.sim.store.list(self.pod_rt, namespace)
-            if (controller_of(p) or {}).get("uid") == uid and not p["metadata"].get("deletionTimestamp")
+            for rt, p in self.sim.store.dependents(uid)
+            if rt.store_key == ("", "pods")
+            and (controller_of(p) or {}).get("uid") == uid
+            and not p["metadata"].get("deletionTimestamp")
         ]
         want = int((rs.get("spec") or {}).get("replicas", 1))
         if len(pods) < want:

@@ -192,5 +192,5 @@ class Simulator(SimBase):
             await self._wake.wait()
             self._wake.clear()
             # let the triggering request finish and batch bursts of events
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.002)
             self.run_pending()

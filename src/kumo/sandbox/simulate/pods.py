@@ -39,6 +39,9 @@ class PodController:
         self._restarts: dict[str, int] = {}
         # uid -> monotonic time before which the kubelet has nothing new to report for the pod
         self._due: dict[str, float] = {}
+        # pod uid -> (node, cpu, memory) of every bound, non-terminal Pod: the scheduler's cache
+        self._bound: dict[str, tuple[str, float, float]] = {}
+        self._unbound: set[tuple[str, str]] = set()
 
     def _wait(self, pod: dict[str, Any], delay: float) -> None:
         meta = pod["metadata"]
@@ -48,19 +51,31 @@ class PodController:
     def on_event(self, ev: Event) -> None:
         if ev.key == ("", "pods"):
             meta = ev.obj["metadata"]
+            uid = meta.get("uid", "")
+            key = (meta.get("namespace", ""), meta["name"])
+            node = (ev.obj.get("spec") or {}).get("nodeName")
+            terminal = (ev.obj.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+            if ev.type == "DELETED" or terminal:
+                self._unbound.discard(key)
+                if self._bound.pop(uid, None) is not None:
+                    self._retry_unschedulable()
             if ev.type == "DELETED":
-                self._restarts.pop(meta.get("uid", ""), None)
-                self._due.pop(meta.get("uid", ""), None)
-                self._retry_unschedulable()
-            else:
-                self.sim.enqueue(self.name, meta.get("namespace", ""), meta["name"])
+                self._restarts.pop(uid, None)
+                self._due.pop(uid, None)
+                return
+            if node and not terminal:
+                self._unbound.discard(key)
+                cpu, mem = pod_requests(ev.obj)
+                self._bound[uid] = (str(node), cpu, mem)
+            elif not node:
+                self._unbound.add(key)
+            self.sim.enqueue(self.name, meta.get("namespace", ""), meta["name"])
         elif ev.key == ("", "nodes") and ev.type != "DELETED":
             self._retry_unschedulable()
 
     def _retry_unschedulable(self) -> None:
-        for p in self.sim.store.list(self.pod_rt):
-            if not (p.get("spec") or {}).get("nodeName"):
-                self.sim.enqueue(self.name, p["metadata"]["namespace"], p["metadata"]["name"])
+        for ns, name in sorted(self._unbound):
+            self.sim.enqueue(self.name, ns, name)
 
     def reconcile(self, namespace: str, name: str) -> None:
         pod = self.sim.store.try_get(self.pod_rt, namespace, name)
@@ -91,14 +106,14 @@ class PodController:
 
     def _schedule(self, pod: dict[str, Any]) -> None:
         nodes = [
-            n for n in self.sim.store.list(self.node_rt) if not (n.get("spec") or {}).get("unschedulable")
+            n
+            for n in self.sim.store.list_refs(self.node_rt)[0]
+            if not (n.get("spec") or {}).get("unschedulable")
         ]
         want_cpu, want_mem = pod_requests(pod)
         used: dict[str, list[float]] = {n["metadata"]["name"]: [0.0, 0.0, 0.0] for n in nodes}
-        for p in self.sim.store.list(self.pod_rt):
-            node = (p.get("spec") or {}).get("nodeName")
-            if node in used and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
-                c, m = pod_requests(p)
+        for node, c, m in self._bound.values():
+            if node in used:
                 used[node][0] += c
                 used[node][1] += m
                 used[node][2] += 1

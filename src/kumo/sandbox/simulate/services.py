@@ -114,7 +114,7 @@ class EndpointsController:
         sel = svc["spec"]["selector"]
         pods = [
             p
-            for p in self.sim.store.list(self.pod_rt, namespace)
+            for p in self.sim.store.list_refs(self.pod_rt, namespace)[0]
             if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in sel.items())
             and (p.get("status") or {}).get("podIP")
             and not p["metadata"].get("deletionTimestamp")
