@@ -29,7 +29,10 @@ fi
 stamp=.venv/.kumo-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing kumo and its test tools into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  # Some machines carry a pip config with find-links folders that do not exist; pip warns once per
+  # package about them, which buries real errors, so those lines are dropped.
+  quiet() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; return "${PIPESTATUS[0]}"; }
+  quiet .venv/bin/python -m pip install -q --upgrade pip
+  quiet .venv/bin/python -m pip install -q -e '.[dev]'
   touch "$stamp"
 fi
