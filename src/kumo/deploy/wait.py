@@ -18,11 +18,21 @@ from typing import Any
 
 from kumo.deploy.objects import Obj, Ref
 from kumo.kube import Informer, KubeClient, readiness
-from kumo.kube.errors import NotFound
 from kumo.kube.timefmt import parse_time
 
-_INFORMED = {("apps/v1", "Deployment"), ("v1", "Service")}
-_POLLED_KINDS = {"StatefulSet", "DaemonSet", "Ingress", "Gateway", "Job", "PersistentVolumeClaim"}
+#: Kinds whose readiness is waited for; anything else (ConfigMap, RBAC, ...) is ready once applied.
+WAITABLE_KINDS = frozenset(
+    {
+        "Deployment",
+        "Service",
+        "StatefulSet",
+        "DaemonSet",
+        "Ingress",
+        "Gateway",
+        "Job",
+        "PersistentVolumeClaim",
+    }
+)
 
 
 @dataclass
@@ -75,7 +85,7 @@ ProgressCallback = Callable[[list[ObjectProgress]], Any]
 
 
 def _is_waitable(ref: Ref) -> bool:
-    return (ref.api_version, ref.kind) in _INFORMED or ref.kind in _POLLED_KINDS
+    return ref.kind in WAITABLE_KINDS
 
 
 def newest_replicaset(deployment: Obj, replicasets: Iterable[Obj]) -> Obj | None:
@@ -151,15 +161,18 @@ async def pod_events(client: KubeClient, namespace: str, pod: str, limit: int = 
 
 
 class ReleaseWatcher:
-    """Caches of one namespace's workload objects, shared by wait and status."""
+    """Informer caches of one namespace: Deployments, ReplicaSets and Pods, plus each waited-for kind."""
 
-    def __init__(self, client: KubeClient, namespace: str) -> None:
+    def __init__(self, client: KubeClient, namespace: str, kinds: Iterable[tuple[str, str]] = ()) -> None:
         self.client = client
         self.namespace = namespace
         self.deployments = Informer(client, "apps/v1", "Deployment", namespace)
         self.replicasets = Informer(client, "apps/v1", "ReplicaSet", namespace)
         self.pods = Informer(client, "v1", "Pod", namespace)
-        self.services = Informer(client, "v1", "Service", namespace)
+        self._by_kind: dict[tuple[str, str], Informer] = {("apps/v1", "Deployment"): self.deployments}
+        for api_version, kind in sorted(set(kinds)):
+            if (api_version, kind) not in self._by_kind and kind in WAITABLE_KINDS:
+                self._by_kind[(api_version, kind)] = Informer(client, api_version, kind, namespace)
         self.changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         for informer in self._informers:
@@ -167,7 +180,8 @@ class ReleaseWatcher:
 
     @property
     def _informers(self) -> list[Informer]:
-        return [self.deployments, self.replicasets, self.pods, self.services]
+        extra = [i for key, i in self._by_kind.items() if key != ("apps/v1", "Deployment")]
+        return [self.deployments, self.replicasets, self.pods, *extra]
 
     def _on_change(self, _type: str, _obj: Obj, _old: Obj | None) -> None:
         self.changed.set()
@@ -194,7 +208,7 @@ class ReleaseWatcher:
         self._tasks = []
 
     def cached(self, ref: Ref) -> Obj | None:
-        informer = {"Deployment": self.deployments, "Service": self.services}.get(ref.kind)
+        informer = self._by_kind.get((ref.api_version, ref.kind))
         return informer.get(ref.namespace, ref.name) if informer else None
 
     async def wait(
@@ -204,22 +218,13 @@ class ReleaseWatcher:
         on_progress: ProgressCallback | None = None,
         fail_fast: bool = True,
     ) -> WaitResult:
+        """Until every waitable ref is Current, one fails (with ``fail_fast``), or ``timeout`` passes."""
         deadline = time.monotonic() + timeout
-        waitable = [r for r in refs if _is_waitable(r)]
+        waitable = [r for r in refs if _is_waitable(r) and (r.api_version, r.kind) in self._by_kind]
         last_report: list[tuple[str, str, str | None]] | None = None
-        polled: dict[Ref, Obj | None] = {}
-        next_poll = 0.0
         while True:
             self.changed.clear()
-            if any(r.kind in _POLLED_KINDS for r in waitable) and time.monotonic() >= next_poll:
-                for ref in waitable:
-                    if ref.kind in _POLLED_KINDS:
-                        with contextlib.suppress(NotFound):
-                            polled[ref] = await self.client.get(
-                                ref.api_version, ref.kind, ref.name, ref.namespace
-                            )
-                next_poll = time.monotonic() + 1.0
-            progress = [self._progress(ref, polled) for ref in waitable]
+            progress = [self._progress(ref) for ref in waitable]
             report = [(p.state, p.message, p.address) for p in progress]
             if on_progress is not None and report != last_report:
                 on_progress(progress)
@@ -234,22 +239,21 @@ class ReleaseWatcher:
                 return WaitResult(True, progress)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                pending = [p for p in progress if p.state != readiness.CURRENT]
-                first = pending[0]
+                first = next(p for p in progress if p.state != readiness.CURRENT)
                 failure = RolloutFailure(
                     first.ref, "Timeout", f"not ready after {timeout:g}s: {first.message}"
                 )
                 return WaitResult(False, progress, failure, timed_out=True)
+            # Woken by any informer change; the periodic tick re-evaluates time-based states.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), min(remaining, 0.5))
+                await asyncio.wait_for(self.changed.wait(), min(remaining, 1.0))
 
-    def _progress(self, ref: Ref, polled: dict[Ref, Obj | None]) -> ObjectProgress:
-        obj = self.cached(ref) if ref.kind in ("Deployment", "Service") else polled.get(ref)
+    def _progress(self, ref: Ref) -> ObjectProgress:
+        obj = self.cached(ref)
         if obj is None:
             return ObjectProgress(ref, readiness.IN_PROGRESS, "not created yet")
         state, message = readiness.status(obj)
-        address = readiness.lb_address(obj)
-        return ObjectProgress(ref, state, message, address)
+        return ObjectProgress(ref, state, message, readiness.lb_address(obj))
 
     def _failure(self, refs: list[Ref]) -> RolloutFailure | None:
         for ref in refs:
