@@ -388,3 +388,18 @@ def test_odd_requests_never_get_a_500(http: httpx.Client) -> None:
         assert resp.status_code < 500, (method, path + query, body, ctype, resp.text)
         if resp.status_code >= 400:
             assert resp.json()["kind"] == "Status"
+
+
+def test_label_keys_and_values_are_validated(bare: httpx.Client) -> None:
+    for labels in (
+        {"bad key": "x"},
+        {"a": "has space"},
+        {"a": "x" * 64},
+        {"-a": "x"},
+        {"Bad_Prefix.com/a": "x"},
+    ):
+        resp = bare.post(CM, json=cm("l", labels))
+        assert resp.status_code == 422, labels
+        assert resp.json()["details"]["causes"][0]["field"].startswith("metadata.labels")
+    ok = bare.post(CM, json=cm("l", {"example.com/role": "web", "a": "", "b_c.d-e": "V1.2_x"}))
+    assert ok.status_code == 201

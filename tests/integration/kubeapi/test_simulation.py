@@ -325,3 +325,18 @@ def test_kubectl_logs_reports_container_state(kubeapi: KubeAPI, http: httpx.Clie
     assert "container web started" in out
     bad = kubectl(kubeapi.kubeconfig, "logs", name, "-c", "nope", check=False)
     assert bad.returncode != 0 and "not valid" in bad.stderr
+
+
+def test_simulation_can_be_paused(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    sim = kubeapi.simulator
+    kubeapi.call(lambda: setattr(sim, "enabled", False))
+    http.post(DEPLOYS, json=_deploy("paused", "nginx"))
+    http.post("/api/v1/namespaces/default/configmaps", json={"metadata": {"name": "marker"}})
+    assert http.get("/apis/apps/v1/namespaces/default/replicasets").json()["items"] == []
+    kubeapi.call(lambda: setattr(sim, "enabled", True))
+    http.patch(
+        f"{DEPLOYS}/paused",
+        json={"metadata": {"labels": {"go": "now"}}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    eventually(lambda: len(_pods(http, "paused")) == 1)

@@ -149,6 +149,13 @@ class KubeAPI:
         assert self._emu is not None
         return self._emu.store
 
+    @property
+    def simulator(self) -> Any:
+        """The running :class:`kumo.sandbox.simulate.Simulator` (``None`` without simulation).
+        Set ``api.call(lambda: setattr(api.simulator, "enabled", False))`` to pause it."""
+        assert self._emu is not None
+        return self._emu.simulator
+
     def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the emulator's loop (the store is not thread-safe) and return its result."""
         assert self._loop is not None

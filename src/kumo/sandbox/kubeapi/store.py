@@ -47,6 +47,41 @@ _LABEL_NAMED = frozenset({"namespaces", "services"})
 INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
+_QUALIFIED = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+
+
+def label_causes(labels: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Label keys and values as the API server checks them (qualified names, 63-char values)."""
+    causes: list[dict[str, str]] = []
+    for key, value in labels.items():
+        prefix, _, name = str(key).rpartition("/")
+        if (
+            not name
+            or len(name) > 63
+            or not _QUALIFIED.match(name)
+            or (prefix and (len(prefix) > 253 or not _NAME_RE.match(prefix)))
+        ):
+            causes.append(
+                {
+                    "reason": "FieldValueInvalid",
+                    "field": "metadata.labels",
+                    "message": f'Invalid value: "{key}": name part must consist of alphanumeric '
+                    "characters, '-', '_' or '.', and must start and end with an "
+                    "alphanumeric character",
+                }
+            )
+        if isinstance(value, str) and value and (len(value) > 63 or not _QUALIFIED.match(value)):
+            causes.append(
+                {
+                    "reason": "FieldValueInvalid",
+                    "field": f"metadata.labels[{key}]",
+                    "message": f'Invalid value: "{value}": a valid label must be an empty string or '
+                    "consist of alphanumeric characters, '-', '_' or '.' (at most 63)",
+                }
+            )
+    return causes
+
+
 def now_rfc3339(ts: float | None = None) -> str:
     return datetime.fromtimestamp(time.time() if ts is None else ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -455,6 +490,11 @@ class Store:
             )
 
     def _validate(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+        labels = obj["metadata"].get("labels")
+        if isinstance(labels, dict):
+            causes = label_causes(labels)
+            if causes:
+                raise errors.invalid(rt, obj["metadata"]["name"], causes)
         for key in ("labels", "annotations"):
             val = obj["metadata"].get(key)
             if val is None:
