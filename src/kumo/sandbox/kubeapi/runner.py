@@ -98,6 +98,8 @@ class Emulator:
             lifespan="off",
             access_log=False,
             timeout_graceful_shutdown=1,
+            # clients keep connections in pools; a short idle timeout races their reuse
+            timeout_keep_alive=300,
             ws="none",
         )
         self.server = uvicorn.Server(config)
