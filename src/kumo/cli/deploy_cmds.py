@@ -128,6 +128,12 @@ def up_cmd(
         str | None,
         typer.Option("--dns-server", help="Ask this DNS server (HOST:PORT) instead of the system's."),
     ] = None,
+    unschedulable_grace: Annotated[
+        float,
+        typer.Option(
+            "--unschedulable-grace", help="Seconds a Pod may wait for a node before the rollout fails."
+        ),
+    ] = 30.0,
 ) -> None:
     """Deploy kumo.yaml: server-side apply, prune, wait with live progress, roll back on failure.
 
@@ -145,6 +151,7 @@ def up_cmd(
         wait=wait,
         dns_timeout=dns_timeout,
         dns_server=dns_server,
+        unschedulable_grace=unschedulable_grace,
     )
     reporter = CliReporter(quiet=False)
     try:

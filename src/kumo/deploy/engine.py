@@ -44,6 +44,8 @@ class DeployOptions:
     wait: bool = True
     dns_timeout: float = 30.0
     dns_server: str | None = None
+    #: Seconds a Pod may stay Unschedulable (an autoscaler adding a node) before the rollout fails.
+    unschedulable_grace: float = 30.0
     #: Who holds the release lock and is recorded as the deployer; default user@host/pid.
     identity: str | None = None
 
@@ -221,22 +223,24 @@ def _prunable(candidates: Iterable[Obj], keep: Iterable[Obj], namespace: str) ->
 
 
 async def _wait(
-    client: KubeClient, namespace: str, objects: list[Obj], timeout: float, reporter: Reporter
+    client: KubeClient, namespace: str, objects: list[Obj], options: DeployOptions, reporter: Reporter
 ) -> WaitResult:
     refs = [Ref.of(o) for o in objects if (o.get("metadata") or {}).get("namespace") == namespace]
     kinds = {(r.api_version, r.kind) for r in refs}
-    async with ReleaseWatcher(client, namespace, kinds) as watcher:
-        return await watcher.wait(refs, timeout, reporter.progress)
+    async with ReleaseWatcher(client, namespace, kinds, options.unschedulable_grace) as watcher:
+        return await watcher.wait(refs, options.timeout, reporter.progress)
 
 
-async def _wait_addons(client: KubeClient, addons: list[Obj], timeout: float, reporter: Reporter) -> None:
+async def _wait_addons(
+    client: KubeClient, addons: list[Obj], options: DeployOptions, reporter: Reporter
+) -> None:
     by_namespace: dict[str, list[Obj]] = {}
     for obj in addons:
         namespace = (obj.get("metadata") or {}).get("namespace")
         if namespace and obj.get("kind") == "Deployment":
             by_namespace.setdefault(namespace, []).append(obj)
     for namespace, objects in by_namespace.items():
-        result = await _wait(client, namespace, objects, timeout, reporter)
+        result = await _wait(client, namespace, objects, options, reporter)
         if not result.ready:
             detail = result.failure.explain() if result.failure else "not ready"
             raise ClusterError(f"the add-ons did not become ready: {detail}; the app was not changed")
@@ -325,7 +329,7 @@ async def _up_locked(
         reporter.message("installing add-ons")
         await _apply_all(client, lock, rendered.addons, reporter, None)
         if options.wait:
-            await _wait_addons(client, rendered.addons, options.timeout, reporter)
+            await _wait_addons(client, rendered.addons, options, reporter)
     reporter.message(f"applying revision {number} of {rendered.release} to namespace {rendered.namespace}")
     await _apply_all(client, lock, rendered.objects, reporter, result)
     since = previous.number if previous else 0
@@ -336,7 +340,7 @@ async def _up_locked(
     if not options.wait:
         await _finish_success(store, history, revision, options, result)
         return result
-    waited = await _wait(client, rendered.namespace, rendered.objects, options.timeout, reporter)
+    waited = await _wait(client, rendered.namespace, rendered.objects, options, reporter)
     result.objects = waited.objects
     if waited.ready:
         await _finish_success(store, history, revision, options, result)
@@ -465,7 +469,7 @@ async def _rollback_to(
     await store.save(record)
     await _apply_all(client, lock, target.manifests, reporter, None)
     await _delete_all(client, _prunable(live, target.manifests, namespace), reporter, "pruned")
-    waited = await _wait(client, namespace, target.manifests, options.timeout, reporter)
+    waited = await _wait(client, namespace, target.manifests, options, reporter)
     history = await store.revisions()
     if waited.ready:
         for old in history:

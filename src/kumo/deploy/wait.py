@@ -18,7 +18,7 @@ from typing import Any
 
 from kumo.deploy.objects import Obj, Ref
 from kumo.kube import Informer, KubeClient, readiness
-from kumo.kube.timefmt import parse_time
+from kumo.kube.timefmt import now, parse_time
 
 #: Kinds whose readiness is waited for; anything else (ConfigMap, RBAC, ...) is ready once applied.
 WAITABLE_KINDS = frozenset(
@@ -125,10 +125,26 @@ def pods_of(replicaset: Obj, pods: Iterable[Obj]) -> list[Obj]:
     ]
 
 
+def _unschedulable_for(pod: Obj) -> float:
+    """Seconds the Pod has been Unschedulable (0 when it is not, or the time is unknown)."""
+    scheduled = readiness.conditions(pod).get("PodScheduled") or {}
+    if scheduled.get("reason") != "Unschedulable":
+        return 0.0
+    since = parse_time(scheduled.get("lastTransitionTime"))
+    return max(0.0, (now() - since).total_seconds()) if since else 0.0
+
+
 def deployment_failure(
-    deployment: Obj, replicasets: Iterable[Obj], pods: Iterable[Obj]
+    deployment: Obj,
+    replicasets: Iterable[Obj],
+    pods: Iterable[Obj],
+    unschedulable_grace: float = 0.0,
 ) -> RolloutFailure | None:
-    """A failure that waiting will not fix, if any, for this Deployment's current rollout."""
+    """A failure that waiting will not fix, if any, for this Deployment's current rollout.
+
+    An Unschedulable Pod counts only after ``unschedulable_grace`` seconds, since a cluster
+    autoscaler may be adding the node it needs.
+    """
     ref = Ref.of(deployment)
     state, message = readiness.status(deployment)
     if state == readiness.FAILED:
@@ -143,6 +159,8 @@ def deployment_failure(
         return None
     for pod in pods_of(current, pods):
         problem = readiness.pod_problem(pod)
+        if problem and problem[0] == "Unschedulable" and _unschedulable_for(pod) < unschedulable_grace:
+            continue
         if problem:
             return RolloutFailure(ref, problem[0], problem[1], pod=(pod.get("metadata") or {}).get("name"))
     return None
@@ -163,8 +181,15 @@ async def pod_events(client: KubeClient, namespace: str, pod: str, limit: int = 
 class ReleaseWatcher:
     """Informer caches of one namespace: Deployments, ReplicaSets and Pods, plus each waited-for kind."""
 
-    def __init__(self, client: KubeClient, namespace: str, kinds: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        client: KubeClient,
+        namespace: str,
+        kinds: Iterable[tuple[str, str]] = (),
+        unschedulable_grace: float = 0.0,
+    ) -> None:
         self.client = client
+        self.unschedulable_grace = unschedulable_grace
         self.namespace = namespace
         self.deployments = Informer(client, "apps/v1", "Deployment", namespace)
         self.replicasets = Informer(client, "apps/v1", "ReplicaSet", namespace)
@@ -262,7 +287,9 @@ class ReleaseWatcher:
             deployment = self.deployments.get(ref.namespace, ref.name)
             if deployment is None:
                 continue
-            failure = deployment_failure(deployment, self.replicasets.items(), self.pods.items())
+            failure = deployment_failure(
+                deployment, self.replicasets.items(), self.pods.items(), self.unschedulable_grace
+            )
             if failure is not None:
                 return failure
         return None

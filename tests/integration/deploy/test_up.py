@@ -181,3 +181,24 @@ async def test_rollback_command_and_max_history(spec: SpecFile, kubeapi: Any, ku
     secrets = await kube.list("v1", "Secret", "hello", label_selector="kumo.dev/release-name=hello")
     assert len(secrets) == 2
     assert all(s["type"] == "kumo.dev/release" for s in secrets)
+
+
+async def test_an_unschedulable_pod_fails_the_rollout_after_the_grace(
+    spec: SpecFile, options: DeployOptions, kube: KubeClient
+) -> None:
+    await up(spec.render(), options)
+    # More CPU than any simulated node has: the new Pods can never be scheduled.
+    spec.path.write_text(
+        spec.path.read_text().replace(
+            "    port: 80\n", "    port: 80\n    resources:\n      requests: {cpu: '64', memory: 64Mi}\n", 1
+        )
+    )
+    options.unschedulable_grace = 0.5
+    with pytest.raises(DeployFailed) as caught:
+        await up(spec.render(), options)
+    assert caught.value.result.failure is not None
+    assert caught.value.result.failure.reason == "Unschedulable"
+    assert "Insufficient cpu" in caught.value.message
+    assert caught.value.result.rolled_back_to == 1
+    serving = [p for p in await pods_of(kube, "hello", "web") if ready(p)]
+    assert len(serving) == 2
