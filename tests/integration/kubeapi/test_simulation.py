@@ -340,3 +340,13 @@ def test_simulation_can_be_paused(kubeapi: KubeAPI, http: httpx.Client) -> None:
         headers={"Content-Type": "application/merge-patch+json"},
     )
     eventually(lambda: len(_pods(http, "paused")) == 1)
+
+
+def test_namespaces_get_default_service_account_and_root_ca(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    assert http.get("/api/v1/namespaces/default/serviceaccounts/default").status_code == 200
+    kubectl(kubeapi.kubeconfig, "create", "namespace", "fresh")
+    eventually(lambda: http.get("/api/v1/namespaces/fresh/serviceaccounts/default").status_code == 200)
+    root = eventually(
+        lambda: http.get("/api/v1/namespaces/fresh/configmaps/kube-root-ca.crt").json().get("data")
+    )
+    assert "ca.crt" in root

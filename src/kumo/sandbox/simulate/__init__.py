@@ -26,6 +26,7 @@ Controllers act through the store's in-process API, like real controllers throug
   ``SimConfig.gateways`` Gateways get ``status.addresses`` and ``Accepted``/``Programmed``
   conditions (IPs in generic mode).
 - Endpoints and EndpointSlices follow the Pods a Service selects (ready and not ready).
+- Every namespace gets the ``default`` ServiceAccount and the ``kube-root-ca.crt`` ConfigMap.
 - Nodes have capacity and allocatable; ``metrics.k8s.io`` NodeMetrics/PodMetrics report usage.
 - Events are recorded for scheduling, pulling, starting, back-off and scaling.
 """

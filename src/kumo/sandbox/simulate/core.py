@@ -124,6 +124,7 @@ class Simulator(SimBase):
         from kumo.sandbox.simulate.apps import DeploymentController, ReplicaSetController
         from kumo.sandbox.simulate.ingress import IngressController
         from kumo.sandbox.simulate.metrics import register_metrics
+        from kumo.sandbox.simulate.namespaces import NamespaceController
         from kumo.sandbox.simulate.nodes import NodeController
         from kumo.sandbox.simulate.pods import PodController
         from kumo.sandbox.simulate.services import EndpointsController, LoadBalancerController
@@ -136,6 +137,7 @@ class Simulator(SimBase):
             EndpointsController(self),
             NodeController(self),
             IngressController(self),
+            NamespaceController(self),
         ):
             self.controllers[ctl.name] = ctl
         self._task: asyncio.Task[None] | None = None
@@ -156,6 +158,8 @@ class Simulator(SimBase):
             rt = self.store._rt_for_key(skey, obj)
             if rt is not None:
                 self._on_event(Event(self.store.resource_version, skey, "ADDED", obj, None))
+        # the initial state (nodes, namespace defaults) exists before the first request is served
+        self.run_pending()
         self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
