@@ -183,7 +183,7 @@ async def test_bad_input_is_a_clear_error_and_changes_nothing(
     assert "replicas" in bad_spec.stderr
     assert "Traceback" not in bad_spec.stderr
 
-    # A namespace that is being deleted refuses new content (403 Forbidden from the API).
+    # A namespace that is being deleted refuses new content (the API answers 403 Forbidden).
     await kube.create(
         {
             "apiVersion": "v1",

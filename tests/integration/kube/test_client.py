@@ -114,3 +114,22 @@ async def test_unreachable_server_is_a_cluster_error(tmp_path: Any) -> None:
             await kube.get("v1", "Namespace", "default")
     with pytest.raises(UsageError, match="available contexts: x"):
         await connect(str(path), context="prod")
+
+
+async def test_forbidden_is_mapped_with_the_apis_reason(client: KubeClient) -> None:
+    from kumo.kube import Forbidden
+
+    await client.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "closing", "finalizers": ["example.com/x"]},
+        }
+    )
+    await client.delete("v1", "Namespace", "closing")
+    with pytest.raises(Forbidden) as caught:
+        await client.create(configmap("late", namespace="closing"))
+    assert caught.value.code == 403
+    assert caught.value.message.startswith(f"the Kubernetes API at {client.server} refused: ")
+    assert "forbidden" in caught.value.message
+    assert caught.value.hint is not None
