@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+import sys
 from pathlib import Path
 
 import typer
 
-from kumo.cli.output import console
+from kumo.cli.output import OutputFormat, console
 from kumo.errors import UsageError
 
 sandbox_app = typer.Typer(
@@ -26,6 +28,9 @@ def kubeapi(
     nodes: int = typer.Option(3, "--nodes", help="How many simulated Nodes to register."),
     region: str = typer.Option("us-east-1", "--region", help="AWS region used in load balancer hostnames."),
     lb_mode: str = typer.Option("aws", "--lb-mode", help="'aws' for ELB hostnames, 'generic' for IPs."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", help="json: print one line {url, kubeconfig} when ready."
+    ),
 ) -> None:
     """Run a Kubernetes API emulator in the foreground and write a kubeconfig for it.
 
@@ -51,6 +56,11 @@ def kubeapi(
     write_kubeconfig(kubeconfig, emu.url)
 
     def ready() -> None:
+        if output == OutputFormat.json:
+            # one line, flushed at once: a script reads it while the server keeps running
+            sys.stdout.write(json.dumps({"url": emu.url, "kubeconfig": str(kubeconfig)}) + "\n")
+            sys.stdout.flush()
+            return
         console.print(f"Kubernetes API emulator listening on {emu.url}")
         console.print(
             f"kubeconfig written to {kubeconfig} (try: kubectl --kubeconfig {kubeconfig} get nodes)"

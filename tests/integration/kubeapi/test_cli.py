@@ -81,3 +81,22 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_json_output_for_scripts(tmp_path: Path) -> None:
+    import json
+
+    kc = tmp_path / "kubeconfig"
+    proc = subprocess.Popen(
+        [KUMO, "sandbox", "kubeapi", "--kubeconfig", str(kc), "--no-simulate", "--output", "json"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        ready = json.loads(proc.stdout.readline())
+        assert ready["url"].startswith("http://127.0.0.1:") and ready["kubeconfig"] == str(kc)
+        assert kubectl_json(str(kc), "get", "nodes")["items"] == []  # no simulation, no nodes
+    finally:
+        proc.terminate()
+        proc.wait(20)
