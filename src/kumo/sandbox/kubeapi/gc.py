@@ -81,7 +81,7 @@ class GarbageCollector:
         self.store.update(rt, dm.get("namespace"), dm["name"], new)
 
     def _drop_finalizer(self, ev: Event, finalizer: str) -> None:
-        rt = self.store._rt_for_key(ev.key, ev.obj)
+        rt = self.store.rt_for_key(ev.key, ev.obj)
         if rt is None:
             return
         meta = ev.obj["metadata"]
@@ -123,7 +123,7 @@ class GarbageCollector:
             meta = obj["metadata"]
             if meta.get("namespace") != name or meta.get("deletionTimestamp"):
                 continue
-            rt = self.store._rt_for_key(skey, obj)
+            rt = self.store.rt_for_key(skey, obj)
             if rt is not None:
                 self.store.delete(rt, name, meta["name"], "Background")
         self.store.finalize_namespace(name)

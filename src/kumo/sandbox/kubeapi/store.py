@@ -15,7 +15,6 @@ import asyncio
 import base64
 import bisect
 import builtins
-import copy
 import random
 import re
 import time
@@ -250,12 +249,13 @@ class Store:
         out = []
         for skey, okey in list(self._owners.get(uid, ())):
             obj = self._objects.get(skey, {}).get(okey)
-            rt = self._rt_for_key(skey, obj)
+            rt = self.rt_for_key(skey, obj)
             if obj is not None and rt is not None:
                 out.append((rt, obj))
         return out
 
-    def _rt_for_key(self, skey: StoreKey, obj: Mapping[str, Any] | None) -> ResourceType | None:
+    def rt_for_key(self, skey: StoreKey, obj: Mapping[str, Any] | None) -> ResourceType | None:
+        """The resource type an object is stored under (its own apiVersion's, when served)."""
         for rt in self.catalog.types():
             if (
                 rt.store_key == skey
@@ -272,7 +272,7 @@ class Store:
         for skey, bucket in self._objects.items():
             for obj in bucket.values():
                 if obj["metadata"].get("uid") == uid:
-                    rt = self._rt_for_key(skey, obj)
+                    rt = self.rt_for_key(skey, obj)
                     if rt is not None:
                         return rt, obj
         return None
@@ -992,7 +992,3 @@ def _strip_time(mf: Any) -> Any:
     if not isinstance(mf, list):
         return mf
     return [{k: v for k, v in e.items() if k != "time"} if isinstance(e, dict) else e for e in mf]
-
-
-def deep_copy(obj: Any) -> Any:
-    return copy.deepcopy(obj)

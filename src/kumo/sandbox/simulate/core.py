@@ -155,7 +155,7 @@ class Simulator(SimBase):
         nodes = self.controllers["node"]
         nodes.reconcile("", "")
         for skey, obj in list(self.store.iter_all()):
-            rt = self.store._rt_for_key(skey, obj)
+            rt = self.store.rt_for_key(skey, obj)
             if rt is not None:
                 self._on_event(Event(self.store.resource_version, skey, "ADDED", obj, None))
         # the initial state (nodes, namespace defaults) exists before the first request is served
