@@ -16,6 +16,8 @@ from kumo.deploy.dnscheck import resolve
 
 from .conftest import KUMO, SpecFile, kumo
 
+pytestmark = pytest.mark.integration
+
 
 def free_udp_tcp_port() -> int:
     while True:

@@ -14,6 +14,9 @@ from kumo.kube import KubeClient
 
 from .conftest import ROOT, SpecFile, kumo
 
+pytestmark = pytest.mark.integration
+
+
 KUBECTL = str(ROOT / ".venv" / "bin" / "kubectl")
 
 

@@ -17,6 +17,8 @@ from kumo.kube import KubeClient, LeaseLock
 
 from .conftest import KUMO, Recorder, SpecFile, image_of
 
+pytestmark = pytest.mark.integration
+
 
 async def test_a_killed_up_leaves_a_lease_that_expires_and_the_next_up_takes_over(
     spec: SpecFile, options: DeployOptions, kube: KubeClient, kubeapi: Any

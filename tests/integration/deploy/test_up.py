@@ -12,6 +12,8 @@ from kumo.kube import KubeClient
 
 from .conftest import EXAMPLE, Recorder, SpecFile, image_of, kumo, pods_of, ready
 
+pytestmark = pytest.mark.integration
+
 
 async def test_a_kind_the_cluster_lacks_is_refused_before_any_write(
     spec: SpecFile, kubeapi: Any, kube: KubeClient

@@ -10,6 +10,8 @@ import pytest
 from kumo.errors import UsageError
 from kumo.kube import Conflict, KubeClient, NotFound, connect
 
+pytestmark = pytest.mark.integration
+
 
 def configmap(name: str, namespace: str = "default", **labels: str) -> dict[str, Any]:
     return {

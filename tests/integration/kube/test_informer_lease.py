@@ -11,6 +11,8 @@ import pytest
 from kumo.kube import Informer, KubeClient, LeaseLock, connect, record_event
 from kumo.sandbox.kubeapi.runner import KubeAPI
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 async def client(kubeapi: Any) -> Any:
