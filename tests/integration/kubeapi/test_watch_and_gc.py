@@ -202,3 +202,9 @@ def test_delete_preconditions(bare: httpx.Client) -> None:
     resp = bare.request("DELETE", f"{CM}/a", json={"preconditions": {"uid": "not-the-uid"}})
     assert resp.status_code == 409
     assert bare.get(f"{CM}/a").status_code == 200
+
+
+def test_system_namespaces_cannot_be_deleted(bare: httpx.Client) -> None:
+    for name in ("default", "kube-system"):
+        resp = bare.delete(f"/api/v1/namespaces/{name}")
+        assert resp.status_code == 403 and resp.json()["reason"] == "Forbidden"

@@ -909,6 +909,13 @@ class Store:
         elif propagation == "Orphan" and "orphan" not in finalizers:
             finalizers.append("orphan")
         if rt.plural == "namespaces" and rt.group == "":
+            if name in ("default", "kube-system", "kube-public"):
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                    details={"name": name, "kind": "namespaces"},
+                )
             if meta.get("deletionTimestamp"):
                 return fast_copy(old)  # type: ignore[no-any-return]
             new = fast_copy(old)
