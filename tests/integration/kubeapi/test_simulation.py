@@ -83,9 +83,11 @@ def test_crashing_container_restarts_in_crash_loop_backoff(http: httpx.Client) -
     cs = pod["status"]["containerStatuses"][0]
     assert cs["lastState"]["terminated"]["exitCode"] == 1
     assert not cs["ready"]
-    assert any(
-        e["reason"] == "BackOff" and e["type"] == "Warning" for e in _events(http, pod["metadata"]["name"])
-    )
+    backoffs = [e for e in _events(http, pod["metadata"]["name"]) if e["reason"] == "BackOff"]
+    assert len(backoffs) == 1 and backoffs[0]["type"] == "Warning"
+    event_path = f"/api/v1/namespaces/default/events/{backoffs[0]['metadata']['name']}"
+    # repeats are counted on one Event, as the kubelet's event recorder does
+    eventually(lambda: http.get(event_path).json()["count"] >= 2)
 
 
 def test_pod_that_fits_no_node_stays_pending_unschedulable(http: httpx.Client) -> None:

@@ -45,6 +45,7 @@ class SimBase:
         self._wake: asyncio.Event | None = None
         self._timers: list[asyncio.TimerHandle] = []
         self._event_seq = 0
+        self._event_names: dict[tuple[str, str, str, str, str], str] = {}
         self.controllers: dict[str, Controller] = {}
         self.enabled = True
 
@@ -86,9 +87,23 @@ class SimBase:
         typ: str = "Normal",
         component: str = "kubelet",
     ) -> None:
-        """Emit a core/v1 Event like the component that would report it."""
+        """Emit a core/v1 Event like the component that would report it.
+
+        Repeats (same object, reason, message and source) bump ``count`` and ``lastTimestamp`` of
+        the first Event, as client-go's event correlator does, so a crash loop stays one Event."""
         meta = involved.get("metadata") or {}
         ns = meta.get("namespace") or "default"
+        events_rt = self.rt("", "v1", "events")
+        key = (str(meta.get("uid")), reason, message, typ, component)
+        known = self._event_names.get(key)
+        if known is not None:
+            current = self.store.try_get(events_rt, ns, known)
+            if current is not None:
+                current["count"] = int(current.get("count", 1)) + 1
+                current["lastTimestamp"] = self.now()
+                with contextlib.suppress(ApiError):
+                    self.store.update(events_rt, ns, known, current, manager=component)
+                return
         self._event_seq += 1
         name = f"{meta.get('name', 'x')}.{self.stable_hex(str(self.config.seed), str(self._event_seq), n=16)}"
         now = self.now()
@@ -113,7 +128,10 @@ class SimBase:
             "reportingInstance": "",
         }
         with contextlib.suppress(ApiError):
-            self.store.create(self.rt("", "v1", "events"), ns, ev, manager=component)
+            self.store.create(events_rt, ns, ev, manager=component)
+            if len(self._event_names) > 10000:
+                self._event_names.clear()
+            self._event_names[key] = name
 
 
 class Simulator(SimBase):
