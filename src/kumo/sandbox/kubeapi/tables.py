@@ -94,6 +94,30 @@ def _ns_cells(o: dict[str, Any]) -> list[Any]:
     return [(o.get("status") or {}).get("phase", "Active")]
 
 
+def _ingress_cells(o: dict[str, Any]) -> list[Any]:
+    spec = o.get("spec") or {}
+    hosts = ",".join(str(r.get("host")) for r in spec.get("rules") or [] if r.get("host")) or "*"
+    ingress = ((o.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    address = ",".join(str(i.get("hostname") or i.get("ip", "")) for i in ingress)
+    ports = "80, 443" if spec.get("tls") else "80"
+    return [spec.get("ingressClassName", "<none>"), hosts, address, ports]
+
+
+def _lease_cells(o: dict[str, Any]) -> list[Any]:
+    return [(o.get("spec") or {}).get("holderIdentity", "")]
+
+
+def _event_cells(o: dict[str, Any]) -> list[Any]:
+    inv = o.get("involvedObject") or {}
+    return [
+        age(o.get("lastTimestamp") or o.get("eventTime")),
+        o.get("type", ""),
+        o.get("reason", ""),
+        f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}",
+        o.get("message", ""),
+    ]
+
+
 _KINDS: dict[str, tuple[list[dict[str, Any]], Any]] = {
     "Pod": ([_col("Ready"), _col("Status"), _col("Restarts", "integer")], _pod_cells),
     "Service": ([_col("Type"), _col("Cluster-IP"), _col("External-IP"), _col("Port(s)")], _svc_cells),
@@ -110,15 +134,46 @@ _KINDS: dict[str, tuple[list[dict[str, Any]], Any]] = {
 }
 
 
+# kinds printed with columns of their own, by (group, kind)
+_BY_GROUP: dict[tuple[str, str], tuple[list[dict[str, Any]], Any]] = {
+    ("networking.k8s.io", "Ingress"): (
+        [_col("Class"), _col("Hosts"), _col("Address"), _col("Ports")],
+        _ingress_cells,
+    ),
+    ("coordination.k8s.io", "Lease"): ([_col("Holder")], _lease_cells),
+    ("", "Event"): (
+        [_col("Last Seen"), _col("Type"), _col("Reason"), _col("Object"), _col("Message")],
+        _event_cells,
+    ),
+}
+
+
+def _printer(rt: ResourceType) -> tuple[list[dict[str, Any]], Any]:
+    if (rt.group, rt.kind) in _BY_GROUP:
+        return _BY_GROUP[(rt.group, rt.kind)]
+    if rt.group in ("", "apps") and rt.kind in _KINDS:
+        return _KINDS[rt.kind]
+    return ([], None)
+
+
+def _events_first(rt: ResourceType) -> bool:
+    # like the real server, Events lead with LAST SEEN and keep NAME for -o wide
+    return rt.kind == "Event" and rt.group == ""
+
+
 def columns(rt: ResourceType) -> list[dict[str, Any]]:
-    extra = _KINDS.get(rt.kind, ([], None))[0] if rt.group in ("", "apps") else []
-    return [_col("Name", fmt="name"), *extra, _col("Age")]
+    if _events_first(rt):
+        return [*_printer(rt)[0], _col("Name", fmt="name", priority=1)]
+    return [_col("Name", fmt="name"), *_printer(rt)[0], _col("Age")]
 
 
 def row(rt: ResourceType, obj: dict[str, Any], include: str) -> dict[str, Any]:
     meta = obj.get("metadata") or {}
-    fn = _KINDS.get(rt.kind, ([], None))[1] if rt.group in ("", "apps") else None
-    cells = [meta.get("name", ""), *(fn(obj) if fn else []), age(meta.get("creationTimestamp"))]
+    fn = _printer(rt)[1]
+    if _events_first(rt):
+        cells = [*(fn(obj) if fn else []), meta.get("name", "")]
+    else:
+        cells = [meta.get("name", ""), *(fn(obj) if fn else []), age(meta.get("creationTimestamp"))]
     out: dict[str, Any] = {"cells": cells}
     if include == "Object":
         out["object"] = obj
