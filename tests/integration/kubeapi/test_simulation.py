@@ -216,6 +216,9 @@ def test_nodes_have_capacity_and_metrics_report_usage(kubeapi: KubeAPI, http: ht
 def test_scaling_events_and_pod_events(kubeapi: KubeAPI, http: httpx.Client) -> None:
     kubectl(kubeapi.kubeconfig, "apply", "--server-side", "-f", "-", input=deployment(replicas=1))
     kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/web", "--timeout=60s")
+    table = kubectl(kubeapi.kubeconfig, "get", "events").stdout.splitlines()
+    assert table[0].split()[:4] == ["LAST", "SEEN", "TYPE", "REASON"]
+    assert any("ScalingReplicaSet" in line and "deployment/web" in line for line in table)
     events = kubectl_json(kubeapi.kubeconfig, "get", "events")["items"]
     reasons = {(e["involvedObject"]["kind"], e["reason"]) for e in events}
     assert {
