@@ -252,6 +252,9 @@ def run(
         raise UsageError("--lease-duration: must be at least 1s")
     dfilter = DomainFilter.of(domain_filter or [], exclude_domains or [])
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if log_level != "debug":
+        for noisy in ("httpx", "httpx2", "httpcore", "botocore", "uvicorn.access"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)  # one line per HTTP request otherwise
     prov = _provider(
         provider, domain_filter, exclude_domains, aws_zone_type, zone_id_filter, rate_limit, rfc2136_host,
         rfc2136_port, rfc2136_zone, rfc2136_tsig_keyname, rfc2136_tsig_secret, rfc2136_tsig_secret_alg,
