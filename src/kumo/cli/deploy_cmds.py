@@ -252,7 +252,9 @@ def _print_status(view: dict[str, Any]) -> None:
             console.print(f"     pod {pod['name']:40} {health:18} restarts {pod['restarts']}")
     for endpoint in view.get("endpoints", []):
         address = endpoint["address"] or "(no address yet)"
-        console.print(f"\n  endpoint {endpoint['service']} ({endpoint['type']}): {address}")
+        console.print(
+            f"\n  endpoint {endpoint['kind'].lower()}/{endpoint['name']} ({endpoint['type']}): {address}"
+        )
     for dns in view.get("dns", []):
         console.print(f"  dns {dns['hostname']}: {dns['state']}")
     events = view.get("events", [])

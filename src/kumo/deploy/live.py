@@ -170,7 +170,16 @@ async def release_status(rendered: Rendered, options: DeployOptions) -> dict[str
         deployments = await client.list("apps/v1", "Deployment", namespace)
         replicasets = await client.list("apps/v1", "ReplicaSet", namespace)
         pods = await client.list("v1", "Pod", namespace)
-        services = await client.list("v1", "Service", namespace)
+        # What exposes the app: LoadBalancer Services, Ingresses and Gateways that the release renders.
+        exposing: list[Obj] = []
+        for api_version, kind in sorted({(o["apiVersion"], o["kind"]) for o in rendered.objects}):
+            if kind in ("Service", "Ingress", "Gateway"):
+                wanted = {Ref.of(o).name for o in rendered.objects if o["kind"] == kind}
+                exposing += [
+                    o
+                    for o in await client.list(api_version, kind, namespace)
+                    if o["metadata"]["name"] in wanted
+                ]
         events: list[Obj] = []
         with contextlib.suppress(ApiError):
             events = await client.list("v1", "Event", namespace)
@@ -178,19 +187,30 @@ async def release_status(rendered: Rendered, options: DeployOptions) -> dict[str
     view["services"] = [
         _deployment_view(d, replicasets, pods) for d in deployments if d["metadata"]["name"] in names
     ]
-    wanted = {Ref.of(o).name for o in rendered.objects if o.get("kind") == "Service"}
+    routed = any(o.get("kind") in ("Ingress", "Gateway") for o in exposing)
     view["endpoints"] = []
-    for service in services:
-        if service["metadata"]["name"] not in wanted:
-            continue
-        state, message = readiness.status(service)
-        annotations = service["metadata"].get("annotations") or {}
+    for obj in exposing:
+        kind = str(obj.get("kind"))
+        spec_type = (obj.get("spec") or {}).get("type", "ClusterIP") if kind == "Service" else kind
+        if routed and kind == "Service" and spec_type != "LoadBalancer":
+            continue  # a backend behind the Ingress/Gateway, not an endpoint of its own
+        state, message = readiness.status(obj)
+        annotations = obj["metadata"].get("annotations") or {}
         hostname = next((v for k, v in annotations.items() if k.endswith("kubernetes.io/hostname")), None)
+        if hostname is None and kind == "Ingress":
+            hostname = next(
+                (r.get("host") for r in (obj.get("spec") or {}).get("rules") or [] if r.get("host")), None
+            )
+        address = readiness.lb_address(obj)
+        if kind == "Gateway":
+            address = next((a.get("value") for a in (obj.get("status") or {}).get("addresses") or []), None)
         view["endpoints"].append(
             {
-                "service": service["metadata"]["name"],
-                "type": (service.get("spec") or {}).get("type", "ClusterIP"),
-                "address": readiness.lb_address(service),
+                "kind": kind,
+                "name": obj["metadata"]["name"],
+                "service": obj["metadata"]["name"],
+                "type": spec_type,
+                "address": address,
                 "state": state,
                 "message": message,
                 "hostname": hostname,
@@ -211,7 +231,12 @@ async def release_status(rendered: Rendered, options: DeployOptions) -> dict[str
     def when(event: Obj) -> str:
         return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
 
-    events.sort(key=when)
+    def order(event: Obj) -> tuple[str, int]:
+        # Timestamps have one-second resolution; the resourceVersion orders events within a second.
+        version = str((event.get("metadata") or {}).get("resourceVersion") or "0")
+        return when(event), int(version) if version.isdigit() else 0
+
+    events.sort(key=order)
     view["events"] = [
         {
             "type": e.get("type"),
