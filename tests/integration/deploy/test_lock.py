@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import time
 from typing import Any
 
 import pytest
@@ -76,45 +75,50 @@ async def test_a_killed_up_leaves_a_lease_that_expires_and_the_next_up_takes_ove
     assert "stopped before finishing" in revisions[1].failure
 
 
-async def test_concurrent_up_waits_for_the_holder_or_fails_naming_it(
+async def test_concurrent_up_fails_naming_the_holder_or_waits_for_it(
     spec: SpecFile, options: DeployOptions, kube: KubeClient
 ) -> None:
     await up(spec.render(), options)
     first = DeployOptions(**{**options.__dict__, "identity": "alice@ci/101"})
-    second = DeployOptions(**{**options.__dict__, "identity": "bob@laptop/202", "lock_timeout": 0.3})
+    second = DeployOptions(**{**options.__dict__, "identity": "bob@laptop/202", "lock_timeout": 0})
     lock = LeaseLock(kube, lease_name("hello"), "hello")
 
-    async def held_by_first() -> None:
+    async def held_by(identity: str) -> None:
         while True:
             holder = await lock.holder_of()
-            if holder is not None and holder.identity == "alice@ci/101":
+            if holder is not None and holder.identity == identity:
                 return
             await asyncio.sleep(0.01)
 
-    # The first run rolls out a new image, which takes a while; the second tries meanwhile.
+    # The first run rolls out a new image, which takes a while; the second tries meanwhile, without
+    # waiting, and fails naming the holder.
     running = asyncio.create_task(up(spec.write(image="nginx:1.28").render(), first))
-    await asyncio.wait_for(held_by_first(), 20)
+    await asyncio.wait_for(held_by("alice@ci/101"), 20)
     with pytest.raises(ClusterError) as caught:
         await up(spec.write(image="nginx:1.29").render(), second)
     assert "release hello is locked by alice@ci/101" in caught.value.message
     assert caught.value.hint is not None and "--lock-timeout" in caught.value.hint
-
-    # Given time, a waiting run goes after the first, never interleaved with it.
-    waiting = DeployOptions(**{**second.__dict__, "lock_timeout": 60})
-    recorder = Recorder()
-    started = time.monotonic()
-    follower = asyncio.create_task(up(spec.render(), waiting, recorder))
     done_first = await running
-    done_second = await follower
-    assert time.monotonic() >= started
     assert done_first.revision == 2
+    assert await lock.holder_of() is None, "released on success"
+
+    # A run allowed to wait shows whom it waits for, and goes once the holder lets go.
+    other = LeaseLock(kube, lease_name("hello"), "hello", holder="carol@ci/303", duration_seconds=30)
+    assert await other.try_acquire()
+    recorder = Recorder()
+    follower = asyncio.create_task(
+        up(spec.render(), DeployOptions(**{**second.__dict__, "lock_timeout": 60}), recorder)
+    )
+    while not any("held by carol@ci/303" in m for m in recorder.messages):
+        assert not follower.done(), "the waiting run must not go ahead while the lock is held"
+        await asyncio.sleep(0.02)
+    assert any("waiting for the lock of release hello, held by carol@ci/303" in m for m in recorder.messages)
+    await other.release()
+    done_second = await asyncio.wait_for(follower, 60)
     assert done_second.revision == 3
-    assert any("waiting for the lock of release hello, held by alice@ci/101" in m for m in recorder.messages)
     revisions = await history(spec.render(), options)
     assert [(r.number, r.status, r.deployed_by) for r in revisions] == [
         (1, "superseded", revisions[0].deployed_by),
         (2, "superseded", "alice@ci/101"),
         (3, "deployed", "bob@laptop/202"),
     ]
-    # Released on success: nobody holds it now.
-    assert await lock.holder_of() is None
