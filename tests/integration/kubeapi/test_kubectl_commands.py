@@ -197,3 +197,24 @@ def test_apply_rejects_unknown_fields_like_a_strict_server(kubeapi: KubeAPI) -> 
     assert 'unknown field "spec.template.spec.contianers"' in out.stderr
     lenient = kubectl(kubeapi.kubeconfig, "apply", "--server-side", "--validate=false", "-f", "-", input=bad)
     assert "serverside-applied" in lenient.stdout
+
+
+def test_drain_evicts_within_the_disruption_budget(kubeapi: KubeAPI) -> None:
+    kubectl(kubeapi.kubeconfig, "apply", "--server-side", "-f", "-", input=deployment(replicas=3))
+    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/web", "--timeout=60s")
+    pdb = (
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\n"
+        "spec: {minAvailable: 3, selector: {matchLabels: {app: web}}}\n"
+    )
+    kubectl(kubeapi.kubeconfig, "apply", "--server-side", "-f", "-", input=pdb)
+    node = kubectl_json(kubeapi.kubeconfig, "get", "pods", "-l", "app=web")["items"][0]["spec"]["nodeName"]
+    blocked = kubectl(kubeapi.kubeconfig, "drain", node, "--timeout=1s", check=False)
+    assert blocked.returncode != 0 and "disruption budget" in blocked.stderr
+    nodes = kubectl(kubeapi.kubeconfig, "get", "nodes").stdout
+    assert f"{node}   Ready,SchedulingDisabled" in nodes
+    kubectl(
+        kubeapi.kubeconfig, "patch", "pdb", "web", "--type", "merge", "-p", '{"spec": {"minAvailable": 2}}'
+    )
+    kubectl(kubeapi.kubeconfig, "drain", node, "--timeout=60s")
+    pods = kubectl_json(kubeapi.kubeconfig, "get", "pods", "-l", "app=web")["items"]
+    assert pods and all(p["spec"].get("nodeName") != node for p in pods)

@@ -80,7 +80,7 @@ def _rt(
 
 BUILTIN: tuple[ResourceType, ...] = (
     _rt("", "v1", "Namespace", "namespaces", False, ["ns"], ["status"]),
-    _rt("", "v1", "Pod", "pods", True, ["po"], ["status", "log"], cats=["all"]),
+    _rt("", "v1", "Pod", "pods", True, ["po"], ["status", "log", "eviction"], cats=["all"]),
     _rt("", "v1", "Service", "services", True, ["svc"], ["status"], cats=["all"]),
     _rt("", "v1", "Endpoints", "endpoints", True, ["ep"]),
     _rt("", "v1", "ConfigMap", "configmaps", True, ["cm"]),

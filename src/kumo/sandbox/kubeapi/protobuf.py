@@ -4,7 +4,8 @@ kubectl (client-go) writes built-in objects as ``application/vnd.kubernetes.prot
 ``k8s\\0`` followed by a ``runtime.Unknown`` message that carries apiVersion, kind and the object's
 own protobuf bytes. Responses are always JSON, which every client accepts. Only the kinds that
 imperative kubectl commands create without a manifest are mapped here (``kubectl create
-namespace|configmap|secret|serviceaccount``); any other protobuf body gets a 415 that says so.
+namespace|configmap|secret|serviceaccount``) plus DeleteOptions and Eviction (typed deletes,
+``kubectl drain``); any other protobuf body gets a 415 that says so.
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ _SCHEMAS: dict[str, dict[int, tuple[str, str]]] = {
         7: ("fieldPath", "str"),
     },
     "LocalObjectReference": {1: ("name", "str")},
+    "DeleteOptions": {
+        1: ("gracePeriodSeconds", "int"),
+        2: ("preconditions", "msg:Preconditions"),
+        3: ("orphanDependents", "bool"),
+        4: ("propagationPolicy", "str"),
+        5: ("dryRun", "rep:str"),
+    },
+    "Preconditions": {1: ("uid", "str"), 2: ("resourceVersion", "str")},
+    "Eviction": {1: ("metadata", "msg:ObjectMeta"), 2: ("deleteOptions", "msg:DeleteOptions")},
     "Namespace": {1: ("metadata", "msg:ObjectMeta"), 2: ("spec", "msg:NamespaceSpec")},
     "NamespaceSpec": {1: ("finalizers", "rep:str")},
     "ConfigMap": {
@@ -71,7 +81,15 @@ _SCHEMAS: dict[str, dict[int, tuple[str, str]]] = {
         4: ("automountServiceAccountToken", "bool"),
     },
 }
-_TOP_LEVEL = {("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "ServiceAccount")}
+_TOP_LEVEL = {
+    ("v1", "Namespace"),
+    ("v1", "ConfigMap"),
+    ("v1", "Secret"),
+    ("v1", "ServiceAccount"),
+    ("v1", "DeleteOptions"),
+    ("meta.k8s.io/v1", "DeleteOptions"),
+    ("policy/v1", "Eviction"),
+}
 
 
 def _varint(buf: bytes, i: int) -> tuple[int, int]:

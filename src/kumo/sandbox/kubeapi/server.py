@@ -264,9 +264,12 @@ class KubeApp:
                         "name": f"{rt.plural}/{sub}",
                         "singularName": "",
                         "namespaced": rt.namespaced,
-                        "kind": "Scale" if sub == "scale" else rt.kind,
+                        "kind": {"scale": "Scale", "eviction": "Eviction"}.get(sub, rt.kind),
                         **({"group": "autoscaling", "version": "v1"} if sub == "scale" else {}),
-                        "verbs": ["get"] if sub == "log" else ["get", "patch", "update"],
+                        **({"group": "policy", "version": "v1"} if sub == "eviction" else {}),
+                        "verbs": {"log": ["get"], "eviction": ["create"]}.get(
+                            sub, ["get", "patch", "update"]
+                        ),
                     }
                 )
         gv = f"{group}/{version}" if group else version
@@ -309,6 +312,8 @@ class KubeApp:
             sub = None
         if sub == "log" and req.method != "GET":
             raise errors.method_not_allowed()
+        if sub == "eviction" and req.method != "POST":
+            raise errors.method_not_allowed()
         if namespace is not None and not rt.namespaced:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         m = req.method
@@ -329,6 +334,14 @@ class KubeApp:
             raise errors.method_not_allowed()
         if rt.namespaced and namespace is None:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        if sub == "eviction":
+            if m != "POST":
+                raise errors.method_not_allowed()
+            # the body is an Eviction (JSON or protobuf); nothing in it changes what happens here
+            self.store.evict(rt, namespace, name, self._dry(req))
+            return _json(
+                201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+            )
         if m == "GET":
             if req.flag("watch"):
                 req.query["fieldSelector"] = f"metadata.name={name}"
@@ -428,7 +441,9 @@ class KubeApp:
 
     def _delete_opts(self, req: Request) -> dict[str, Any]:
         opts: dict[str, Any] = {}
-        if req.body.strip():
+        if req.body.strip() and req.content_type == protobuf.CONTENT_TYPE:
+            opts = protobuf.decode(req.body)
+        elif req.body.strip():
             try:
                 parsed = orjson.loads(req.body)
             except orjson.JSONDecodeError as exc:

@@ -86,6 +86,8 @@ def _node_cells(o: dict[str, Any]) -> list[Any]:
     conds = (o.get("status") or {}).get("conditions") or []
     ready = next((c for c in conds if c.get("type") == "Ready"), None)
     status = "Ready" if ready and ready.get("status") == "True" else "NotReady"
+    if (o.get("spec") or {}).get("unschedulable"):
+        status += ",SchedulingDisabled"
     version = ((o.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")
     return [status, "<none>", version]
 
