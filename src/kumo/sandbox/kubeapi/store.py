@@ -239,11 +239,13 @@ class Store:
                 uid = ref.get("uid") if isinstance(ref, dict) else None
                 if not uid:
                     continue
-                deps = self._owners.setdefault(uid, set())
                 if add:
-                    deps.add((rt.store_key, okey))
-                else:
+                    self._owners.setdefault(uid, set()).add((rt.store_key, okey))
+                elif uid in self._owners:
+                    deps = self._owners[uid]
                     deps.discard((rt.store_key, okey))
+                    if not deps:
+                        del self._owners[uid]
 
     def dependents(self, uid: str) -> list[tuple[ResourceType, dict[str, Any]]]:
         out = []
