@@ -127,3 +127,75 @@ async def test_record_event_is_listed_with_its_object(client: KubeClient) -> Non
     assert event["reason"] == "Deployed"
     assert event["involvedObject"]["uid"] == cm["metadata"]["uid"]
     assert event["source"]["component"] == "kumo-deploy"
+
+
+class CuttingProxy:
+    """A TCP proxy in front of the emulator that can cut every open connection, as a network blip does."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        self.writers += [writer, up_writer]
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            with contextlib.suppress(Exception):
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    def cut(self) -> None:
+        for writer in self.writers:
+            with contextlib.suppress(Exception):
+                writer.transport.abort()
+        self.writers = []
+
+    async def close(self) -> None:
+        self.cut()
+        if self.server is not None:
+            self.server.close()
+
+
+async def test_informer_survives_a_cut_stream_and_relists(kubeapi: Any, tmp_path: Any) -> None:
+    proxy = CuttingProxy(int(kubeapi.url.rsplit(":", 1)[1]))
+    port = await proxy.start()
+    config = tmp_path / "via-proxy"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters: [{{name: p, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n"
+        "contexts: [{name: p, context: {cluster: p}}]\ncurrent-context: p\n"
+    )
+    try:
+        async with await connect(str(config)) as kube, await connect(kubeapi.kubeconfig) as direct:
+            await direct.create(configmap("gone", app="x"))
+            informer = Informer(
+                kube, "v1", "ConfigMap", "default", label_selector="app=x", max_backoff_seconds=0.5
+            )
+            events: list[tuple[str, str]] = []
+            informer.add_handler(lambda t, o, old: events.append((t, o["metadata"]["name"])))
+            task = asyncio.create_task(informer.run())
+            try:
+                await informer.wait_synced(timeout=10)
+                proxy.cut()
+                # Changes while the stream is down must still arrive.
+                await direct.delete("v1", "ConfigMap", "gone", "default")
+                await direct.create(configmap("new", app="x"))
+                await until(lambda: ("DELETED", "gone") in events and ("ADDED", "new") in events, timeout=20)
+                assert [o["metadata"]["name"] for o in informer.items()] == ["new"]
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    finally:
+        await proxy.close()
