@@ -213,7 +213,7 @@ def test_drain_evicts_within_the_disruption_budget(kubeapi: KubeAPI) -> None:
     nodes = kubectl(kubeapi.kubeconfig, "get", "nodes").stdout
     assert f"{node}   Ready,SchedulingDisabled" in nodes
     kubectl(
-        kubeapi.kubeconfig, "patch", "pdb", "web", "--type", "merge", "-p", '{"spec": {"minAvailable": 2}}'
+        kubeapi.kubeconfig, "patch", "pdb", "web", "--type", "merge", "-p", '{"spec": {"minAvailable": 1}}'
     )
     kubectl(kubeapi.kubeconfig, "drain", node, "--timeout=60s")
     pods = kubectl_json(kubeapi.kubeconfig, "get", "pods", "-l", "app=web")["items"]
