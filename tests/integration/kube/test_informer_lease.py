@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kumo.kube import Informer, KubeClient, LeaseLock, connect, record_event
+from kumo.kube import RESYNC, Informer, KubeClient, LeaseLock, connect, record_event
 from kumo.sandbox.kubeapi.runner import KubeAPI
 
 pytestmark = pytest.mark.integration
@@ -199,3 +199,18 @@ async def test_informer_survives_a_cut_stream_and_relists(kubeapi: Any, tmp_path
                     await task
     finally:
         await proxy.close()
+
+
+async def test_informer_resync_hands_every_cached_object_to_handlers_again(client: KubeClient) -> None:
+    await client.create(configmap("steady", app="x"))
+    informer = Informer(client, "v1", "ConfigMap", "default", label_selector="app=x", resync_seconds=0.2)
+    seen: list[tuple[str, str]] = []
+    informer.add_handler(lambda t, o, old: seen.append((t, o["metadata"]["name"])))
+    task = asyncio.create_task(informer.run())
+    try:
+        await until(lambda: seen.count((RESYNC, "steady")) >= 2)
+        assert seen[0] == ("ADDED", "steady")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
