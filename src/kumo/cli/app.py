@@ -27,7 +27,8 @@ for module in (spec_cmds, deploy_cmds, dns_cmds, sandbox_cmds):
 def main() -> None:
     """Entry point: turn kumo's errors into a message and an exit code, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, click returns a command's `typer.Exit` code instead of exiting.
+        result = app(standalone_mode=False)
     except KumoError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
         if exc.hint:
@@ -50,3 +51,4 @@ def main() -> None:
             usage = isinstance(exc, click.UsageError | typer_click.UsageError)
             sys.exit(2 if usage else exc.exit_code)
         raise
+    sys.exit(result if isinstance(result, int) else 0)
