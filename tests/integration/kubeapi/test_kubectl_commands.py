@@ -218,3 +218,45 @@ def test_drain_evicts_within_the_disruption_budget(kubeapi: KubeAPI) -> None:
     kubectl(kubeapi.kubeconfig, "drain", node, "--timeout=60s")
     pods = kubectl_json(kubeapi.kubeconfig, "get", "pods", "-l", "app=web")["items"]
     assert pods and all(p["spec"].get("nodeName") != node for p in pods)
+
+
+def test_imperative_create_deployment_and_expose(kubeapi: KubeAPI) -> None:
+    kubectl(
+        kubeapi.kubeconfig,
+        "create",
+        "deployment",
+        "shop",
+        "--image=nginx:1.27",
+        "--port=8080",
+        "--replicas=2",
+    )
+    kubectl(
+        kubeapi.kubeconfig,
+        "expose",
+        "deployment",
+        "shop",
+        "--port=80",
+        "--target-port=8080",
+        "--type=LoadBalancer",
+    )
+    kubectl(kubeapi.kubeconfig, "create", "service", "clusterip", "shop-internal", "--tcp=81:8080")
+    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/shop", "--timeout=60s")
+    d = kubectl_json(kubeapi.kubeconfig, "get", "deployment", "shop")
+    container = d["spec"]["template"]["spec"]["containers"][0]
+    assert (d["spec"]["replicas"], container["image"], container["ports"][0]["containerPort"]) == (
+        2,
+        "nginx:1.27",
+        8080,
+    )
+    svc = kubectl_json(kubeapi.kubeconfig, "get", "svc", "shop")
+    assert svc["spec"]["ports"][0]["targetPort"] == 8080 and svc["spec"]["selector"] == {"app": "shop"}
+    internal = kubectl_json(kubeapi.kubeconfig, "get", "svc", "shop-internal")
+    assert internal["spec"]["ports"][0]["port"] == 81
+    host = eventually(
+        lambda: (
+            kubectl_json(kubeapi.kubeconfig, "get", "svc", "shop")["status"]
+            .get("loadBalancer", {})
+            .get("ingress")
+        )
+    )
+    assert host[0]["hostname"].endswith(".elb.amazonaws.com")

@@ -4,8 +4,9 @@ kubectl (client-go) writes built-in objects as ``application/vnd.kubernetes.prot
 ``k8s\\0`` followed by a ``runtime.Unknown`` message that carries apiVersion, kind and the object's
 own protobuf bytes. Responses are always JSON, which every client accepts. Only the kinds that
 imperative kubectl commands create without a manifest are mapped here (``kubectl create
-namespace|configmap|secret|serviceaccount``) plus DeleteOptions and Eviction (typed deletes,
-``kubectl drain``); any other protobuf body gets a 415 that says so.
+namespace|configmap|secret|serviceaccount|deployment|service``, ``kubectl expose``) plus
+DeleteOptions and Eviction (typed deletes, ``kubectl drain``), each with the fields those commands
+set; any other protobuf body gets a 415 that says so.
 """
 
 from __future__ import annotations
@@ -58,6 +59,79 @@ _SCHEMAS: dict[str, dict[int, tuple[str, str]]] = {
         5: ("dryRun", "rep:str"),
     },
     "Preconditions": {1: ("uid", "str"), 2: ("resourceVersion", "str")},
+    # what `kubectl create deployment|service` and `kubectl expose` fill in
+    "Deployment": {1: ("metadata", "msg:ObjectMeta"), 2: ("spec", "msg:DeploymentSpec")},
+    "DeploymentSpec": {
+        1: ("replicas", "int"),
+        2: ("selector", "msg:LabelSelector"),
+        3: ("template", "msg:PodTemplateSpec"),
+        4: ("strategy", "msg:DeploymentStrategy"),
+        5: ("minReadySeconds", "int"),
+        6: ("revisionHistoryLimit", "int"),
+        7: ("paused", "bool"),
+        9: ("progressDeadlineSeconds", "int"),
+    },
+    "DeploymentStrategy": {1: ("type", "str"), 2: ("rollingUpdate", "msg:RollingUpdateDeployment")},
+    "RollingUpdateDeployment": {1: ("maxUnavailable", "intstr"), 2: ("maxSurge", "intstr")},
+    "LabelSelector": {
+        1: ("matchLabels", "map:str"),
+        2: ("matchExpressions", "rep:msg:LabelSelectorRequirement"),
+    },
+    "LabelSelectorRequirement": {1: ("key", "str"), 2: ("operator", "str"), 3: ("values", "rep:str")},
+    "PodTemplateSpec": {1: ("metadata", "msg:ObjectMeta"), 2: ("spec", "msg:PodSpec")},
+    "PodSpec": {
+        2: ("containers", "rep:msg:Container"),
+        3: ("restartPolicy", "str"),
+        4: ("terminationGracePeriodSeconds", "int"),
+        6: ("dnsPolicy", "str"),
+        7: ("nodeSelector", "map:str"),
+        8: ("serviceAccountName", "str"),
+        10: ("nodeName", "str"),
+        19: ("schedulerName", "str"),
+        20: ("initContainers", "rep:msg:Container"),
+        24: ("priorityClassName", "str"),
+    },
+    "Container": {
+        1: ("name", "str"),
+        2: ("image", "str"),
+        3: ("command", "rep:str"),
+        4: ("args", "rep:str"),
+        5: ("workingDir", "str"),
+        6: ("ports", "rep:msg:ContainerPort"),
+        7: ("env", "rep:msg:EnvVar"),
+        8: ("resources", "msg:ResourceRequirements"),
+        13: ("terminationMessagePath", "str"),
+        14: ("imagePullPolicy", "str"),
+        20: ("terminationMessagePolicy", "str"),
+    },
+    "ContainerPort": {
+        1: ("name", "str"),
+        2: ("hostPort", "int"),
+        3: ("containerPort", "int"),
+        4: ("protocol", "str"),
+        5: ("hostIP", "str"),
+    },
+    "EnvVar": {1: ("name", "str"), 2: ("value", "str")},
+    "ResourceRequirements": {1: ("limits", "map:quantity"), 2: ("requests", "map:quantity")},
+    "Service": {1: ("metadata", "msg:ObjectMeta"), 2: ("spec", "msg:ServiceSpec")},
+    "ServiceSpec": {
+        1: ("ports", "rep:msg:ServicePort"),
+        2: ("selector", "map:str"),
+        3: ("clusterIP", "str"),
+        4: ("type", "str"),
+        5: ("externalIPs", "rep:str"),
+        7: ("sessionAffinity", "str"),
+        8: ("loadBalancerIP", "str"),
+        10: ("externalName", "str"),
+        11: ("externalTrafficPolicy", "str"),
+    },
+    "ServicePort": {
+        1: ("name", "str"),
+        2: ("protocol", "str"),
+        3: ("port", "int"),
+        4: ("targetPort", "intstr"),
+        5: ("nodePort", "int"),
+    },
     "Eviction": {1: ("metadata", "msg:ObjectMeta"), 2: ("deleteOptions", "msg:DeleteOptions")},
     "Namespace": {1: ("metadata", "msg:ObjectMeta"), 2: ("spec", "msg:NamespaceSpec")},
     "NamespaceSpec": {1: ("finalizers", "rep:str")},
@@ -89,7 +163,13 @@ _TOP_LEVEL = {
     ("v1", "DeleteOptions"),
     ("meta.k8s.io/v1", "DeleteOptions"),
     ("policy/v1", "Eviction"),
+    ("apps/v1", "Deployment"),
+    ("v1", "Service"),
 }
+# int fields that are pointers in Go: an explicit 0 is a value, not an unset field
+_KEEP_ZERO = frozenset(
+    {"replicas", "revisionHistoryLimit", "progressDeadlineSeconds", "terminationGracePeriodSeconds"}
+)
 
 
 def _varint(buf: bytes, i: int) -> tuple[int, int]:
@@ -140,6 +220,14 @@ def _scalar(typ: str, raw: int | bytes) -> Any:
         return int(raw) if isinstance(raw, int) else 0
     if typ.startswith("msg:"):
         return _message(typ[4:], raw if isinstance(raw, bytes) else b"")
+    if typ == "intstr":
+        parts = dict(_fields(raw if isinstance(raw, bytes) else b""))
+        if parts.get(1, 0) == 1:
+            return _scalar("str", parts.get(3, b""))
+        value = parts.get(2, 0)
+        return value if isinstance(value, int) else 0
+    if typ == "quantity":
+        return _scalar("str", dict(_fields(raw if isinstance(raw, bytes) else b"")).get(1, b""))
     raise bad_request(f"unsupported protobuf field type {typ}")
 
 
@@ -154,13 +242,18 @@ def _message(name: str, buf: bytes) -> dict[str, Any]:
         if typ.startswith("map:"):
             entry = dict(_fields(raw if isinstance(raw, bytes) else b""))
             k = _scalar("str", entry.get(1, b""))
-            out.setdefault(key, {})[k] = _scalar("bytes" if typ == "map:bytes" else "str", entry.get(2, b""))
+            vtype = {"map:bytes": "bytes", "map:quantity": "quantity"}.get(typ, "str")
+            out.setdefault(key, {})[k] = _scalar(vtype, entry.get(2, b""))
         elif typ.startswith("rep:"):
             out.setdefault(key, []).append(_scalar(typ[4:], raw))
         else:
             out[key] = _scalar(typ, raw)
     # proto2 writes empty strings and false for unset Go fields; JSON omits them
-    return {k: v for k, v in out.items() if v not in ("", False) or k == "immutable"}
+    return {
+        k: v
+        for k, v in out.items()
+        if k in _KEEP_ZERO or k == "immutable" or not (v == "" or v is False or (type(v) is int and v == 0))
+    }
 
 
 def decode(body: bytes) -> dict[str, Any]:
@@ -178,7 +271,7 @@ def decode(body: bytes) -> dict[str, Any]:
             415,
             "UnsupportedMediaType",
             f"the emulator accepts {kind or 'objects'} ({api_version}) as JSON only; protobuf bodies are "
-            "understood for Namespace, ConfigMap, Secret and ServiceAccount",
+            "understood for Namespace, ConfigMap, Secret, ServiceAccount, Deployment and Service",
         )
     obj = _message(kind, raw)
     return {"apiVersion": api_version, "kind": kind, **obj}
