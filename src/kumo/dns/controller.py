@@ -34,7 +34,7 @@ from kumo.dns.metrics import DnsMetrics
 from kumo.dns.plan import Changes, Policy, plan
 from kumo.dns.providers.base import ApplyResult, Provider, group_key
 from kumo.dns.registry import NameMapper, NameView, TXTRegistry, parse_labels
-from kumo.dns.sources import SourceConfig, endpoints_for
+from kumo.dns.sources import SourceConfig, endpoints_for, parent_gateways
 
 log = logging.getLogger("kumo.dns.controller")
 
@@ -114,6 +114,7 @@ class Controller:
         self.grace: dict[ObjKey, _Grace] = {}
         self._problems: dict[ObjKey, tuple[str, ...]] = {}
         self._objs: dict[ObjKey, dict[str, Any]] = {}
+        self.gateways: dict[tuple[str, str], dict[str, Any]] = {}
         # provider side
         self.records: dict[str, dict[EndpointKey, Endpoint]] = defaultdict(dict)
         self.provider_loaded = False
@@ -139,6 +140,9 @@ class Controller:
 
     def on_object(self, kind: str, event: str, obj: dict[str, Any]) -> None:
         """Handle an informer event; marks dirty only the names whose desired endpoints changed."""
+        if kind == "Gateway":
+            self._on_gateway(event, obj)
+            return
         key = obj_key(kind, obj)
         if event == "DELETED":
             self._objs.pop(key, None)
@@ -148,7 +152,7 @@ class Controller:
             return
         self._objs[key] = obj
         try:
-            result = endpoints_for(kind, obj, self.config.source)
+            result = endpoints_for(kind, obj, self.config.source, self.gateways)
         except Exception as exc:  # a malformed object must not stop the others
             log.warning("%s %s/%s: cannot read: %s", kind, key[1], key[2], exc)
             self.metrics.source_errors.inc()
@@ -169,6 +173,20 @@ class Controller:
         self.grace.pop(key, None)
         self._set_desired(key, new)
 
+    def _on_gateway(self, event: str, gateway: dict[str, Any]) -> None:
+        """A Gateway's addresses are its HTTPRoutes' targets: recompute the routes that name it."""
+        _, namespace, name = obj_key("Gateway", gateway)
+        previous = self.gateways.get((namespace, name))
+        if event == "DELETED":
+            self.gateways.pop((namespace, name), None)
+        else:
+            if previous is not None and (previous.get("status") or {}) == (gateway.get("status") or {}):
+                return
+            self.gateways[(namespace, name)] = gateway
+        for key, obj in list(self._objs.items()):
+            if key[0] == "HTTPRoute" and (namespace, name) in parent_gateways(obj):
+                self.on_object("HTTPRoute", "MODIFIED", obj)
+
     def _lost_address(self, kind: str, obj: dict[str, Any], new: list[Endpoint], old: list[Endpoint]) -> bool:
         """True when the object still asks for names it had, but has no address for them now."""
         new_names = {e.dns_name for e in new}
@@ -182,7 +200,9 @@ class Controller:
         if not isinstance(annotations, dict):
             return False
         annotations[self.config.source.annotation_prefix + "target"] = "192.0.2.1"
-        requested = {e.dns_name for e in endpoints_for(kind, probe, self.config.source).endpoints}
+        requested = {
+            e.dns_name for e in endpoints_for(kind, probe, self.config.source, self.gateways).endpoints
+        }
         return lost <= requested
 
     def _set_desired(self, key: ObjKey, endpoints: list[Endpoint]) -> None:
@@ -471,7 +491,7 @@ class Controller:
                 obj = self._objs.get(key)
                 names = {e.dns_name for e in grace.endpoints}
                 if obj is not None:
-                    result = endpoints_for(key[0], obj, self.config.source)
+                    result = endpoints_for(key[0], obj, self.config.source, self.gateways)
                     self._set_desired(key, result.endpoints)
                 self._mark(names)
 
@@ -517,4 +537,8 @@ class Controller:
         }
 
 
-_API_VERSIONS = {"Service": "v1", "Ingress": "networking.k8s.io/v1"}
+_API_VERSIONS = {
+    "Service": "v1",
+    "Ingress": "networking.k8s.io/v1",
+    "HTTPRoute": "gateway.networking.k8s.io/v1",
+}

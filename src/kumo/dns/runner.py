@@ -12,7 +12,7 @@ from typing import Any
 from kumo.dns.controller import Controller, ControllerConfig
 from kumo.dns.health import HealthServer
 from kumo.dns.providers.base import Provider
-from kumo.dns.sources import SOURCE_KINDS
+from kumo.dns.sources import GATEWAY_KIND, SOURCE_KINDS
 from kumo.errors import ClusterError
 from kumo.kube import Informer, KubeClient, LeaseLock, connect, default_identity, record_event
 
@@ -77,6 +77,16 @@ class DnsRunner:
 
             informer.add_handler(handler)
             self.informers.append(informer)
+        if "gateway-httproute" in self.options.sources:
+            # Gateways are read in every namespace and without the label filter: routes name them
+            api_version, kind = GATEWAY_KIND
+            gateways = Informer(client, api_version, kind)
+
+            def on_gateway(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+                self.controller.on_object("Gateway", event, obj)
+
+            gateways.add_handler(on_gateway)
+            self.informers.append(gateways)
 
     async def run(self) -> int:
         """Run until cancelled (or one pass with ``once``). Returns an exit code."""

@@ -373,3 +373,50 @@ async def test_delete_grace_period_on_lost_lb_status(kubeapi: KubeAPI, kube: Kub
 
 async def _in_grace(r: DnsRunner) -> bool:
     return bool(r.controller.grace)
+
+
+async def test_gateway_httproute_source(kubeapi: KubeAPI, kube: KubeClient) -> None:
+    provider = InMemoryProvider(zones=["example.com"])
+    runner = DnsRunner(
+        provider,
+        RunOptions(
+            sources=["gateway-httproute"],
+            config=ControllerConfig(owner_id="kumo"),
+            kubeconfig=kubeapi.kubeconfig,
+            interval=0.5,
+            min_event_interval=0.02,
+        ),
+    )
+    gw_api = "gateway.networking.k8s.io/v1"
+    async with running(runner):
+        gw = await kube.create(
+            {
+                "apiVersion": gw_api,
+                "kind": "Gateway",
+                "metadata": {"name": "public", "namespace": "default"},
+                "spec": {
+                    "gatewayClassName": "x",
+                    "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}],
+                },
+            }
+        )
+        await kube.create(
+            {
+                "apiVersion": gw_api,
+                "kind": "HTTPRoute",
+                "metadata": {"name": "shop", "namespace": "default"},
+                "spec": {"hostnames": ["shop.example.com"], "parentRefs": [{"name": "public"}]},
+            }
+        )
+        gw["status"] = {"addresses": [{"type": "IPAddress", "value": "192.0.2.44"}]}
+        await kube.replace(gw, subresource="status")
+
+        async def published() -> bool:
+            return any(
+                k.dns_name == "shop.example.com" and e.targets == ("192.0.2.44",)
+                for k, e in provider.store.items()
+            )
+
+        await eventually(published, what="the HTTPRoute record at the Gateway's address")
+        txt = next(e for k, e in provider.store.items() if k.dns_name == "a-shop.example.com")
+        assert "external-dns/resource=httproute/default/shop" in txt.targets[0]

@@ -157,3 +157,53 @@ def test_parse_ttl(raw: str, value: int) -> None:
 def test_parse_ttl_rejects(raw: str) -> None:
     with pytest.raises(ValueError):
         parse_ttl(raw)
+
+
+def route(hosts: list[str], parents: list[dict[str, str]], **ann: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "shop", "namespace": "web", "annotations": {A + k: v for k, v in ann.items()}},
+        "spec": {"hostnames": hosts, "parentRefs": parents},
+    }
+
+
+def gateway(*values: str) -> dict[str, Any]:
+    return {"status": {"addresses": [{"type": "IPAddress", "value": v} for v in values]}}
+
+
+def test_httproute_targets_come_from_parent_gateways() -> None:
+    from kumo.dns.sources import httproute_endpoints
+
+    gws = {("infra", "public"): gateway("192.0.2.1"), ("web", "local"): gateway("192.0.2.2")}
+    r = route(
+        ["shop.ex.com", "bad name"],
+        [{"name": "public", "namespace": "infra"}, {"name": "local"}],
+        hostname="x.ex.com",
+    )
+    res = httproute_endpoints(r, SourceConfig(), gws)
+    got = sorted((e.dns_name, e.targets) for e in res.endpoints)
+    assert got == [("shop.ex.com", ("192.0.2.1", "192.0.2.2")), ("x.ex.com", ("192.0.2.1", "192.0.2.2"))]
+    assert res.endpoints[0].labels["resource"] == "httproute/web/shop"
+    assert "bad name" in res.problems[0]
+    # a parent that rejects the route gives it no address
+    r["status"] = {
+        "parents": [{"parentRef": {"name": "local"}, "conditions": [{"type": "Accepted", "status": "False"}]}]
+    }
+    assert httproute_endpoints(r, SourceConfig(), gws).endpoints[0].targets == ("192.0.2.1",)
+
+
+async def test_gateway_address_change_recomputes_its_routes() -> None:
+    from kumo.dns.controller import Controller, ControllerConfig
+    from kumo.dns.providers.inmemory import InMemoryProvider
+
+    p = InMemoryProvider(zones=["ex.com"])
+    ctrl = Controller(p, ControllerConfig(owner_id="kumo"))
+    gw = {"metadata": {"name": "public", "namespace": "web"}, **gateway("192.0.2.1")}
+    ctrl.on_object("HTTPRoute", "ADDED", route(["shop.ex.com"], [{"name": "public"}]))
+    assert not ctrl.dirty  # no gateway yet, no address
+    ctrl.on_object("Gateway", "ADDED", gw)
+    await ctrl.reconcile()
+    assert [e.targets for k, e in p.store.items() if k.record_type == "A"] == [("192.0.2.1",)]
+    ctrl.on_object("Gateway", "MODIFIED", {"metadata": gw["metadata"], **gateway("192.0.2.9")})
+    assert ctrl.dirty == {"shop.ex.com"}
+    await ctrl.reconcile()
+    assert [e.targets for k, e in p.store.items() if k.record_type == "A"] == [("192.0.2.9",)]
