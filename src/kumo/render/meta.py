@@ -24,6 +24,17 @@ def labels(ctx: RenderContext, name: str, component: str | None = None) -> dict[
     return result
 
 
+def addon_labels(name: str, component: str) -> dict[str, str]:
+    """Labels of a cluster add-on. One add-on serves every app on the cluster, so nothing here
+    may depend on the app or env: a label that did would re-roll the add-on on each app's deploy."""
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/instance": name,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "app.kubernetes.io/component": component,
+    }
+
+
 def selector(ctx: RenderContext, name: str) -> dict[str, str]:
     """The immutable part of the labels: what a Deployment and its Service select on."""
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": ctx.instance}

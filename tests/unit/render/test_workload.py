@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kumo.render import render, render_app
+from kumo.render import render_addons, render_app
 from tests.unit.render.conftest import SpecFactory, pick
 
 LABELS = {
@@ -14,13 +14,24 @@ LABELS = {
 }
 
 
-def test_every_object_carries_kumos_labels(make_spec: SpecFactory) -> None:
-    for obj in render(make_spec("generic", "expose: gateway\n")):
+def test_every_app_object_carries_kumos_labels(make_spec: SpecFactory) -> None:
+    for obj in render_app(make_spec("generic", "expose: gateway\n")):
         labels = obj["metadata"]["labels"]
         assert set(labels) >= LABELS, obj["kind"]
         assert labels["app.kubernetes.io/managed-by"] == "kumo"
         assert labels["kumo.dev/app"] == "shop"
         assert labels["kumo.dev/env"] == "default"
+
+
+def test_addon_labels_do_not_depend_on_the_app(make_spec: SpecFactory) -> None:
+    """Two apps on one cluster share the DNS controller: their renders of it must be identical."""
+    shop = render_addons(make_spec("generic", "expose: gateway\n"))
+    staging = render_addons(make_spec("generic", "expose: gateway\n"), env="staging")
+    assert shop and shop == staging
+    for obj in shop:
+        labels = obj["metadata"]["labels"]
+        assert labels["app.kubernetes.io/managed-by"] == "kumo"
+        assert "kumo.dev/app" not in labels and "kumo.dev/env" not in labels, obj["kind"]
 
 
 def test_environment_goes_into_instance_and_env_labels(make_spec: SpecFactory) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kumo.render.context import RenderContext, dns_role_arn
-from kumo.render.meta import labels, metadata
+from kumo.render.meta import addon_labels, metadata
 from kumo.render.security import NONROOT_UID, container_security_context, pod_security_context
 from kumo.render.workload import PSS_ENFORCE
 from kumo.spec import Spec
@@ -115,8 +115,7 @@ def render_dns_controller(ctx: RenderContext) -> list[dict[str, Any]]:
         return []
     dns = spec.dns
     ns = dns.controller.namespace
-    own = labels(ctx, NAME, "dns-controller")
-    own["app.kubernetes.io/instance"] = NAME  # one controller per cluster, whatever the app
+    own = addon_labels(NAME, "dns-controller")
     pod_selector = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/instance": NAME}
 
     sa_annotations: dict[str, str] = {}
