@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from kumo.dns.providers import Provider
 
 dns_app = typer.Typer(
-    help="The DNS controller, a drop-in replacement for external-dns.", no_args_is_help=True
+    help="The DNS controller, a drop-in replacement for external-dns.\n\n"
+    "Example: kumo dns run --source service --provider route53 --domain-filter example.com --once",
+    no_args_is_help=True,
 )
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
