@@ -11,8 +11,10 @@ import random
 from typing import Any
 
 from kumo.sandbox.kubeapi.catalog import ResourceType
+from kumo.sandbox.kubeapi.errors import ApiError
 
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+NODE_PORT_RANGE = range(30000, 32768)
 
 
 class Allocator:
@@ -33,11 +35,30 @@ class Allocator:
                 return addr
 
     def node_port(self) -> int:
+        if len(self.ports) >= NODE_PORT_RANGE.stop - NODE_PORT_RANGE.start:
+            # As the real allocator does, a full range is the request's fault, not a hang or a 500.
+            raise ApiError(
+                422,
+                "Invalid",
+                f"failed to allocate a nodePort: range "
+                f"{NODE_PORT_RANGE.start}-{NODE_PORT_RANGE.stop - 1} is full",
+            )
         while True:
-            port = self._rng.randint(30000, 32767)
+            port = self._rng.randrange(NODE_PORT_RANGE.start, NODE_PORT_RANGE.stop)
             if port not in self.ports:
                 self.ports.add(port)
                 return port
+
+    def release(self, service: dict[str, Any]) -> None:
+        """Free a deleted Service's ClusterIPs and NodePorts."""
+        spec = service.get("spec")
+        if not isinstance(spec, dict):
+            return
+        for ip in spec.get("clusterIPs") or []:
+            self.ips.discard(str(ip))
+        for p in spec.get("ports") or []:
+            if isinstance(p, dict) and p.get("nodePort"):
+                self.ports.discard(int(p["nodePort"]))
 
 
 def _pct(value: Any, default: str) -> Any:

@@ -219,6 +219,8 @@ class Store:
         bucket = self._bucket(rt)
         if typ == "DELETED":
             bucket.pop(okey, None)
+            if rt.kind == "Service" and not rt.group:
+                self.alloc.release(obj)
         else:
             bucket[okey] = obj
         self._index_owners(rt, okey, old, obj if typ != "DELETED" else None)
