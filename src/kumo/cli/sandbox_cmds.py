@@ -14,7 +14,9 @@ from kumo.cli.output import OutputFormat, console
 from kumo.errors import UsageError
 
 sandbox_app = typer.Typer(
-    help="Local stand-ins for a cluster and a cloud: no account needed.", no_args_is_help=True
+    help="Local stand-ins for a cluster and a cloud: no account needed.\n\n"
+    "Example: kumo sandbox kubeapi --port 0 --kubeconfig /tmp/kumo-sandbox.kubeconfig",
+    no_args_is_help=True,
 )
 
 
