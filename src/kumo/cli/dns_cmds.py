@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
 import os
 import re
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from kumo.errors import UsageError
 
 if TYPE_CHECKING:
+    from kumo.dns.filters import DomainFilter
     from kumo.dns.providers import Provider
 
 dns_app = typer.Typer(
@@ -78,66 +83,117 @@ WebhookOpt = Annotated[
 ]
 
 
-def _provider(
-    provider: str,
-    domain_filter: list[str] | None,
-    exclude_domains: list[str] | None,
-    aws_zone_type: str,
-    zone_id_filter: list[str] | None,
-    rate_limit: float,
-    rfc2136_host: str,
-    rfc2136_port: int,
-    rfc2136_zone: list[str] | None,
-    rfc2136_tsig_keyname: str,
-    rfc2136_tsig_secret: str,
-    rfc2136_tsig_secret_alg: str,
-    local_db: str,
-    local_zone: str,
-    local_listen: str,
-    webhook_provider_url: str,
-) -> Provider:
-    from kumo.dns.filters import DomainFilter
-    from kumo.dns.providers import PROVIDERS, ProviderOptions, make_provider
+@dataclass(frozen=True)
+class ProviderFlags:
+    """The provider flags that ``dns run`` and ``dns webhook-serve`` share, declared once."""
 
-    _choice("--provider", provider, PROVIDERS)
-    _choice("--aws-zone-type", aws_zone_type, ("", "public", "private"))
-    if rate_limit < 0:
-        raise UsageError(f"--rate-limit: expected a number >= 0, found {rate_limit}")
-    if not 0 < rfc2136_port < 65536:
-        raise UsageError(f"--rfc2136-port: expected 1-65535, found {rfc2136_port}")
-    if rfc2136_tsig_keyname and not rfc2136_tsig_secret:
-        raise UsageError("--rfc2136-tsig-keyname needs --rfc2136-tsig-secret (or KUMO_RFC2136_TSIG_SECRET)")
-    dfilter = DomainFilter.of(domain_filter or [], exclude_domains or [])
-    return make_provider(
-        ProviderOptions(
-            name=provider,
-            domain_filter=dfilter,
-            aws_zone_type=aws_zone_type,
-            zone_id_filter=zone_id_filter or [],
-            rate_limit=rate_limit,
-            rfc2136_host=rfc2136_host,
-            rfc2136_port=rfc2136_port,
-            rfc2136_zones=rfc2136_zone or [],
-            rfc2136_tsig_keyname=rfc2136_tsig_keyname,
-            rfc2136_tsig_secret=rfc2136_tsig_secret,
-            rfc2136_tsig_secret_alg=rfc2136_tsig_secret_alg,
-            local_db=local_db,
-            local_zone=local_zone,
-            local_listen=local_listen,
-            webhook_url=webhook_provider_url,
+    provider: ProviderOpt
+    domain_filter: DomainFilterOpt = None
+    exclude_domains: ExcludeOpt = None
+    aws_zone_type: ZoneTypeOpt = ""
+    zone_id_filter: ZoneIdOpt = None
+    rate_limit: RateOpt = 5.0
+    rfc2136_host: HostOpt = "127.0.0.1"
+    rfc2136_port: PortOpt = 53
+    rfc2136_zone: RZoneOpt = None
+    rfc2136_tsig_keyname: KeyNameOpt = ""
+    rfc2136_tsig_secret: SecretOpt = ""
+    rfc2136_tsig_secret_alg: AlgOpt = "hmac-sha256"
+    local_db: LocalDbOpt = "kumo-dns.sqlite"
+    local_zone: LocalZoneOpt = ""
+    local_listen: LocalListenOpt = "127.0.0.1:5353"
+    webhook_provider_url: WebhookOpt = "http://127.0.0.1:8888"
+
+    def domains(self) -> DomainFilter:
+        from kumo.dns.filters import DomainFilter
+
+        return DomainFilter.of(self.domain_filter or [], self.exclude_domains or [])
+
+    def build(self) -> Provider:
+        """Check the flags and make the provider (exit 2 on bad input)."""
+        from kumo.dns.providers import PROVIDERS, ProviderOptions, make_provider
+
+        _choice("--provider", self.provider, PROVIDERS)
+        _choice("--aws-zone-type", self.aws_zone_type, ("", "public", "private"))
+        if self.rate_limit < 0:
+            raise UsageError(f"--rate-limit: expected a number >= 0, found {self.rate_limit}")
+        if not 0 < self.rfc2136_port < 65536:
+            raise UsageError(f"--rfc2136-port: expected 1-65535, found {self.rfc2136_port}")
+        if self.rfc2136_tsig_keyname and not self.rfc2136_tsig_secret:
+            raise UsageError(
+                "--rfc2136-tsig-keyname needs --rfc2136-tsig-secret (or KUMO_RFC2136_TSIG_SECRET)"
+            )
+        return make_provider(
+            ProviderOptions(
+                name=self.provider,
+                domain_filter=self.domains(),
+                aws_zone_type=self.aws_zone_type,
+                zone_id_filter=self.zone_id_filter or [],
+                rate_limit=self.rate_limit,
+                rfc2136_host=self.rfc2136_host,
+                rfc2136_port=self.rfc2136_port,
+                rfc2136_zones=self.rfc2136_zone or [],
+                rfc2136_tsig_keyname=self.rfc2136_tsig_keyname,
+                rfc2136_tsig_secret=self.rfc2136_tsig_secret,
+                rfc2136_tsig_secret_alg=self.rfc2136_tsig_secret_alg,
+                local_db=self.local_db,
+                local_zone=self.local_zone,
+                local_listen=self.local_listen,
+                webhook_url=self.webhook_provider_url,
+            )
         )
-    )
+
+
+def with_provider_flags(**after: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the ProviderFlags options; it receives them as ``flags: ProviderFlags``.
+
+    The options keep their place in ``--help``: those before the first name in ``after`` come first,
+    and ``after={"domain_filter": "source"}`` puts --domain-filter (and the flags that follow it, up
+    to the next named one) right after the command's own --source.
+    """
+    shared = list(inspect.signature(ProviderFlags, eval_str=True).parameters.values())
+    names = [p.name for p in shared]
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "flags"]
+        runs: dict[str | None, list[inspect.Parameter]] = {}
+        anchor: str | None = None
+        for param in shared:
+            anchor = after.get(param.name, anchor)
+            runs.setdefault(anchor, []).append(param)
+        unknown = set(runs) - {None} - {p.name for p in own}
+        if unknown:
+            raise TypeError(f"{command.__name__} has no option {', '.join(sorted(str(u) for u in unknown))}")
+        params = list(runs.get(None, []))
+        for param in own:
+            params += [param, *runs.get(param.name, [])]
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> None:
+            flags = ProviderFlags(**{name: kwargs.pop(name) for name in names})
+            command(flags=flags, **kwargs)
+
+        # Typer reads the options from the signature and the annotations
+        wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        return wrapper
+
+    return decorate
 
 
 @dns_app.command("run")
+@with_provider_flags(
+    domain_filter="source",
+    aws_zone_type="publish_internal_services",
+    rate_limit="delete_grace_period",
+    rfc2136_host="log_level",
+)
 def run(
-    provider: ProviderOpt,
+    flags: ProviderFlags,
     source: Annotated[
         list[str] | None,
         typer.Option("--source", help="service or ingress (repeatable).", show_default="service"),
     ] = None,
-    domain_filter: DomainFilterOpt = None,
-    exclude_domains: ExcludeOpt = None,
     txt_owner_id: Annotated[
         str, typer.Option("--txt-owner-id", help="Owner id in the TXT records.")
     ] = "default",
@@ -166,8 +222,6 @@ def run(
     publish_internal_services: Annotated[
         bool, typer.Option("--publish-internal-services", help="Publish ClusterIP services too.")
     ] = False,
-    aws_zone_type: ZoneTypeOpt = "",
-    zone_id_filter: ZoneIdOpt = None,
     metrics_address: Annotated[
         str, typer.Option("--metrics-address", help="Serve /metrics and /healthz here ('' to disable).")
     ] = ":7979",
@@ -184,7 +238,6 @@ def run(
         str,
         typer.Option("--delete-grace-period", help="Keep records whose source lost its address this long."),
     ] = "5m",
-    rate_limit: RateOpt = 5.0,
     resync_period: Annotated[
         str, typer.Option("--resync-period", help="Full re-read of the provider.")
     ] = "1h",
@@ -197,23 +250,13 @@ def run(
     kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="Path to a kubeconfig.")] = None,
     context: Annotated[str | None, typer.Option("--context", help="kubeconfig context.")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
-    rfc2136_host: HostOpt = "127.0.0.1",
-    rfc2136_port: PortOpt = 53,
-    rfc2136_zone: RZoneOpt = None,
-    rfc2136_tsig_keyname: KeyNameOpt = "",
-    rfc2136_tsig_secret: SecretOpt = "",
-    rfc2136_tsig_secret_alg: AlgOpt = "hmac-sha256",
-    local_db: LocalDbOpt = "kumo-dns.sqlite",
-    local_zone: LocalZoneOpt = "",
-    local_listen: LocalListenOpt = "127.0.0.1:5353",
-    webhook_provider_url: WebhookOpt = "http://127.0.0.1:8888",
 ) -> None:
     """Run the DNS controller: watch Services/Ingresses and keep their DNS records true.
 
     Example: kumo dns run --source=service --provider=route53 --domain-filter=example.com --txt-owner-id=kumo
     """
     from kumo.dns.controller import ControllerConfig
-    from kumo.dns.filters import DomainFilter, LabelFilter
+    from kumo.dns.filters import LabelFilter
     from kumo.dns.health import parse_address
     from kumo.dns.plan import Policy
     from kumo.dns.runner import RunOptions, run_controller
@@ -252,16 +295,12 @@ def run(
         raise UsageError("--interval: must be greater than 0")
     if durations["--lease-duration"] < 1:
         raise UsageError("--lease-duration: must be at least 1s")
-    dfilter = DomainFilter.of(domain_filter or [], exclude_domains or [])
+    dfilter = flags.domains()
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if log_level != "debug":
         for noisy in ("httpx", "httpx2", "httpcore", "botocore", "uvicorn.access"):
             logging.getLogger(noisy).setLevel(logging.WARNING)  # one line per HTTP request otherwise
-    prov = _provider(
-        provider, domain_filter, exclude_domains, aws_zone_type, zone_id_filter, rate_limit, rfc2136_host,
-        rfc2136_port, rfc2136_zone, rfc2136_tsig_keyname, rfc2136_tsig_secret, rfc2136_tsig_secret_alg,
-        local_db, local_zone, local_listen, webhook_provider_url,
-    )  # fmt: skip
+    prov = flags.build()
     config = ControllerConfig(
         owner_id=txt_owner_id,
         policy=Policy(policy),
@@ -305,26 +344,12 @@ def run(
 
 
 @dns_app.command("webhook-serve")
+@with_provider_flags(domain_filter="listen")
 def webhook_serve(
-    provider: ProviderOpt,
+    flags: ProviderFlags,
     listen: Annotated[str, typer.Option("--listen", help="Address to serve the webhook protocol on.")] = (
         "127.0.0.1:8888"
     ),
-    domain_filter: DomainFilterOpt = None,
-    exclude_domains: ExcludeOpt = None,
-    aws_zone_type: ZoneTypeOpt = "",
-    zone_id_filter: ZoneIdOpt = None,
-    rate_limit: RateOpt = 5.0,
-    rfc2136_host: HostOpt = "127.0.0.1",
-    rfc2136_port: PortOpt = 53,
-    rfc2136_zone: RZoneOpt = None,
-    rfc2136_tsig_keyname: KeyNameOpt = "",
-    rfc2136_tsig_secret: SecretOpt = "",
-    rfc2136_tsig_secret_alg: AlgOpt = "hmac-sha256",
-    local_db: LocalDbOpt = "kumo-dns.sqlite",
-    local_zone: LocalZoneOpt = "",
-    local_listen: LocalListenOpt = "127.0.0.1:5353",
-    webhook_provider_url: WebhookOpt = "http://127.0.0.1:8888",
 ) -> None:
     """Serve one of kumo's providers to external-dns over the webhook protocol.
 
@@ -335,14 +360,10 @@ def webhook_serve(
     from kumo.dns.health import parse_address
     from kumo.dns.providers.webhook import webhook_app
 
-    if provider == "webhook":
+    if flags.provider == "webhook":
         raise UsageError("--provider: webhook-serve serves a real provider, not another webhook")
     host, port = parse_address(listen)
-    prov = _provider(
-        provider, domain_filter, exclude_domains, aws_zone_type, zone_id_filter, rate_limit, rfc2136_host,
-        rfc2136_port, rfc2136_zone, rfc2136_tsig_keyname, rfc2136_tsig_secret, rfc2136_tsig_secret_alg,
-        local_db, local_zone, local_listen, webhook_provider_url,
-    )  # fmt: skip
+    prov = flags.build()
 
     async def serve() -> None:
         if hasattr(prov, "zones"):

@@ -22,6 +22,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def lb_service(
+    name: str, host: str, address: dict[str, str], prefix: str = "external-dns.kubernetes.io/"
+) -> dict[str, object]:
+    """A LoadBalancer Service named ``host`` by annotation, its load balancer at ``address``."""
+    return {
+        "metadata": {"name": name, "namespace": "default", "annotations": {f"{prefix}hostname": host}},
+        "spec": {"type": "LoadBalancer"},
+        "status": {"loadBalancer": {"ingress": [address]}},
+    }
+
+
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -11,7 +11,7 @@ from kumo.dns.controller import Controller, ControllerConfig
 from kumo.dns.endpoint import Endpoint
 from kumo.dns.plan import Changes
 from kumo.dns.providers.local import LocalProvider
-from tests.integration.dns.conftest import dig
+from tests.integration.dns.conftest import dig, lb_service
 
 pytestmark = pytest.mark.integration
 
@@ -22,24 +22,12 @@ async def adig(port: int, name: str, rtype: str = "A", tcp: bool = False) -> lis
     return await asyncio.to_thread(dig, port, name, rtype, tcp)
 
 
-def service(name: str, host: str, target: dict[str, str]) -> dict[str, object]:
-    return {
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "annotations": {"external-dns.kubernetes.io/hostname": host},
-        },
-        "spec": {"type": "LoadBalancer"},
-        "status": {"loadBalancer": {"ingress": [target]}},
-    }
-
-
 async def test_dig_answers_udp_and_tcp_with_soa_and_ns(tmp_path: Path) -> None:
     p = LocalProvider(tmp_path / "zone.db", ZONE)
     try:
         ctrl = Controller(p, ControllerConfig(owner_id="kumo"))
-        ctrl.on_object("Service", "ADDED", service("web", f"www.{ZONE}", {"ip": "10.0.0.5"}))
-        ctrl.on_object("Service", "ADDED", service("lb", f"lb.{ZONE}", {"hostname": f"www.{ZONE}"}))
+        ctrl.on_object("Service", "ADDED", lb_service("web", f"www.{ZONE}", {"ip": "10.0.0.5"}))
+        ctrl.on_object("Service", "ADDED", lb_service("lb", f"lb.{ZONE}", {"hostname": f"www.{ZONE}"}))
         assert not (await ctrl.reconcile()).failed
         assert p.server is not None
         port = p.server.port

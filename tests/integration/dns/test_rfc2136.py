@@ -10,7 +10,7 @@ from kumo.dns.plan import Changes
 from kumo.dns.providers.rfc2136 import RFC2136Provider
 from kumo.dns.registry import ownership_txt_content
 from kumo.errors import ProviderError
-from tests.integration.dns.conftest import Bind, dig
+from tests.integration.dns.conftest import Bind, dig, lb_service
 
 pytestmark = pytest.mark.integration
 
@@ -20,15 +20,7 @@ def provider(b: Bind, secret: str | None = None) -> RFC2136Provider:
 
 
 def service(name: str, host: str, ip: str) -> dict[str, object]:
-    return {
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": host},
-        },
-        "spec": {"type": "LoadBalancer"},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
+    return lb_service(name, host, {"ip": ip}, prefix="external-dns.alpha.kubernetes.io/")
 
 
 async def test_controller_writes_records_and_txt_that_dig_sees(bind9: Bind) -> None:

@@ -18,7 +18,7 @@ from kumo.dns.controller import Controller, ControllerConfig
 from kumo.dns.providers.inmemory import InMemoryProvider
 from kumo.dns.providers.webhook import MEDIA_TYPE, WebhookProvider, webhook_app
 from kumo.errors import ProviderError
-from tests.integration.dns.conftest import free_port
+from tests.integration.dns.conftest import free_port, lb_service
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +38,7 @@ async def serving(app: object) -> AsyncIterator[str]:
 
 
 def svc(name: str, host: str, ip: str) -> dict[str, object]:
-    return {
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "annotations": {"external-dns.kubernetes.io/hostname": host},
-        },
-        "spec": {"type": "LoadBalancer"},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
+    return lb_service(name, host, {"ip": ip})
 
 
 async def test_protocol_shape() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from kumo.dns.endpoint import (
     RECORD_A,
@@ -13,7 +15,7 @@ from kumo.dns.endpoint import (
     record_type_for_target,
 )
 from kumo.dns.filters import DomainFilter, LabelFilter
-from kumo.dns.sources.annotations import ALPHA_PREFIX
+from kumo.dns.sources.annotations import ALPHA_PREFIX, Annotations, hostname_problem
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,61 @@ def endpoints_for_hostname(
             )
         )
     return out
+
+
+def selected_annotations(obj: dict[str, Any], cfg: SourceConfig) -> Annotations | None:
+    """The object's external-dns annotations, or None when the filters or another controller exclude it."""
+    meta = obj.get("metadata") or {}
+    if cfg.namespace and meta.get("namespace") != cfg.namespace:
+        return None
+    if not cfg.label_filter.match(meta.get("labels") or {}):
+        return None
+    ann = Annotations.read(meta.get("annotations"), cfg.annotation_prefix)
+    return None if ann.owned_by_other_controller() else ann
+
+
+def spec_hostnames(raw_names: Iterable[object], what: str, problems: list[str]) -> list[str]:
+    """Hostnames from an object's spec, normalised and deduplicated; invalid ones become problems."""
+    out: list[str] = []
+    for raw in raw_names:
+        name = str(raw).strip().rstrip(".").lower()
+        problem = hostname_problem(name)
+        if problem:
+            problems.append(f"{what} {raw!r} {problem}")
+        elif name not in out:
+            out.append(name)
+    return out
+
+
+@dataclass(frozen=True)
+class RecordSettings:
+    """What every endpoint of one object shares: its resource label and the annotated TTL, set identifier
+    and provider-specific properties."""
+
+    resource: str
+    ttl: int
+    provider_specific: dict[str, str]
+    set_identifier: str
+
+    @classmethod
+    def of(cls, kind: str, obj: dict[str, Any], ann: Annotations) -> RecordSettings:
+        return cls(resource_label(kind, obj), ann.ttl(), ann.provider_specific(), ann.set_identifier())
+
+    def endpoints(self, hostnames: Iterable[str], targets: list[str]) -> list[Endpoint]:
+        out: list[Endpoint] = []
+        for host in hostnames:
+            out.extend(
+                endpoints_for_hostname(
+                    host, targets, self.ttl, self.provider_specific, self.set_identifier, self.resource
+                )
+            )
+        return out
+
+
+def finish(result: SourceResult, ann: Annotations, cfg: SourceConfig) -> SourceResult:
+    """Add the annotation problems and drop what the domain filter excludes."""
+    result.problems.extend(ann.problems)
+    return filter_domains(result, cfg)
 
 
 def lb_targets(obj: dict[str, object]) -> list[str]:

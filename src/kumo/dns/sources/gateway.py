@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kumo.dns.sources.annotations import Annotations, hostname_problem
 from kumo.dns.sources.common import (
+    RecordSettings,
     SourceConfig,
     SourceResult,
-    endpoints_for_hostname,
-    filter_domains,
-    resource_label,
+    finish,
+    selected_annotations,
+    spec_hostnames,
 )
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -50,23 +50,11 @@ def _rejected_by(route: Mapping[str, Any], gateway: GatewayKey) -> bool:
 def httproute_endpoints(
     route: dict[str, Any], cfg: SourceConfig, gateways: Mapping[GatewayKey, dict[str, Any]]
 ) -> SourceResult:
-    meta = route.get("metadata") or {}
     result = SourceResult()
-    if cfg.namespace and meta.get("namespace") != cfg.namespace:
+    ann = selected_annotations(route, cfg)
+    if ann is None:
         return result
-    if not cfg.label_filter.match(meta.get("labels") or {}):
-        return result
-    ann = Annotations.read(meta.get("annotations"), cfg.annotation_prefix)
-    if ann.owned_by_other_controller():
-        return result
-    hosts: list[str] = []
-    for raw in (route.get("spec") or {}).get("hostnames") or []:
-        name = str(raw).strip().rstrip(".").lower()
-        problem = hostname_problem(name)
-        if problem:
-            result.problems.append(f"spec hostname {raw!r} {problem}")
-        elif name not in hosts:
-            hosts.append(name)
+    hosts = spec_hostnames((route.get("spec") or {}).get("hostnames") or [], "spec hostname", result.problems)
     if not cfg.ignore_hostname_annotation:
         hosts.extend(h for h in ann.hostnames() if h not in hosts)
     targets = ann.targets()
@@ -79,11 +67,5 @@ def httproute_endpoints(
                 value = address.get("value") if isinstance(address, dict) else None
                 if value and value not in targets:
                     targets.append(str(value))
-    resource = resource_label("httproute", route)
-    ttl = ann.ttl()
-    ps = ann.provider_specific()
-    set_id = ann.set_identifier()
-    for host in hosts:
-        result.endpoints.extend(endpoints_for_hostname(host, targets, ttl, ps, set_id, resource))
-    result.problems.extend(ann.problems)
-    return filter_domains(result, cfg)
+    result.endpoints.extend(RecordSettings.of("httproute", route, ann).endpoints(hosts, targets))
+    return finish(result, ann, cfg)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from kumo.dns.sources.annotations import INGRESS_HOSTNAME_SOURCE, Annotations, hostname_problem
+from kumo.dns.sources.annotations import INGRESS_HOSTNAME_SOURCE
 from kumo.dns.sources.common import (
+    RecordSettings,
     SourceConfig,
     SourceResult,
-    endpoints_for_hostname,
-    filter_domains,
+    finish,
     lb_targets,
-    resource_label,
+    selected_annotations,
+    spec_hostnames,
 )
 
 
@@ -25,26 +26,13 @@ def _spec_hosts(ing: dict[str, Any], cfg: SourceConfig, problems: list[str]) -> 
         for tls in spec.get("tls") or []:
             if isinstance(tls, dict):
                 hosts.extend(str(h) for h in tls.get("hosts") or [])
-    out = []
-    for host in hosts:
-        name = host.strip().rstrip(".").lower()
-        problem = hostname_problem(name)
-        if problem:
-            problems.append(f"spec host {host!r} {problem}")
-        elif name not in out:
-            out.append(name)
-    return out
+    return spec_hostnames(hosts, "spec host", problems)
 
 
 def ingress_endpoints(ing: dict[str, Any], cfg: SourceConfig) -> SourceResult:
-    meta = ing.get("metadata") or {}
     result = SourceResult()
-    if cfg.namespace and meta.get("namespace") != cfg.namespace:
-        return result
-    if not cfg.label_filter.match(meta.get("labels") or {}):
-        return result
-    ann = Annotations.read(meta.get("annotations"), cfg.annotation_prefix)
-    if ann.owned_by_other_controller():
+    ann = selected_annotations(ing, cfg)
+    if ann is None:
         return result
     source = (ann.get(INGRESS_HOSTNAME_SOURCE) or "").strip()
     if source not in ("", "annotation-only", "defined-hosts-only"):
@@ -59,11 +47,5 @@ def ingress_endpoints(ing: dict[str, Any], cfg: SourceConfig) -> SourceResult:
     if source != "defined-hosts-only" and not cfg.ignore_hostname_annotation:
         hosts.extend(h for h in ann.hostnames() if h not in hosts)
     targets = ann.targets() or lb_targets(ing)
-    resource = resource_label("ingress", ing)
-    ttl = ann.ttl()
-    ps = ann.provider_specific()
-    set_id = ann.set_identifier()
-    for host in hosts:
-        result.endpoints.extend(endpoints_for_hostname(host, targets, ttl, ps, set_id, resource))
-    result.problems.extend(ann.problems)
-    return filter_domains(result, cfg)
+    result.endpoints.extend(RecordSettings.of("ingress", ing, ann).endpoints(hosts, targets))
+    return finish(result, ann, cfg)
