@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import functools
+import inspect
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -15,6 +18,7 @@ from kumo.deploy import (
     DeployOptions,
     ObjectProgress,
     Ref,
+    Rendered,
     Reporter,
     describe,
     diff_release,
@@ -62,6 +66,7 @@ LockDurationOpt = Annotated[
         help="Seconds the release lock lasts without renewal; a crashed run's lock expires after this.",
     ),
 ]
+MaxHistoryOpt = Annotated[int, typer.Option("--max-history", min=1, help="Revisions kept in the cluster.")]
 DEFAULT_FILE = Path("kumo.yaml")
 
 
@@ -101,25 +106,84 @@ class CliReporter(Reporter):
             )
 
 
-def _options(kubeconfig: str | None, context: str | None, **extra: Any) -> DeployOptions:
-    return DeployOptions(kubeconfig=kubeconfig, context=context, **extra)
+@dataclass(frozen=True)
+class Target:
+    """What every release command is pointed at: a kumo.yaml and environment, a cluster, an output."""
+
+    file: Path
+    env: str | None
+    context: str | None
+    kubeconfig: str | None
+    output: OutputFormat
+
+    def load(self) -> Rendered:
+        return load_release(self.file, self.env)
+
+    def options(self, **extra: Any) -> DeployOptions:
+        return DeployOptions(kubeconfig=self.kubeconfig, context=self.context, **extra)
+
+    def print_json(self, data: Any) -> bool:
+        """Print ``data`` as JSON when that is the output asked for; True when it was printed."""
+        if self.output != OutputFormat.json:
+            return False
+        print_json(data)
+        return True
 
 
+def _param(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+
+
+_TARGET_PARAMS = [
+    _param("context", ContextOpt, None),
+    _param("env", EnvOpt, None),
+    _param("output", OutputOpt, OutputFormat.text),
+    _param("kubeconfig", KubeconfigOpt, None),
+]
+
+
+def release_command(
+    file: Any = FileArg,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command ``(target, ...)`` the options every release command shares, in one place.
+
+    Typer reads the returned function's signature: ``file`` (annotated with ``file``) and the target
+    options come first, then the command's own parameters (those after ``target``).
+    """
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        own = list(inspect.signature(command, eval_str=True).parameters.values())[1:]
+        rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+        params = [_param("file", file, DEFAULT_FILE), *_TARGET_PARAMS, *rest]
+
+        @functools.wraps(command)
+        def run(**kwargs: Any) -> None:
+            target = Target(
+                file=kwargs.pop("file"),
+                env=kwargs.pop("env"),
+                context=kwargs.pop("context"),
+                kubeconfig=kwargs.pop("kubeconfig"),
+                output=kwargs.pop("output"),
+            )
+            command(target, **kwargs)
+
+        run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        run.__annotations__ = {}
+        return run
+
+    return decorate
+
+
+@release_command()
 def up_cmd(
-    file: FileArg = DEFAULT_FILE,
-    context: ContextOpt = None,
-    env: EnvOpt = None,
-    output: OutputOpt = OutputFormat.text,
-    kubeconfig: KubeconfigOpt = None,
+    target: Target,
     atomic: Annotated[
         bool, typer.Option("--atomic/--no-atomic", help="Roll back automatically when the rollout fails.")
     ] = True,
     timeout: TimeoutOpt = 300.0,
     lock_timeout: LockTimeoutOpt = 120.0,
     lock_duration: LockDurationOpt = 15,
-    max_history: Annotated[
-        int, typer.Option("--max-history", min=1, help="Revisions kept in the cluster.")
-    ] = 10,
+    max_history: MaxHistoryOpt = 10,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until the release is ready.")] = True,
     dns_timeout: Annotated[
         float, typer.Option("--dns-timeout", help="Seconds to wait for the hostname to resolve; 0 skips it.")
@@ -139,10 +203,8 @@ def up_cmd(
 
     Example: kumo up examples/hello-generic/kumo.yaml --env pr-42
     """
-    rendered = load_release(file, env)
-    options = _options(
-        kubeconfig,
-        context,
+    rendered = target.load()
+    options = target.options(
         atomic=atomic,
         timeout=timeout,
         lock_timeout=lock_timeout,
@@ -157,11 +219,9 @@ def up_cmd(
     try:
         result = _run(up(rendered, options, reporter))
     except DeployFailed as exc:
-        if output == OutputFormat.json:
-            print_json(exc.result.as_dict())
+        target.print_json(exc.result.as_dict())
         raise
-    if output == OutputFormat.json:
-        print_json(result.as_dict())
+    if target.print_json(result.as_dict()):
         return
     console.print(
         f"[green]✓[/] {result.release} revision {result.revision} is ready in namespace {result.namespace}"
@@ -171,12 +231,9 @@ def up_cmd(
         console.print(f"  {url}")
 
 
+@release_command()
 def down_cmd(
-    file: FileArg = DEFAULT_FILE,
-    context: ContextOpt = None,
-    env: EnvOpt = None,
-    output: OutputOpt = OutputFormat.text,
-    kubeconfig: KubeconfigOpt = None,
+    target: Target,
     timeout: TimeoutOpt = 120.0,
     lock_timeout: LockTimeoutOpt = 120.0,
     lock_duration: LockDurationOpt = 15,
@@ -185,24 +242,18 @@ def down_cmd(
 
     Example: kumo down examples/hello-generic/kumo.yaml --env pr-42
     """
-    rendered = load_release(file, env)
-    options = _options(
-        kubeconfig, context, timeout=timeout, lock_timeout=lock_timeout, lock_duration=lock_duration
-    )
+    rendered = target.load()
+    options = target.options(timeout=timeout, lock_timeout=lock_timeout, lock_duration=lock_duration)
     result = _run(down(rendered, options, CliReporter()))
-    if output == OutputFormat.json:
-        print_json(result.as_dict())
+    if target.print_json(result.as_dict()):
         return
     what = " and its namespace" if result.namespace_deleted else ""
     console.print(f"[green]✓[/] removed {result.release}{what} ({len(result.deleted)} objects deleted)")
 
 
+@release_command()
 def status_cmd(
-    file: FileArg = DEFAULT_FILE,
-    context: ContextOpt = None,
-    env: EnvOpt = None,
-    output: OutputOpt = OutputFormat.text,
-    kubeconfig: KubeconfigOpt = None,
+    target: Target,
     dns_server: Annotated[
         str | None, typer.Option("--dns-server", help="DNS server (HOST:PORT) to ask.")
     ] = None,
@@ -211,10 +262,9 @@ def status_cmd(
 
     Example: kumo status examples/hello-generic/kumo.yaml
     """
-    rendered = load_release(file, env)
-    view = _run(release_status(rendered, _options(kubeconfig, context, dns_server=dns_server)))
-    if output == OutputFormat.json:
-        print_json(view)
+    rendered = target.load()
+    view = _run(release_status(rendered, target.options(dns_server=dns_server)))
+    if target.print_json(view):
         return
     _print_status(view)
 
@@ -266,12 +316,9 @@ def _print_status(view: dict[str, Any]) -> None:
             )
 
 
+@release_command()
 def diff_cmd(
-    file: FileArg = DEFAULT_FILE,
-    context: ContextOpt = None,
-    env: EnvOpt = None,
-    output: OutputOpt = OutputFormat.text,
-    kubeconfig: KubeconfigOpt = None,
+    target: Target,
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="Exit with 2 when anything differs.")
     ] = False,
@@ -280,11 +327,9 @@ def diff_cmd(
 
     Example: kumo diff examples/hello-generic/kumo.yaml --exit-code
     """
-    rendered = load_release(file, env)
-    result = _run(diff_release(rendered, _options(kubeconfig, context)))
-    if output == OutputFormat.json:
-        print_json(result.as_dict())
-    else:
+    rendered = target.load()
+    result = _run(diff_release(rendered, target.options()))
+    if not target.print_json(result.as_dict()):
         signs = {"create": "[green]+[/]", "update": "[yellow]~[/]", "prune": "[red]-[/]"}
         for obj in result.objects:
             if obj.action == "unchanged":
@@ -298,27 +343,22 @@ def diff_cmd(
         raise SystemExit(2)  # typer.Exit is swallowed when the root app runs with standalone_mode=False
 
 
+@release_command()
 def history_cmd(
-    file: FileArg = DEFAULT_FILE,
-    context: ContextOpt = None,
-    env: EnvOpt = None,
-    output: OutputOpt = OutputFormat.text,
-    kubeconfig: KubeconfigOpt = None,
+    target: Target,
 ) -> None:
     """List the release's revisions: status, who deployed them and when, and why one failed.
 
     Example: kumo history examples/hello-generic/kumo.yaml
     """
-    rendered = load_release(file, env)
-    revisions = _run(history(rendered, _options(kubeconfig, context)))
-    if output == OutputFormat.json:
-        print_json(
-            {
-                "release": rendered.release,
-                "namespace": rendered.namespace,
-                "revisions": [r.summary() for r in revisions],
-            }
-        )
+    rendered = target.load()
+    revisions = _run(history(rendered, target.options()))
+    summary = {
+        "release": rendered.release,
+        "namespace": rendered.namespace,
+        "revisions": [r.summary() for r in revisions],
+    }
+    if target.print_json(summary):
         return
     if not revisions:
         console.print(f"{rendered.release}: no revisions")
@@ -334,38 +374,30 @@ def history_cmd(
             console.print(f"{'':6}{revision.failure.splitlines()[0]}", markup=False)
 
 
+@release_command(file=Annotated[Path, typer.Option("--file", "-f", help="Path of the kumo.yaml.")])
 def rollback_cmd(
+    target: Target,
     revision: Annotated[
         int | None, typer.Argument(help="Revision to return to (default: the one before the current).")
     ] = None,
-    file: Annotated[Path, typer.Option("--file", "-f", help="Path of the kumo.yaml.")] = DEFAULT_FILE,
-    context: ContextOpt = None,
-    env: EnvOpt = None,
-    output: OutputOpt = OutputFormat.text,
-    kubeconfig: KubeconfigOpt = None,
     timeout: TimeoutOpt = 300.0,
     lock_timeout: LockTimeoutOpt = 120.0,
     lock_duration: LockDurationOpt = 15,
-    max_history: Annotated[
-        int, typer.Option("--max-history", min=1, help="Revisions kept in the cluster.")
-    ] = 10,
+    max_history: MaxHistoryOpt = 10,
 ) -> None:
     """Make an earlier revision live again (recorded as a new revision).
 
     Example: kumo rollback 3 -f examples/hello-generic/kumo.yaml
     """
-    rendered = load_release(file, env)
-    options = _options(
-        kubeconfig,
-        context,
+    rendered = target.load()
+    options = target.options(
         timeout=timeout,
         lock_timeout=lock_timeout,
         lock_duration=lock_duration,
         max_history=max_history,
     )
     result = _run(rollback(rendered, revision, options, CliReporter()))
-    if output == OutputFormat.json:
-        print_json(result.as_dict())
+    if target.print_json(result.as_dict()):
         return
     console.print(
         f"[green]✓[/] {result.release} rolled back to revision {result.target} as revision {result.revision}"

@@ -12,7 +12,7 @@ import getpass
 import itertools
 import os
 import socket
-from collections.abc import Coroutine, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,20 +257,8 @@ async def up(rendered: Rendered, options: DeployOptions, reporter: Reporter | No
     try:
         await preflight(client, rendered.addons + rendered.objects)
         await _ensure_namespace(client, rendered)
-        lock = DeployLock(
-            client,
-            rendered.release,
-            rendered.namespace,
-            duration_seconds=options.lock_duration,
-            timeout_seconds=options.lock_timeout,
-            on_message=reporter.message,
-            holder=options.identity or identity(),
-        )
-        await lock.acquire()
-        try:
+        async with _release_lock(client, rendered, options, reporter) as lock:
             result = await _up_locked(client, lock, rendered, options, reporter)
-        finally:
-            await lock.release()
         result.api_requests = client.request_count
         return result
     finally:
@@ -515,17 +503,7 @@ async def rollback(
             raise UsageError(
                 f"release {rendered.release} is not installed (no namespace {rendered.namespace})"
             )
-        lock = DeployLock(
-            client,
-            rendered.release,
-            rendered.namespace,
-            duration_seconds=options.lock_duration,
-            timeout_seconds=options.lock_timeout,
-            on_message=reporter.message,
-            holder=options.identity or identity(),
-        )
-        await lock.acquire()
-        try:
+        async with _release_lock(client, rendered, options, reporter) as lock:
             store = ReleaseStore(client, rendered.release, rendered.namespace)
             history = await store.revisions()
             await _mark_interrupted(store, history, reporter)
@@ -559,8 +537,6 @@ async def rollback(
             waited = await _rollback_to(
                 client, lock, store, chosen, live, number, f"rollback to {chosen.number}", options, reporter
             )
-        finally:
-            await lock.release()
     result = RollbackResult(
         rendered.release, rendered.namespace, number, chosen.number, waited.ready, waited.objects
     )
@@ -603,17 +579,7 @@ async def down(rendered: Rendered, options: DeployOptions, reporter: Reporter | 
                 f"release {rendered.release} is not installed (no namespace {rendered.namespace})"
             )
             return DownResult(rendered.release, rendered.namespace, [], False)
-        lock = DeployLock(
-            client,
-            rendered.release,
-            rendered.namespace,
-            duration_seconds=options.lock_duration,
-            timeout_seconds=options.lock_timeout,
-            on_message=reporter.message,
-            holder=options.identity or identity(),
-        )
-        await lock.acquire()
-        try:
+        async with _release_lock(client, rendered, options, reporter) as lock:
             store = ReleaseStore(client, rendered.release, rendered.namespace)
             revisions = await store.revisions()
             objects: dict[Ref, Obj] = {}
@@ -631,8 +597,6 @@ async def down(rendered: Rendered, options: DeployOptions, reporter: Reporter | 
                 reporter.message(
                     f"keeping namespace {rendered.namespace}: releases {', '.join(others)} still live in it"
                 )
-        finally:
-            await lock.release()
         if own_namespace:
             if await client.delete("v1", "Namespace", rendered.namespace):
                 deleted.append(Ref("v1", "Namespace", "", rendered.namespace))
@@ -641,6 +605,27 @@ async def down(rendered: Rendered, options: DeployOptions, reporter: Reporter | 
         else:
             await client.delete("coordination.k8s.io/v1", "Lease", lock.lease.name, rendered.namespace)
     return DownResult(rendered.release, rendered.namespace, deleted, own_namespace)
+
+
+@contextlib.asynccontextmanager
+async def _release_lock(
+    client: KubeClient, rendered: Rendered, options: DeployOptions, reporter: Reporter
+) -> AsyncIterator[DeployLock]:
+    """Hold the release's lock (waiting for another run's, up to ``options.lock_timeout``)."""
+    lock = DeployLock(
+        client,
+        rendered.release,
+        rendered.namespace,
+        duration_seconds=options.lock_duration,
+        timeout_seconds=options.lock_timeout,
+        on_message=reporter.message,
+        holder=options.identity or identity(),
+    )
+    await lock.acquire()
+    try:
+        yield lock
+    finally:
+        await lock.release()
 
 
 async def _other_releases(client: KubeClient, namespace: str, release: str) -> list[str]:

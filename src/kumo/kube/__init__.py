@@ -1,7 +1,7 @@
 """kumo.kube: the one Kubernetes access layer (lightkube underneath, plain-dict objects on top)."""
 
 from kumo.kube import readiness
-from kumo.kube.client import KubeClient, Obj, connect
+from kumo.kube.client import KubeClient, Obj, ObjList, connect
 from kumo.kube.config import load_config
 from kumo.kube.errors import ApiError, Conflict, Forbidden, Gone, Invalid, NotFound
 from kumo.kube.events import record_event
@@ -22,6 +22,7 @@ __all__ = [
     "LeaseLock",
     "NotFound",
     "Obj",
+    "ObjList",
     "ResourceInfo",
     "connect",
     "default_identity",

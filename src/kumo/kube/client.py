@@ -28,6 +28,14 @@ from kumo.kube.errors import ApiError, NotFound, error_for
 from kumo.kube.resources import BUILTIN, ResourceInfo, from_discovery
 
 Obj = dict[str, Any]
+
+
+class ObjList(builtins.list[Obj]):
+    """A list answer's items, with the list's resourceVersion (where a watch continues from)."""
+
+    resource_version: str = ""
+
+
 PatchType = Literal["merge", "json", "strategic", "apply"]
 
 _PATCH_CONTENT_TYPES: dict[str, str] = {
@@ -175,7 +183,7 @@ class KubeClient:
         """The object, or None when it does not exist."""
         info = await self.resource(api_version, kind)
         try:
-            return await self.request("GET", info.object_path(name, self._ns(info, namespace)))
+            return await self.request("GET", self._object_path(info, name, namespace))
         except NotFound:
             return None
 
@@ -186,24 +194,14 @@ class KubeClient:
         namespace: str | None = None,
         label_selector: str | None = None,
         field_selector: str | None = None,
-    ) -> builtins.list[Obj]:
-        """All matching objects (every namespace when ``namespace`` is None for a namespaced kind)."""
-        items, _ = await self.list_versioned(api_version, kind, namespace, label_selector, field_selector)
-        return items
+    ) -> ObjList:
+        """All matching objects (every namespace when ``namespace`` is None for a namespaced kind).
 
-    async def list_versioned(
-        self,
-        api_version: str,
-        kind: str,
-        namespace: str | None = None,
-        label_selector: str | None = None,
-        field_selector: str | None = None,
-    ) -> tuple[builtins.list[Obj], str]:
-        """Items plus the list's resourceVersion, the point a watch continues from."""
+        The result's ``resource_version`` is the list's, the point a watch continues from.
+        """
         info = await self.resource(api_version, kind)
         params: dict[str, Any] = {"labelSelector": label_selector, "fieldSelector": field_selector}
-        items: builtins.list[Obj] = []
-        version = ""
+        items = ObjList()
         while True:
             page = await self.request("GET", info.collection_path(namespace), params=params) or {}
             for item in page.get("items") or []:
@@ -211,10 +209,10 @@ class KubeClient:
                 item.setdefault("kind", kind)
                 items.append(item)
             metadata = page.get("metadata") or {}
-            version = str(metadata.get("resourceVersion") or version)
+            items.resource_version = str(metadata.get("resourceVersion") or items.resource_version)
             token = metadata.get("continue")
             if not token:
-                return items, version
+                return items
             params["continue"] = token
 
     async def create(self, obj: Obj, *, dry_run: bool = False) -> Obj:
@@ -227,9 +225,7 @@ class KubeClient:
         """PUT the whole object; a stale metadata.resourceVersion gives Conflict."""
         info = await self.resource(obj["apiVersion"], obj["kind"])
         metadata = obj.get("metadata", {})
-        path = info.object_path(metadata["name"], self._ns(info, metadata.get("namespace")))
-        if subresource:
-            path += f"/{subresource}"
+        path = self._object_path(info, metadata["name"], metadata.get("namespace"), subresource)
         return await self.request("PUT", path, body=obj) or {}
 
     async def patch(
@@ -245,9 +241,7 @@ class KubeClient:
         field_manager: str | None = None,
     ) -> Obj:
         info = await self.resource(api_version, kind)
-        path = info.object_path(name, self._ns(info, namespace))
-        if subresource:
-            path += f"/{subresource}"
+        path = self._object_path(info, name, namespace, subresource)
         params = {"fieldManager": field_manager}
         content_type = _PATCH_CONTENT_TYPES[patch_type]
         return await self.request("PATCH", path, params=params, body=patch, content_type=content_type) or {}
@@ -265,7 +259,7 @@ class KubeClient:
         info = await self.resource(api_version, kind)
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation}
         try:
-            await self.request("DELETE", info.object_path(name, self._ns(info, namespace)), body=body)
+            await self.request("DELETE", self._object_path(info, name, namespace), body=body)
         except NotFound:
             return False
         return True
@@ -276,7 +270,7 @@ class KubeClient:
         """Server-side apply: the server merges ``obj`` as the fields owned by ``field_manager``."""
         info = await self.resource(obj["apiVersion"], obj["kind"])
         metadata = obj.get("metadata", {})
-        path = info.object_path(metadata["name"], self._ns(info, metadata.get("namespace")))
+        path = self._object_path(info, metadata["name"], metadata.get("namespace"))
         params = {
             "fieldManager": field_manager,
             "force": "true" if force else None,
@@ -360,6 +354,12 @@ class KubeClient:
         if not info.namespaced:
             return None
         return namespace or self.namespace
+
+    def _object_path(
+        self, info: ResourceInfo, name: str, namespace: str | None, subresource: str | None = None
+    ) -> str:
+        path = info.object_path(name, self._ns(info, namespace))
+        return f"{path}/{subresource}" if subresource else path
 
 
 def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:

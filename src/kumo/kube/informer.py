@@ -117,14 +117,14 @@ class Informer:
                 resync_task.cancel()
 
     async def _relist(self) -> None:
-        items, version = await self.client.list_versioned(
+        items = await self.client.list(
             self.api_version, self.kind, self.namespace, self.label_selector, self.field_selector
         )
         self.list_count += 1
         fresh = {key_of(item): item for item in items}
         old_cache = self._cache
         self._cache = fresh
-        self.resource_version = version
+        self.resource_version = items.resource_version
         for key, obj in fresh.items():
             previous = old_cache.get(key)
             if previous is None:

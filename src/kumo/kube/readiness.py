@@ -6,6 +6,7 @@ agree on what "ready" means.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 State = Literal["Current", "InProgress", "Failed"]
@@ -53,9 +54,28 @@ def _stale_generation(obj: Obj) -> bool:
     return generation is not None and observed is not None and int(observed) < int(generation)
 
 
+Rule = Callable[[Obj], tuple[State, str]]
+
+
+def _observed(rule: Rule) -> Rule:
+    """The rule, judged only once the controller has seen the object's latest spec."""
+
+    def checked(obj: Obj) -> tuple[State, str]:
+        if _stale_generation(obj):
+            return IN_PROGRESS, "the controller has not observed the latest generation"
+        return rule(obj)
+
+    return checked
+
+
+def _replicas(obj: Obj, *counts: str) -> tuple[int, ...]:
+    """spec.replicas (default 1), then the named status counts (default 0)."""
+    st = obj.get("status") or {}
+    return int((obj.get("spec") or {}).get("replicas", 1)), *(int(st.get(c) or 0) for c in counts)
+
+
+@_observed
 def _generic(obj: Obj) -> tuple[State, str]:
-    if _stale_generation(obj):
-        return IN_PROGRESS, "the controller has not observed the latest generation"
     conds = conditions(obj)
     stalled = conds.get("Stalled")
     if stalled and stalled.get("status") == "True":
@@ -76,14 +96,12 @@ def _deployment(obj: Obj) -> tuple[State, str]:
         "observedGeneration" not in st and (obj.get("metadata") or {}).get("generation")
     ):
         return IN_PROGRESS, "rollout not started yet"
-    desired = int(spec.get("replicas", 1))
     progressing = conditions(obj).get("Progressing")
     if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
         return FAILED, str(progressing.get("message") or "progress deadline exceeded")
-    updated = int(st.get("updatedReplicas") or 0)
-    total = int(st.get("replicas") or 0)
-    available = int(st.get("availableReplicas") or 0)
-    ready = int(st.get("readyReplicas") or 0)
+    desired, updated, total, available, ready = _replicas(
+        obj, "updatedReplicas", "replicas", "availableReplicas", "readyReplicas"
+    )
     if spec.get("paused"):
         return IN_PROGRESS, "rollout is paused"
     if updated < desired:
@@ -95,28 +113,20 @@ def _deployment(obj: Obj) -> tuple[State, str]:
     return CURRENT, f"ready {ready}/{desired}"
 
 
+@_observed
 def _replicaset(obj: Obj) -> tuple[State, str]:
-    if _stale_generation(obj):
-        return IN_PROGRESS, "the controller has not observed the latest generation"
     failure = conditions(obj).get("ReplicaFailure")
     if failure and failure.get("status") == "True":
         return FAILED, str(failure.get("message") or "replica failure")
-    desired = int((obj.get("spec") or {}).get("replicas", 1))
-    st = obj.get("status") or {}
-    ready = int(st.get("readyReplicas") or 0)
-    available = int(st.get("availableReplicas") or 0)
+    desired, ready, available = _replicas(obj, "readyReplicas", "availableReplicas")
     if ready < desired or available < desired:
         return IN_PROGRESS, f"ready {ready}/{desired}"
     return CURRENT, f"ready {ready}/{desired}"
 
 
+@_observed
 def _statefulset(obj: Obj) -> tuple[State, str]:
-    if _stale_generation(obj):
-        return IN_PROGRESS, "the controller has not observed the latest generation"
-    desired = int((obj.get("spec") or {}).get("replicas", 1))
-    st = obj.get("status") or {}
-    ready = int(st.get("readyReplicas") or 0)
-    updated = int(st.get("updatedReplicas") or 0)
+    desired, ready, updated = _replicas(obj, "readyReplicas", "updatedReplicas")
     if ready < desired:
         return IN_PROGRESS, f"ready {ready}/{desired}"
     if updated < desired:
@@ -124,9 +134,8 @@ def _statefulset(obj: Obj) -> tuple[State, str]:
     return CURRENT, f"ready {ready}/{desired}"
 
 
+@_observed
 def _daemonset(obj: Obj) -> tuple[State, str]:
-    if _stale_generation(obj):
-        return IN_PROGRESS, "the controller has not observed the latest generation"
     st = obj.get("status") or {}
     desired = int(st.get("desiredNumberScheduled") or 0)
     available = int(st.get("numberAvailable") or 0)

@@ -83,7 +83,7 @@ async def test_server_side_apply_owns_fields_and_detects_conflicts(client: KubeC
 
 
 async def test_watch_from_a_list_version_sees_later_changes(client: KubeClient) -> None:
-    _, version = await client.list_versioned("v1", "ConfigMap", "default")
+    version = (await client.list("v1", "ConfigMap", "default")).resource_version
 
     async def first_events() -> list[tuple[str, str]]:
         seen = []
