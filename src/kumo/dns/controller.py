@@ -508,6 +508,10 @@ class Controller:
         times = list(self.retry_at.values()) + [g.deadline for g in self.grace.values()]
         return min(times) if times else None
 
+    def settled(self) -> bool:
+        """Nothing to do and nothing in flight: no dirty name, no retry pending, no reconcile running."""
+        return not self.dirty and not self.retry_at and not self._lock.locked()
+
     def has_work(self) -> bool:
         now = self.clock()
         due = self.next_wakeup()

@@ -7,7 +7,9 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from kumo.dns.providers.inmemory import InMemoryProvider
 from kumo.dns.providers.route53 import Route53Provider
 from kumo.dns.runner import DnsRunner, RunOptions
 from kumo.kube import KubeClient, connect
+from kumo.kube.timefmt import parse_time
 from kumo.sandbox.kubeapi import KubeAPI
 from tests.integration.dns.conftest import Moto
 
@@ -39,14 +42,22 @@ def lb_service(name: str, host: str, **extra_ann: str) -> dict[str, Any]:
     }
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60.0, what: str = "") -> None:
+    """Return as soon as ``check`` holds; fail after ``timeout`` (generous: a loaded 2-core CI machine)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pause = 0.02
     while True:
         if await check():
             return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.05)
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or check}")
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, 0.25)
+
+
+async def _settled(r: DnsRunner) -> bool:
+    return r.controller.settled()
 
 
 @contextlib.asynccontextmanager
@@ -56,9 +67,15 @@ async def running(runner: DnsRunner) -> AsyncIterator[asyncio.Task[int]]:
         await eventually(lambda: _started(runner, task), what="runner start")
         yield task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        await _cancel(task)
+
+
+async def _cancel(task: asyncio.Task[int]) -> None:
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=60)
+    assert done, "the runner did not stop within 60s of being cancelled"
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 async def _started(runner: DnsRunner, task: asyncio.Task[int]) -> bool:
@@ -76,7 +93,12 @@ async def kube(kubeapi: KubeAPI) -> AsyncIterator[KubeClient]:
         await client.close()
 
 
-def zone_records(zone_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+async def zone_records(zone_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+    # in a thread: a blocking boto3 call on the event loop would stall the controller under test
+    return await asyncio.to_thread(_zone_records, zone_id)
+
+
+def _zone_records(zone_id: str) -> dict[tuple[str, str], dict[str, Any]]:
     client = boto3.client("route53")
     out = {}
     for page in client.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone_id):
@@ -108,14 +130,14 @@ async def test_services_to_route53_events_and_idle(kubeapi: KubeAPI, kube: KubeC
         )
 
         async def published() -> bool:
-            recs = zone_records(zone_id)
+            recs = await zone_records(zone_id)
             return all(
                 k in recs
                 for k in [("www.example.com", "A"), ("www.example.com", "AAAA"), ("ok.example.com", "A")]
             )
 
         await eventually(published, what="records in Route 53")
-        recs = zone_records(zone_id)
+        recs = await zone_records(zone_id)
         assert recs[("www.example.com", "A")]["AliasTarget"]["HostedZoneId"] == "Z35SXDOTRQ7X7K"
         assert ("a-www.example.com", "TXT") in recs
 
@@ -126,10 +148,12 @@ async def test_services_to_route53_events_and_idle(kubeapi: KubeAPI, kube: KubeC
             )
 
         await eventually(warned, what="a Warning event on the bad Service")
-        # idle: the provider gets no call while nothing changes
+        # idle: once the work is done, the provider gets no call while nothing changes
+        await eventually(lambda: _settled(runner), what="the controller to finish its work")
         calls = provider.calls
         await asyncio.sleep(1.5)
         assert provider.calls == calls
+        assert runner.controller.settled()
         assert runner.health is not None
         async with httpx.AsyncClient() as http:
             base = f"http://127.0.0.1:{runner.health.port}"
@@ -143,10 +167,10 @@ async def test_services_to_route53_events_and_idle(kubeapi: KubeAPI, kube: KubeC
         await kube.delete("v1", "Service", "web", "default")
 
         async def gone() -> bool:
-            return ("www.example.com", "A") not in zone_records(zone_id)
+            return ("www.example.com", "A") not in await zone_records(zone_id)
 
         await eventually(gone, what="records deleted")
-        assert ("a-www.example.com", "TXT") not in zone_records(zone_id)
+        assert ("a-www.example.com", "TXT") not in await zone_records(zone_id)
 
 
 async def test_faults_watch_cuts_and_410_converge(tmp_path: Path, aws: Moto) -> None:
@@ -187,7 +211,7 @@ async def test_faults_watch_cuts_and_410_converge(tmp_path: Path, aws: Moto) -> 
                     names = {k.dns_name for k in inner.store if k.record_type == "CNAME"}  # ELB hostnames
                     return names == expected and not runner.controller.failures
 
-                await eventually(converged, timeout=30, what="convergence under faults")
+                await eventually(converged, what="convergence under faults")
                 assert not task.done()
                 assert flaky.injected > 0
                 assert sum(i.list_count for i in runner.informers) >= 2  # relisted after 410
@@ -195,28 +219,46 @@ async def test_faults_watch_cuts_and_410_converge(tmp_path: Path, aws: Moto) -> 
             await client.close()
 
 
-async def test_leader_failover(kubeapi: KubeAPI, kube: KubeClient, aws: Moto) -> None:
+async def test_leader_failover(kubeapi: KubeAPI, kube: KubeClient, aws: Moto, tmp_path: Path) -> None:
+    """A leader killed outright (no release) is replaced once its Lease has expired, and not before."""
     zone_id = new_zone()
+    lease_name = "kumo-dns-controller"
+    exe = Path(sys.executable).parent / "kumo"
+    log_path = tmp_path / "leader.log"
+    with open(log_path, "wb") as log:
+        leader = subprocess.Popen(
+            [str(exe), "dns", "run", "--provider=route53", "--rate-limit=0", "--txt-owner-id=kumo",
+             f"--kubeconfig={kubeapi.kubeconfig}", "--leader-elect", "--leader-election-namespace=default",
+             f"--leader-election-id={lease_name}", "--lease-duration=2s", "--interval=0.3s",
+             "--min-event-sync-interval=20ms", "--metrics-address=", "--log-level=warning"],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    b = DnsRunner(
+        Route53Provider(rate_limit=0),
+        RunOptions(
+            config=ControllerConfig(owner_id="kumo"),
+            kubeconfig=kubeapi.kubeconfig,
+            interval=0.3,
+            min_event_interval=0.02,
+            leader_elect=True,
+            lease_name=lease_name,
+            lease_duration=2,
+            identity="b",
+        ),
+    )
 
-    def make(identity: str) -> DnsRunner:
-        return DnsRunner(
-            Route53Provider(rate_limit=0),
-            RunOptions(
-                config=ControllerConfig(owner_id="kumo"),
-                kubeconfig=kubeapi.kubeconfig,
-                interval=0.3,
-                min_event_interval=0.02,
-                leader_elect=True,
-                lease_duration=2,
-                identity=identity,
-            ),
-        )
+    async def lease() -> dict[str, Any]:
+        obj = await kube.get("coordination.k8s.io/v1", "Lease", lease_name, "default")
+        return (obj or {}).get("spec") or {}
 
-    a, b = make("a"), make("b")
-    task_a = asyncio.create_task(a.run())
-    await eventually(lambda: _is_leader(a), what="a leads")
-    task_b = asyncio.create_task(b.run())
+    async def leader_holds() -> bool:
+        assert leader.poll() is None, f"the leader exited: {log_path.read_text()[-2000:]}"
+        return str((await lease()).get("holderIdentity") or "").endswith(f"/{leader.pid}")
+
+    task_b: asyncio.Task[int] | None = None
     try:
+        await eventually(leader_holds, what="the leader process takes the Lease")
+        task_b = asyncio.create_task(b.run())
         await eventually(lambda: _started(b, task_b), what="b started")
         await kube.create(lb_service("one", "one.example.com"))
         await eventually(lambda: _has(zone_id, "one.example.com"), what="leader writes")
@@ -225,22 +267,27 @@ async def test_leader_failover(kubeapi: KubeAPI, kube: KubeClient, aws: Moto) ->
         assert not b.controller.is_leader
         assert b.provider.calls == 0
         # the leader dies without releasing the lease
-        task_a.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task_a
+        leader.kill()
+        await asyncio.to_thread(leader.wait, 30)
+        held = await lease()
+        assert str(held.get("holderIdentity")).endswith(f"/{leader.pid}"), "a killed leader releases nothing"
+        last_renew = parse_time(held.get("renewTime"))
+        assert last_renew is not None
         await kube.create(lb_service("two", "two.example.com"))
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        await eventually(lambda: _is_leader(b), timeout=10, what="b takes over")
-        assert loop.time() - started <= 2 + 1.5  # within the lease duration (+ one renew period)
+        await eventually(lambda: _is_leader(b), what="b takes over")
+        taken = await lease()
+        assert taken.get("holderIdentity") == "b"
+        assert taken.get("leaseTransitions") == int(held.get("leaseTransitions") or 0) + 1
+        # b waited for the lease to expire: there were never two leaders
+        acquired = parse_time(taken.get("acquireTime"))
+        assert acquired is not None and acquired >= last_renew + timedelta(seconds=2)
         await eventually(lambda: _has(zone_id, "two.example.com"), what="new leader writes")
-        holder = await kube.get("coordination.k8s.io/v1", "Lease", "kumo-dns-controller", "default")
-        assert holder is not None and holder["spec"]["holderIdentity"] == "b"
     finally:
-        for t in (task_a, task_b):
-            t.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        if leader.poll() is None:
+            leader.kill()
+            leader.wait(30)
+        if task_b is not None:
+            await _cancel(task_b)
 
 
 async def _is_leader(r: DnsRunner) -> bool:
@@ -252,7 +299,7 @@ async def _knows(r: DnsRunner, name: str) -> bool:
 
 
 async def _has(zone_id: str, name: str) -> bool:
-    return (name, "A") in zone_records(zone_id)
+    return (name, "A") in await zone_records(zone_id)
 
 
 def _kumo(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -275,10 +322,10 @@ async def test_cli_once_and_dry_run(kubeapi: KubeAPI, kube: KubeClient, aws: Mot
             "--log-level=warning"]  # fmt: skip
     dry = await asyncio.to_thread(_kumo, [*base, "--dry-run"], env)
     assert dry.returncode == 0, dry.stderr
-    assert ("www.example.com", "A") not in zone_records(zone_id)
+    assert ("www.example.com", "A") not in await zone_records(zone_id)
     real = await asyncio.to_thread(_kumo, base, env)
     assert real.returncode == 0, real.stderr
-    assert ("www.example.com", "A") in zone_records(zone_id)
+    assert ("www.example.com", "A") in await zone_records(zone_id)
     bad = await asyncio.to_thread(_kumo, [*base, "--policy=sometimes"], env)
     assert bad.returncode == 2 and "--policy" in bad.stderr and "Traceback" not in bad.stderr
 
@@ -324,22 +371,38 @@ async def test_ingress_source_with_label_filter_and_namespace(kubeapi: KubeAPI, 
             return any(k.dns_name == "shop.example.com" for k in provider.store)
 
         await eventually(published, what="the Ingress record")
+        await eventually(lambda: _settled(runner), what="the controller to finish its work")
         assert not any(k.dns_name == "admin.example.com" for k in provider.store)
         txt = next(e for k, e in provider.store.items() if k.dns_name == "a-shop.example.com")
         assert "external-dns/resource=ingress/default/pub" in txt.targets[0]
 
 
+class ShiftedClock:
+    """The monotonic clock plus an offset the test moves, so a long grace period can be made to pass."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+
 async def test_delete_grace_period_on_lost_lb_status(kubeapi: KubeAPI, kube: KubeClient) -> None:
+    # a grace period no load can outlast while the address is briefly gone; the test moves the clock
+    # to its last second later, and the runner's own timer then removes the record
+    grace = 3600.0
+    clock = ShiftedClock()
     provider = InMemoryProvider(zones=["example.com"])
     runner = DnsRunner(
         provider,
         RunOptions(
-            config=ControllerConfig(owner_id="kumo", delete_grace_period=1.5),
+            config=ControllerConfig(owner_id="kumo", delete_grace_period=grace),
             kubeconfig=kubeapi.kubeconfig,
             interval=0.2,
             min_event_interval=0.02,
         ),
     )
+    runner.controller.clock = clock
 
     async def present() -> bool:
         return any(k.dns_name == "www.example.com" and k.record_type == "CNAME" for k in provider.store)
@@ -350,25 +413,42 @@ async def test_delete_grace_period_on_lost_lb_status(kubeapi: KubeAPI, kube: Kub
     async with running(runner):
         await kube.create(lb_service("web", "www.example.com"))
         await eventually(present, what="record published")
+        await eventually(lambda: _settled(runner), what="the controller to finish its work")
         applied = runner.controller.applied_changes
         # the address goes briefly (the simulator gives it back at once): nothing is written
         svc = await kube.get("v1", "Service", "web", "default")
         assert svc is not None
         svc["status"] = {"loadBalancer": {}}
         await kube.replace(svc, subresource="status")
+        back: dict[str, Any] = {}
 
         async def restored() -> bool:
             s = await kube.get("v1", "Service", "web", "default")
-            return bool(s and s.get("status", {}).get("loadBalancer", {}).get("ingress"))
+            if s and s.get("status", {}).get("loadBalancer", {}).get("ingress"):
+                back.update(s)
+                return True
+            return False
 
         await eventually(restored, what="address back")
-        await asyncio.sleep(0.3)
+        await eventually(lambda: _seen(runner, back), what="the controller to see the address back")
+        await eventually(lambda: _settled(runner), what="the controller to finish its work")
+        assert not runner.controller.grace
         assert await present() and runner.controller.applied_changes == applied
         # now the load balancer goes for good: kept for the grace period, then removed
         await kube.patch("v1", "Service", "web", {"spec": {"type": "ClusterIP"}}, "default")
         await eventually(lambda: _in_grace(runner), what="grace period started")
+        await eventually(lambda: _settled(runner), what="the controller to finish its work")
         assert await present(), "kept during the grace period"
-        await eventually(absent, timeout=15, what="record removed after the grace period")
+        assert runner.controller.applied_changes == applied
+        clock.offset += grace - 1.0
+        await eventually(absent, what="record removed after the grace period")
+        assert not runner.controller.grace
+
+
+async def _seen(r: DnsRunner, obj: dict[str, Any]) -> bool:
+    """The runner's informers have handed ``obj`` (or a later version) to the controller."""
+    version = int(obj["metadata"]["resourceVersion"])
+    return all(int(i.resource_version or 0) >= version for i in r.informers)
 
 
 async def _in_grace(r: DnsRunner) -> bool:

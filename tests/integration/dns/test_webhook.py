@@ -28,13 +28,21 @@ async def serving(app: object) -> AsyncIterator[str]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
     task = asyncio.create_task(server.serve())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
     while not server.started:
+        if task.done():
+            task.result()
+            raise AssertionError("the webhook server stopped before it started")
+        if loop.time() > deadline:
+            task.cancel()
+            raise AssertionError("the webhook server did not start within 60s")
         await asyncio.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await task
+        await asyncio.wait_for(task, 60)
 
 
 def svc(name: str, host: str, ip: str) -> dict[str, object]:
@@ -129,7 +137,7 @@ def test_cli_webhook_serve_local(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a cold start of the CLI on a loaded machine
         while True:
             try:
                 r = httpx.get(f"http://127.0.0.1:{port}/", headers={"Accept": MEDIA_TYPE}, timeout=1)
@@ -142,12 +150,17 @@ def test_cli_webhook_serve_local(tmp_path: Path) -> None:
                 time.sleep(0.1)
         assert r.json() == {"include": ["sandbox.test"], "exclude": []}
         body = {"create": [{"dnsName": "www.sandbox.test", "targets": ["10.0.0.1"], "recordType": "A"}]}
-        assert httpx.post(f"http://127.0.0.1:{port}/records", json=body).status_code == 204
-        assert httpx.get(f"http://127.0.0.1:{port}/records").json()[0]["dnsName"] == "www.sandbox.test"
+        url = f"http://127.0.0.1:{port}/records"
+        assert httpx.post(url, json=body, timeout=30).status_code == 204
+        assert httpx.get(url, timeout=30).json()[0]["dnsName"] == "www.sandbox.test"
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(30)
     bad = subprocess.run(
-        [str(exe), "dns", "webhook-serve", "--provider=webhook"], capture_output=True, text=True
+        [str(exe), "dns", "webhook-serve", "--provider=webhook"], capture_output=True, text=True, timeout=120
     )
     assert bad.returncode == 2 and "webhook-serve serves a real provider" in bad.stderr
