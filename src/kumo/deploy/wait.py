@@ -88,8 +88,21 @@ def _is_waitable(ref: Ref) -> bool:
     return ref.kind in WAITABLE_KINDS
 
 
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+
+
+def _revision(obj: Obj) -> str:
+    return str(((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION_ANNOTATION, ""))
+
+
 def newest_replicaset(deployment: Obj, replicasets: Iterable[Obj]) -> Obj | None:
-    """The ReplicaSet of the Deployment's current revision (highest revision annotation, then newest)."""
+    """The ReplicaSet of the Deployment's current revision.
+
+    That is the one whose revision annotation equals the Deployment's, or None while no ReplicaSet
+    seen yet has it: an informer's cache of ReplicaSets can lag the Deployment's, and after a
+    rollback the highest revision seen may still be the broken one being left. Without the
+    Deployment's annotation: the highest revision, then the newest.
+    """
     uid = (deployment.get("metadata") or {}).get("uid")
     name = (deployment.get("metadata") or {}).get("name")
     owned = [
@@ -100,14 +113,16 @@ def newest_replicaset(deployment: Obj, replicasets: Iterable[Obj]) -> Obj | None
             for o in (rs.get("metadata") or {}).get("ownerReferences") or []
         )
     ]
+    wanted = _revision(deployment)
+    if wanted:
+        owned = [rs for rs in owned if _revision(rs) == wanted]
     if not owned:
         return None
 
     def rank(rs: Obj) -> tuple[int, float]:
-        meta = rs.get("metadata") or {}
-        revision = (meta.get("annotations") or {}).get("deployment.kubernetes.io/revision", "0")
-        created = parse_time(meta.get("creationTimestamp"))
-        return (int(revision) if str(revision).isdigit() else 0, created.timestamp() if created else 0.0)
+        revision = _revision(rs)
+        created = parse_time((rs.get("metadata") or {}).get("creationTimestamp"))
+        return (int(revision) if revision.isdigit() else 0, created.timestamp() if created else 0.0)
 
     return max(owned, key=rank)
 

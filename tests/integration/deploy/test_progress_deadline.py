@@ -18,7 +18,7 @@ async def test_a_rollout_stuck_past_its_progress_deadline_fails_early_and_is_rol
     await up(spec.render(), options)
     # kumo.yaml has no progress deadline; an operator tightens it with a patch, a field kumo does
     # not manage, so server-side apply leaves it in place on the next deploy.
-    await kube.patch("apps/v1", "Deployment", "web", {"spec": {"progressDeadlineSeconds": 1}}, "hello")
+    await kube.patch("apps/v1", "Deployment", "web", {"spec": {"progressDeadlineSeconds": 3}}, "hello")
     # New Pods that can never be scheduled, with an Unschedulable grace far beyond the run's timeout:
     # only the Deployment's own Progressing=False/ProgressDeadlineExceeded can end this rollout early.
     spec.path.write_text(

@@ -102,3 +102,38 @@ def test_failure_only_counts_pods_of_the_current_rollout() -> None:
     # Until the controller observes the new generation, its newest ReplicaSet is an old one: no verdict.
     deployment["status"] = {"observedGeneration": 1}
     assert deployment_failure(deployment, replicasets, [bad_pod]) is None
+
+
+def test_after_a_rollback_the_broken_replicaset_is_not_judged_while_the_cache_lags() -> None:
+    # The controller revived the old ReplicaSet as revision 3 and says so on the Deployment, but the
+    # ReplicaSet cache still shows it as revision 1 and the broken one as 2 (the newest seen).
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "web",
+            "namespace": "n",
+            "uid": "d1",
+            "generation": 3,
+            "annotations": {"deployment.kubernetes.io/revision": "3"},
+        },
+        "spec": {"replicas": 1},
+        "status": {"observedGeneration": 3},
+    }
+    broken_pod = {
+        "metadata": {"name": "web-bad-1", "ownerReferences": [{"kind": "ReplicaSet", "uid": "uid-bad"}]},
+        "status": {
+            "containerStatuses": [{"name": "web", "state": {"waiting": {"reason": "ImagePullBackOff"}}}]
+        },
+    }
+    lagging = [_rs("good", "1"), _rs("bad", "2")]
+    assert newest_replicaset(deployment, lagging) is None
+    assert deployment_failure(deployment, lagging, [broken_pod]) is None
+    caught_up = [_rs("good", "3"), _rs("bad", "2")]
+    current = newest_replicaset(deployment, caught_up)
+    assert current is not None and current["metadata"]["name"] == "good"
+    assert deployment_failure(deployment, caught_up, [broken_pod]) is None
+    # The Deployment's own revision still picks out a broken current rollout.
+    deployment["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "2"}  # type: ignore[index]
+    failure = deployment_failure(deployment, caught_up, [broken_pod])
+    assert failure is not None and failure.reason == "ImagePullBackOff"
