@@ -49,7 +49,8 @@ def load_config(kubeconfig: str | None = None, context: str | None = None) -> Si
         shown = ", ".join(str(p) for p in paths)
         raise UsageError(
             f"no kubeconfig found (looked at {shown})",
-            "Pass --kubeconfig, set KUBECONFIG, or run `kumo sandbox up` for a local emulator.",
+            "Pass --kubeconfig, set KUBECONFIG, or start a local emulator with "
+            "`kumo sandbox kubeapi --kubeconfig PATH`.",
         )
     config = _merged(existing)
     if context is not None and context not in config.contexts:
