@@ -15,6 +15,7 @@ from kumo.dns.providers.base import Provider
 from kumo.dns.sources import GATEWAY_KIND, SOURCE_KINDS
 from kumo.errors import ClusterError
 from kumo.kube import Informer, KubeClient, LeaseLock, connect, default_identity, record_event
+from kumo.kube.timefmt import now
 
 log = logging.getLogger("kumo.dns.runner")
 
@@ -186,15 +187,20 @@ class DnsRunner:
     async def _lead(self) -> None:
         assert self.lock is not None
         period = max(0.2, self.options.lease_duration / 3)
+        # as client-go's renewDeadline (10s of a 15s lease): a leader that cannot renew steps down
+        # well before its Lease expires and a standby may take it
+        renew_deadline = self.options.lease_duration * 2 / 3
         last_ok = 0.0
         while True:
+            pause = period
             try:
-                held = await self.lock.try_acquire()
+                # bounded: a hung call must not keep this process leading past its deadline
+                held = await asyncio.wait_for(self.lock.try_acquire(), period)
                 if held:
                     last_ok = time.monotonic()
             except Exception as exc:
                 log.warning("leader election: %s", exc)
-                held = self.controller.is_leader and time.monotonic() - last_ok < self.options.lease_duration
+                held = self.controller.is_leader and time.monotonic() - last_ok < renew_deadline
             if held and not self.controller.is_leader:
                 log.info("%s became the leader", self.options.identity)
                 self.controller.is_leader = True
@@ -204,7 +210,25 @@ class DnsRunner:
                 log.info("%s lost the lease; standing by", self.options.identity)
                 self.controller.is_leader = False
             self.controller.metrics.is_leader.set(1 if self.controller.is_leader else 0)
-            await asyncio.sleep(period)
+            if self.controller.is_leader:
+                pause = max(0.02, min(period, last_ok + renew_deadline - time.monotonic()))
+            else:
+                with contextlib.suppress(Exception):
+                    pause = await asyncio.wait_for(self._until_expiry(period), period)
+            await asyncio.sleep(pause)
+
+    async def _until_expiry(self, period: float) -> float:
+        """How long a standby waits before trying again: the period, or less when the Lease expires sooner.
+
+        A dead leader's Lease is taken right when it expires, not up to a period later.
+        """
+        assert self.lock is not None
+        holder = await self.lock.holder_of()
+        expires = holder.expires_at if holder is not None else None
+        if expires is None:
+            return 0.02 if holder is None else period  # released: another try at once (not a spin)
+        remaining = (expires - now()).total_seconds()
+        return min(period, max(0.02, remaining + 0.02))
 
     async def stop(self, release: bool = True) -> None:
         for task in self._tasks:

@@ -61,6 +61,26 @@ async def test_records_survive_restart(tmp_path: Path) -> None:
         await p2.close()
 
 
+async def test_records_reread_what_another_process_wrote(tmp_path: Path) -> None:
+    """A standby sharing the zone file reads the previous leader's writes when it takes over."""
+    db = tmp_path / "zone.db"
+    leader = LocalProvider(db, ZONE)
+    standby = LocalProvider(db, ZONE)  # opened before the leader writes, as a warm standby is
+    try:
+        await leader.apply_changes(Changes(create=[Endpoint(f"new.{ZONE}", ("10.2.2.2",), "A", 60)]))
+        recs = await standby.records()
+        assert [(e.dns_name, e.targets) for e in recs] == [(f"new.{ZONE}", ("10.2.2.2",))]
+        assert standby.server is not None
+        assert await adig(standby.server.port, f"new.{ZONE}") == ["10.2.2.2"]
+        # the standby now plans from the truth: deleting the leader's record works
+        result = await standby.apply_changes(Changes(delete=recs))
+        assert not result.failed
+        assert await leader.records() == []
+    finally:
+        await leader.close()
+        await standby.close()
+
+
 async def test_invalid_record_fails_only_its_group(tmp_path: Path) -> None:
     p = LocalProvider(tmp_path / "zone.db", ZONE, listen=None)
     try:

@@ -64,11 +64,17 @@ class LocalZone:
         self.db.executescript(_SCHEMA)
         self.db.execute("INSERT OR IGNORE INTO zone VALUES (?, 1)", (self.origin,))
         self.records: dict[EndpointKey, Endpoint] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        """Mirror the SQLite file again: another process (a previous leader) may have written it."""
+        records = {}
         for name, rtype, set_id, ttl, targets, ps in self.db.execute("SELECT * FROM records"):
             ep = Endpoint(
                 name, tuple(json.loads(targets)), rtype, ttl, set_id, provider_specific=json.loads(ps)
             )
-            self.records[ep.key] = ep
+            records[ep.key] = ep
+        self.records = records
 
     @property
     def serial(self) -> int:
@@ -330,6 +336,9 @@ class LocalProvider(Provider):
     async def records(self) -> list[Endpoint]:
         await self.start()
         self.calls += 1
+        # a full read is a real read (at start, resync and leadership change), never the mirror alone:
+        # a standby sharing the file must see what the leader it replaces wrote, or it would overwrite
+        self.zone.reload()
         return [ep.copy() for ep in self.zone.records.values()]
 
     async def apply_changes(self, changes: Changes) -> ApplyResult:
