@@ -69,17 +69,9 @@ def _dumps_key(d: dict[str, Any]) -> str:
 def fieldset(obj: dict[str, Any], rt: ResourceType | None, subresource: str | None = None) -> FieldSet:
     """The paths an object sets, limited to what the (sub)resource lets a client write."""
     out: FieldSet = set()
-    for key, value in obj.items():
-        if key in ("apiVersion", "kind"):
-            continue
-        if key == "status" and rt is not None and rt.has_status and subresource != "status":
-            continue
-        if subresource == "status" and key != "status":
-            continue
+    for key, value in _writable(obj, rt, subresource).items():
         if key == "metadata" and isinstance(value, dict):
             for mk, mv in value.items():
-                if mk in _SERVER_META:
-                    continue
                 _walk(mv, ("f:metadata", "f:" + mk), mk, out)
             continue
         _walk(value, ("f:" + key,), key, out)
