@@ -84,3 +84,21 @@ def deployment(
 
 def service(name: str = "web", namespace: str = "default", type: str = "LoadBalancer") -> str:
     return SERVICE.format(name=name, namespace=namespace, type=type)
+
+
+def deployment_object(name: str, image: str = "nginx:1.27", replicas: int = 1, **spec: Any) -> dict[str, Any]:
+    """A minimal Deployment as JSON; ``spec`` adds fields such as ``strategy``."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            **spec,
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": image}]},
+            },
+        },
+    }

@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 
+from tests.integration.kubeapi.helpers import deployment_object as deploy
+
 CM = "/api/v1/namespaces/default/configmaps"
 DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"
 
@@ -16,22 +18,6 @@ def cm(name: str, labels: dict[str, str] | None = None, **data: str) -> dict[str
         "kind": "ConfigMap",
         "metadata": {"name": name, "labels": labels or {}},
         "data": data,
-    }
-
-
-def deploy(name: str, replicas: int = 1, image: str = "nginx:1.27") -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "c", "image": image}]},
-            },
-        },
     }
 
 

@@ -8,27 +8,17 @@ from typing import Any
 import httpx
 
 from kumo.sandbox.kubeapi import KubeAPI
-from tests.integration.kubeapi.helpers import deployment, eventually, kubectl, kubectl_json, service
+from tests.integration.kubeapi.helpers import (
+    deployment,
+    eventually,
+    kubectl,
+    kubectl_json,
+    service,
+)
+from tests.integration.kubeapi.helpers import deployment_object as _deploy
 
 DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"
 PODS = "/api/v1/namespaces/default/pods"
-
-
-def _deploy(name: str, image: str, replicas: int = 1, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            **spec,
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "c", "image": image}]},
-            },
-        },
-    }
 
 
 def _pods(http: httpx.Client, app: str) -> list[dict[str, Any]]:
