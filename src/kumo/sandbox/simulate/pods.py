@@ -162,14 +162,7 @@ class PodController:
                 {k: v for k, v in c.items() if k != "lastTransitionTime"} for c in st.get("conditions") or []
             ] != [{k: v for k, v in c.items() if k != "lastTransitionTime"} for c in conds]:
                 pod["status"] = {**st, "phase": "Pending", "conditions": conds}
-                self.sim.store.update(
-                    self.pod_rt,
-                    meta["namespace"],
-                    meta["name"],
-                    pod,
-                    manager="default-scheduler",
-                    subresource="status",
-                )
+                self._write_status(pod, "default-scheduler")
                 self.sim.record_event(pod, "FailedScheduling", msg, "Warning", component="default-scheduler")
             return
         node = min(fits)[1]
@@ -188,14 +181,7 @@ class PodController:
                 }
             ],
         }
-        self.sim.store.update(
-            self.pod_rt,
-            meta["namespace"],
-            meta["name"],
-            pod,
-            manager="default-scheduler",
-            subresource="status",
-        )
+        self._write_status(pod, "default-scheduler")
         self.sim.record_event(
             pod,
             "Scheduled",
@@ -205,6 +191,12 @@ class PodController:
 
     # --- kubelet ----------------------------------------------------------------------------
 
+    def _write_status(self, pod: dict[str, Any], manager: str) -> None:
+        meta = pod["metadata"]
+        self.sim.store.update(
+            self.pod_rt, meta["namespace"], meta["name"], pod, manager=manager, subresource="status"
+        )
+
     def _node_ip(self, node: str) -> str:
         n = self.sim.store.try_get(self.node_rt, None, node)
         for a in ((n or {}).get("status") or {}).get("addresses") or []:
@@ -213,7 +205,7 @@ class PodController:
         return "10.0.0.10"
 
     def _start(self, pod: dict[str, Any]) -> None:
-        meta, spec = pod["metadata"], pod["spec"]
+        spec = pod["spec"]
         self._ip_seq += 1
         now = self.sim.now()
         statuses = [
@@ -262,15 +254,12 @@ class PodController:
             "containerStatuses": statuses,
         }
         pod["status"]["podIPs"] = [{"ip": pod["status"]["podIP"]}]
-        self.sim.store.update(
-            self.pod_rt, meta["namespace"], meta["name"], pod, manager="kubelet", subresource="status"
-        )
+        self._write_status(pod, "kubelet")
         for c in spec.get("containers") or []:
             self.sim.record_event(pod, "Pulling", f'Pulling image "{c.get("image")}"')
         self._wait(pod, self.sim.config.pod_ready_delay)
 
     def _set(self, pod: dict[str, Any], statuses: list[dict[str, Any]], phase: str, ready: bool) -> bool:
-        meta = pod["metadata"]
         st = pod.get("status") or {}
         now = self.sim.now()
         conds = []
@@ -286,9 +275,7 @@ class PodController:
         if new == st:
             return False
         pod["status"] = new
-        self.sim.store.update(
-            self.pod_rt, meta["namespace"], meta["name"], pod, manager="kubelet", subresource="status"
-        )
+        self._write_status(pod, "kubelet")
         return True
 
     def _run(self, pod: dict[str, Any]) -> None:
