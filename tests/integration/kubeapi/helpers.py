@@ -102,3 +102,14 @@ def deployment_object(name: str, image: str = "nginx:1.27", replicas: int = 1, *
             },
         },
     }
+
+
+def ingress_object(name: str, host: str) -> dict[str, Any]:
+    """An Ingress sending every path of ``host`` to the Service ``name`` on port 80."""
+    path = {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": name, "port": {"number": 80}}}}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": name},
+        "spec": {"rules": [{"host": host, "http": {"paths": [path]}}]},
+    }

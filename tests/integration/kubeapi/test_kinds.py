@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from kumo.sandbox.kubeapi import KubeAPI
-from tests.integration.kubeapi.helpers import eventually, kubectl, kubectl_json
+from tests.integration.kubeapi.helpers import eventually, ingress_object, kubectl, kubectl_json
 
 LEASES = "/apis/coordination.k8s.io/v1/namespaces/default/leases"
 
@@ -159,27 +159,7 @@ def test_gateway_api_kinds_apply_with_kubectl(kubeapi: KubeAPI) -> None:
 
 
 def test_ingress_and_rbac_kinds(bare: httpx.Client) -> None:
-    ing = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {"name": "web"},
-        "spec": {
-            "rules": [
-                {
-                    "host": "www.example.com",
-                    "http": {
-                        "paths": [
-                            {
-                                "path": "/",
-                                "pathType": "Prefix",
-                                "backend": {"service": {"name": "web", "port": {"number": 80}}},
-                            }
-                        ]
-                    },
-                }
-            ]
-        },
-    }
+    ing = ingress_object("web", "www.example.com")
     assert bare.post("/apis/networking.k8s.io/v1/namespaces/default/ingresses", json=ing).status_code == 201
     bad = {
         **ing,

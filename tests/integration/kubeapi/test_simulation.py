@@ -11,6 +11,7 @@ from kumo.sandbox.kubeapi import KubeAPI
 from tests.integration.kubeapi.helpers import (
     deployment,
     eventually,
+    ingress_object,
     kubectl,
     kubectl_json,
     service,
@@ -253,27 +254,7 @@ def test_same_seed_same_names() -> None:
 
 
 def test_ingress_gets_an_alb_hostname(http: httpx.Client) -> None:
-    ing = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {"name": "web"},
-        "spec": {
-            "rules": [
-                {
-                    "host": "www.example.com",
-                    "http": {
-                        "paths": [
-                            {
-                                "path": "/",
-                                "pathType": "Prefix",
-                                "backend": {"service": {"name": "web", "port": {"number": 80}}},
-                            }
-                        ]
-                    },
-                }
-            ]
-        },
-    }
+    ing = ingress_object("web", "www.example.com")
     http.post("/apis/networking.k8s.io/v1/namespaces/default/ingresses", json=ing)
 
     def hostname() -> str | None:
