@@ -1,4 +1,4 @@
-"""/metrics and /healthz over HTTP (starlette on uvicorn), served next to the controller loop."""
+"""/metrics, /healthz and /status.json (a read-only records view), served next to the controller loop."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from kumo.dns.statusview import status_view
 from kumo.errors import UsageError
 
 if TYPE_CHECKING:
@@ -36,7 +37,12 @@ def make_app(controller: Controller) -> Starlette:
             {"ok": ok, "detail": detail, **controller.status()}, status_code=200 if ok else 503
         )
 
-    return Starlette(routes=[Route("/metrics", metrics), Route("/healthz", healthz)])
+    async def status(_: Request) -> Response:
+        return JSONResponse(status_view(controller))
+
+    return Starlette(
+        routes=[Route("/metrics", metrics), Route("/healthz", healthz), Route("/status.json", status)]
+    )
 
 
 class HealthServer:

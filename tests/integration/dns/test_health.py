@@ -1,4 +1,5 @@
-"""/healthz turns 503 once syncs have failed for longer than the threshold; /metrics has the names."""
+"""/healthz turns 503 once syncs have failed for longer than the threshold; /metrics has the names;
+/status.json shows each name's desired and provider records, owner and error."""
 
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ async def test_healthz_reflects_sync_failures() -> None:
             await ctrl.reconcile()
             assert (await http.get("/healthz")).status_code == 200  # failing, but not for long yet
             clock.t += 61
+            view = (await http.get("/status.json")).json()
+            (entry,) = view["names"]
+            assert entry["name"] == "w.ex.com" and entry["error"] and "injected failure" in entry["error"]
+            assert entry["desired"] == [{"type": "A", "targets": ["10.0.0.1"], "ttl": 0}]
+            assert entry["records"] == [] and not entry["matches"]
             bad = await http.get("/healthz")
             assert bad.status_code == 503 and "injected failure" in bad.json()["detail"]
             metrics = (await http.get("/metrics")).text
@@ -54,5 +60,8 @@ async def test_healthz_reflects_sync_failures() -> None:
             clock.t += 1000  # past the retry backoff
             await ctrl.reconcile()
             assert (await http.get("/healthz")).status_code == 200
+            (entry,) = (await http.get("/status.json")).json()["names"]
+            assert entry["matches"] and entry["owned"] and entry["owners"] == ["kumo"]
+            assert entry["resources"] == ["service/d/w"] and entry["error"] is None
     finally:
         await server.stop()
