@@ -56,8 +56,3 @@ def writable_paths(service: Service) -> list[str]:
     if not service.security.read_only_root_filesystem:
         return []
     return list(_NGINX_PATHS if _NGINX_IMAGE.search(service.image) else _DEFAULT_PATHS)
-
-
-def volume_name(path: str) -> str:
-    name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "root"
-    return name[:63].rstrip("-")

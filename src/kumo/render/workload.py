@@ -6,8 +6,8 @@ from typing import Any
 
 from kumo.render.context import RenderContext
 from kumo.render.meta import labels, metadata, selector
-from kumo.render.security import container_security_context, pod_security_context, volume_name, writable_paths
-from kumo.spec import Probe, Service
+from kumo.render.security import container_security_context, pod_security_context, writable_paths
+from kumo.spec import Probe, Service, volume_name
 
 PSS_ENFORCE = "pod-security.kubernetes.io/enforce"
 

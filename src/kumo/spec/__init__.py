@@ -25,6 +25,7 @@ from kumo.spec.model import (
     dns_sources,
     is_hostname,
     required_sources,
+    volume_name,
 )
 from kumo.spec.schema import json_schema
 
@@ -57,4 +58,5 @@ __all__ = [
     "required_sources",
     "retarget",
     "validate_document",
+    "volume_name",
 ]

@@ -19,6 +19,15 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.tokens import (
+    BlockEndToken,
+    BlockMappingStartToken,
+    BlockSequenceStartToken,
+    FlowMappingEndToken,
+    FlowMappingStartToken,
+    FlowSequenceEndToken,
+    FlowSequenceStartToken,
+)
 
 from kumo.errors import SpecError, UsageError
 from kumo.spec.model import _DNS_LABEL as _ENV_NAME
@@ -26,6 +35,13 @@ from kumo.spec.model import Spec, cross_field_problems
 
 Loc = tuple[str | int, ...]
 _HINT = "Run `kumo schema` for the full JSON Schema of kumo.yaml."
+
+# Bounds on what a kumo.yaml may hold, checked before any model is built (a spec is a few KB):
+MAX_BYTES = 1024 * 1024  # parsing is pure Python: 1 MiB takes about a second, 30 MB took 47 s
+MAX_DEPTH = 64  # nesting levels; a real spec needs about 8, and 300 exhausted Python's stack
+# Aliases (*name) are expanded, but may repeat at most this many values in all: an 814-byte file of
+# nested anchors otherwise expands to billions of values (a "billion laughs" bomb).
+MAX_ALIAS_VALUES = 10_000
 
 
 def load_spec(path: str | Path, env: str | None = None) -> Spec:
@@ -65,6 +81,11 @@ def parse_yaml(path: Path) -> CommentedMap:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read: {exc}") from None
+    if len(text) > MAX_BYTES:
+        raise SpecError(
+            [f"{path}:1:1: the file has {len(text)} characters; a kumo.yaml may have at most {MAX_BYTES}"],
+            _HINT,
+        )
     if not text.strip() or all(
         line.lstrip().startswith("#") or not line.strip() for line in text.splitlines()
     ):
@@ -91,13 +112,97 @@ def parse_yaml(path: Path) -> CommentedMap:
         ) from None
     except YAMLError as exc:  # anything else the parser refuses, still with a location
         raise SpecError([f"{path}:1:1: invalid YAML: {exc}"], _HINT) from None
+    except RecursionError:  # the parser recurses once per level: find the level that went too deep
+        raise SpecError([_too_deep(path, _deep_point(text))], _HINT) from None
     if not isinstance(document, CommentedMap):
         found = "a list" if isinstance(document, list) else f"{type(document).__name__} {document!r}"
         found = found if document is not None else "nothing"
         raise SpecError(
             [f"{path}:1:1: expected a mapping with app, target and services, found {found}"], _HINT
         )
+    _check_shape(document, path)
     return document
+
+
+_OPENING = (BlockMappingStartToken, BlockSequenceStartToken, FlowMappingStartToken, FlowSequenceStartToken)
+_CLOSING = (BlockEndToken, FlowMappingEndToken, FlowSequenceEndToken)
+
+
+def _too_deep(path: Path, where: tuple[int, int]) -> str:
+    return (
+        f"{path}:{where[0] + 1}:{where[1] + 1}: nested more than {MAX_DEPTH} levels deep; "
+        "a kumo.yaml needs about 8"
+    )
+
+
+def _deep_point(text: str) -> tuple[int, int]:
+    """Where the nesting first goes deeper than ``MAX_DEPTH``, from the token stream (which, unlike
+    the parser, does not recurse)."""
+    depth = 0
+    try:
+        for token in YAML(typ="rt").scan(text):
+            if isinstance(token, _OPENING):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return token.start_mark.line, token.start_mark.column
+            elif isinstance(token, _CLOSING):
+                depth -= 1
+    except YAMLError:
+        pass
+    return 0, 0
+
+
+def _check_shape(document: CommentedMap, path: Path) -> None:
+    """Refuse a document nested deeper than ``MAX_DEPTH`` or whose aliases repeat more than
+    ``MAX_ALIAS_VALUES`` values, or refer to themselves, before anything walks it value by value.
+
+    Shared nodes are measured once (memoised by identity), so this is linear in the file's size
+    even for an alias bomb."""
+    measured: dict[int, tuple[int, int]] = {}  # id -> (values when expanded, levels below)
+    on_path: set[int] = set()
+    repeated = 0
+
+    def position(node: Any, parent: tuple[int, int]) -> tuple[int, int]:
+        lc = getattr(node, "lc", None)
+        return (lc.line, lc.col) if lc is not None and lc.line is not None else parent
+
+    def measure(node: Any, depth: int, where: tuple[int, int]) -> tuple[int, int]:
+        nonlocal repeated
+        if not isinstance(node, (dict, list)):
+            return 1, 0
+        key = id(node)
+        here = position(node, where)
+        if key in on_path:
+            raise SpecError(
+                [f"{path}:{here[0] + 1}:{here[1] + 1}: an alias refers to a value that contains it"], _HINT
+            )
+        if key in measured:  # a second path to the same node: an alias (or a merge key)
+            repeated += measured[key][0]
+            if repeated > MAX_ALIAS_VALUES:
+                raise SpecError(
+                    [
+                        f"{path}:{where[0] + 1}:{where[1] + 1}: YAML aliases repeat more than "
+                        f"{MAX_ALIAS_VALUES} values; kumo expands aliases (*name) only up to that bound"
+                    ],
+                    "Write the values out, or use fewer nested aliases.",
+                )
+        else:
+            if depth > MAX_DEPTH:
+                raise SpecError([_too_deep(path, here)], _HINT)
+            on_path.add(key)
+            size, below = 1, 0
+            for child in node.values() if isinstance(node, dict) else node:
+                child_size, child_below = measure(child, depth + 1, here)
+                size += child_size
+                below = max(below, child_below + 1)
+            on_path.discard(key)
+            measured[key] = (size, below)
+        size, below = measured[key]
+        if depth + below > MAX_DEPTH:
+            raise SpecError([_too_deep(path, here)], _HINT)
+        return size, below
+
+    measure(document, 0, (0, 0))
 
 
 def _duplicate_key(exc: DuplicateKeyError) -> str:

@@ -28,6 +28,12 @@ DnsSource = Literal["service", "ingress", "gateway-httproute"]
 LoadBalancerKind = Literal["classic", "nlb"]
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# A Service's name is a DNS-1035 label: it must start with a letter (the API server refuses "1web").
+_DNS_1035_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+# The DNS controller owns each record through a TXT record named "<type>-<first label>..." (for
+# example cname-www.example.com), so the first label and the whole name must leave room for the
+# longest type prefix, "cname-"; a 63-character label would make a 69-character one.
+TXT_TYPE_PREFIX_MAX = len("cname-")
 _HOST_LABEL = re.compile(r"^(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$")
 # A Docker image reference: [registry[:port]/]path[:tag][@digest], lower-case path components.
 _IMAGE = re.compile(
@@ -332,6 +338,13 @@ class Endpoint(Model):
         host = value.rstrip(".").lower()
         if not is_hostname(host):
             raise ValueError(f"expected a DNS name such as www.example.com, found {value!r}")
+        first = host.split(".", 1)[0]
+        if len(first) > 63 - TXT_TYPE_PREFIX_MAX or len(host) > 253 - TXT_TYPE_PREFIX_MAX:
+            raise ValueError(
+                f"expected a first label of at most {63 - TXT_TYPE_PREFIX_MAX} characters and a name of "
+                f"at most {253 - TXT_TYPE_PREFIX_MAX} (the TXT ownership record adds 'cname-' to it), "
+                f"found {len(first)} and {len(host)} in {value!r}"
+            )
         return host
 
     @property
@@ -380,8 +393,11 @@ class Service(Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _DNS_LABEL.match(value):
-            raise ValueError(f"expected a DNS label (lower-case letters, digits, '-'), found {value!r}")
+        if not _DNS_1035_LABEL.match(value):
+            raise ValueError(
+                "expected a Service name: a DNS label that starts with a letter (lower-case letters, "
+                f"digits, '-', at most 63), found {value!r}"
+            )
         return value
 
     @field_validator("image")
@@ -393,6 +409,12 @@ class Service(Model):
                 f"found {value!r}"
             )
         return value
+
+
+def volume_name(path: str) -> str:
+    """The name of the emptyDir volume a writable path gets (a DNS label made from the path)."""
+    name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "root"
+    return name[:63].rstrip("-")
 
 
 class Preview(Model):
@@ -577,6 +599,27 @@ def _target_problems(target: Target) -> list[tuple[tuple[str | int, ...], str]]:
     return problems
 
 
+def _volume_problems(
+    service: Service, here: tuple[str | int, ...]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Two writable paths must not make the same volume name (/data/x_y and /data/x-y both make
+    data-x-y), or the API server refuses the Deployment for its duplicate volumes."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    named: dict[str, str] = {}
+    for index, path in enumerate(service.security.writable_paths or []):
+        name = volume_name(path)
+        other = named.setdefault(name, path)
+        if other != path:
+            problems.append(
+                (
+                    (*here, index),
+                    f"expected writable paths whose volume names differ, found {path!r} and {other!r}, "
+                    f"which both make volume {name!r}",
+                )
+            )
+    return problems
+
+
 def cross_field_problems(spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
     """Checks that span several fields, each returned with the location it concerns."""
     problems: list[tuple[tuple[str | int, ...], str]] = _target_problems(spec.target)
@@ -587,6 +630,7 @@ def cross_field_problems(spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
                 (("services", index, "name"), f"service names must be unique, found {service.name!r} twice")
             )
         seen.add(service.name)
+        problems.extend(_volume_problems(service, ("services", index, "security", "writablePaths")))
         endpoint = service.endpoint
         if endpoint is None:
             continue

@@ -175,3 +175,12 @@ def test_every_command_in_the_tree_has_a_summary_and_an_example() -> None:
         assert summary.endswith("."), f"{path}: no one-line summary"
         if not hasattr(command, "commands"):  # groups list their commands, which carry the examples
             assert "Example: kumo" in text, f"{path}: no Example"
+
+
+def test_item02_deep_nesting_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    base = "app: shop\ntarget:\n  cloud: generic\nservices:\n  - name: web\n    image: nginx\n"
+    (tmp_path / "kumo.yaml").write_text(base + "junk: " + "[" * 400 + "]" * 400 + "\n")
+    result = kumo("render", "kumo.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "error: kumo.yaml:7:" in result.stderr and "nested more than 64 levels deep" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

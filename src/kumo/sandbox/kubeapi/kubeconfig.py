@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,19 @@ def kubeconfig_dict(url: str, context: str = "kumo-sandbox", namespace: str = "d
 
 
 def write_kubeconfig(path: str | os.PathLike[str], url: str, context: str = "kumo-sandbox") -> Path:
-    """Write (atomically) a kubeconfig whose current context is the emulator at ``url``."""
+    """Write (atomically) a kubeconfig whose current context is the emulator at ``url``.
+
+    The temporary file comes from ``mkstemp`` in the target's directory (a fresh name, created
+    exclusively with mode 0600), never a predictable ``NAME.tmp`` that a planted symlink could
+    redirect; the rename then replaces ``path`` itself, not what a symlink there points at."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(kubeconfig_dict(url, context), sort_keys=False))
-    os.chmod(tmp, 0o600)
-    tmp.replace(target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(yaml.safe_dump(kubeconfig_dict(url, context), sort_keys=False))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return target
