@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,12 @@ def kumo(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str
         text=True,
         cwd=cwd,
         timeout=120,
-        env={"PATH": str(Path(sys.executable).parent), "COLUMNS": "100", "NO_COLOR": "1"},
+        env={
+            "PATH": str(Path(sys.executable).parent),
+            "COLUMNS": "100",
+            "NO_COLOR": "1",
+            **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}),
+        },
     )
 
 
