@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from kumo.kube.listtypes import (
+    KEY_DEFAULTS,
+    ListType,
+    builtin_schema,
+    crd_schema,
+    duplicate_keys,
+    field,
+    list_type,
+)
 from kumo.sandbox.kubeapi.apply import (
     fieldset,
     from_fields_v1,
@@ -58,35 +67,99 @@ def test_merge_patch_null_deletes() -> None:
     assert merge_patch({"a": 1, "b": {"c": 2, "d": 3}}, {"a": None, "b": {"c": None}}) == {"b": {"d": 3}}
 
 
+POD_SCHEMA = builtin_schema("v1", "Pod")
+
+
 def test_strategic_merge_by_keys_and_directives() -> None:
     live = {
-        "containers": [
-            {
-                "name": "a",
-                "image": "x",
-                "env": [{"name": "E", "value": "1"}],
-                "ports": [{"containerPort": 80}],
-            }
-        ],
-        "finalizers": ["f1"],
+        "metadata": {"finalizers": ["f1"]},
+        "spec": {
+            "containers": [
+                {
+                    "name": "a",
+                    "image": "x",
+                    "env": [{"name": "E", "value": "1"}],
+                    "ports": [{"containerPort": 80}],
+                    "args": ["--one"],
+                }
+            ]
+        },
     }
     patch = {
-        "containers": [
-            {"name": "a", "env": [{"name": "F", "value": "2"}], "ports": [{"containerPort": 81}]},
-            {"name": "b", "image": "y"},
-        ],
-        "finalizers": ["f2"],
+        "metadata": {"finalizers": ["f2"]},
+        "spec": {
+            "containers": [
+                {
+                    "name": "a",
+                    "env": [{"name": "F", "value": "2"}],
+                    "ports": [{"containerPort": 81}],
+                    "args": ["--two"],
+                },
+                {"name": "b", "image": "y"},
+            ]
+        },
     }
-    out = strategic_merge(live, patch)
-    a = out["containers"][0]
+    out = strategic_merge(live, patch, POD_SCHEMA)
+    a = out["spec"]["containers"][0]
     assert [e["name"] for e in a["env"]] == ["E", "F"]
     assert [p["containerPort"] for p in a["ports"]] == [80, 81]
-    assert [c["name"] for c in out["containers"]] == ["a", "b"]
-    assert out["finalizers"] == ["f1", "f2"]
-    replaced = strategic_merge(live, {"containers": [{"name": "z", "image": "q"}, {"$patch": "replace"}]})
-    assert replaced["containers"] == [{"name": "z", "image": "q"}]
-    dropped = strategic_merge(live, {"$deleteFromPrimitiveList/finalizers": ["f1"]})
-    assert dropped["finalizers"] == []
+    assert a["args"] == ["--two"]  # no patch strategy: replaced whole
+    assert [c["name"] for c in out["spec"]["containers"]] == ["a", "b"]
+    assert out["metadata"]["finalizers"] == ["f1", "f2"]
+    replaced = strategic_merge(
+        live, {"spec": {"containers": [{"name": "z", "image": "q"}, {"$patch": "replace"}]}}, POD_SCHEMA
+    )
+    assert replaced["spec"]["containers"] == [{"name": "z", "image": "q"}]
+    dropped = strategic_merge(live, {"metadata": {"$deleteFromPrimitiveList/finalizers": ["f1"]}}, POD_SCHEMA)
+    assert dropped["metadata"]["finalizers"] == []
+    # without a schema every list is atomic, as for a kind the server has no schema for
+    assert strategic_merge(live, patch)["spec"]["containers"] == patch["spec"]["containers"]
+
+
+def test_list_semantics_come_from_the_schemas() -> None:
+    container = POD_SCHEMA.field("spec").field("containers")  # type: ignore[union-attr]
+    assert list_type(container).keys == ("name",)
+    ports = container.items().field("ports")  # type: ignore[union-attr]
+    assert list_type(ports) == ListType(
+        "map", ("containerPort", "protocol"), "containerPort", frozenset({"merge"})
+    )
+    svc = builtin_schema("v1", "Service")
+    assert list_type(field(field(svc, "spec"), "ports")).keys == ("port", "protocol")
+    assert list_type(field(field(svc, "metadata"), "finalizers")).kind == "set"
+    assert list_type(field(field(svc, "spec"), "nothing")) == ListType()
+    crd = crd_schema(
+        {
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "properties": {
+                        "rules": {
+                            "type": "array",
+                            "x-kubernetes-list-type": "map",
+                            "x-kubernetes-list-map-keys": ["host"],
+                            "items": {"type": "object"},
+                        }
+                    },
+                }
+            },
+        }
+    )
+    assert list_type(field(field(crd, "spec"), "rules")).keys == ("host",)
+    assert list_type(field(field(crd, "metadata"), "ownerReferences")).keys == ("uid",)
+    dupes = list(
+        duplicate_keys(
+            {
+                "spec": {
+                    "ports": [{"port": 53}, {"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
+                }
+            },
+            svc,
+            "",
+            KEY_DEFAULTS,
+        )
+    )
+    assert dupes == [("spec.ports[2]", {"port": 53, "protocol": "TCP"})]
 
 
 def _deploy(replicas: int | None = 2, labels: dict[str, str] | None = None) -> dict[str, object]:
@@ -162,3 +235,22 @@ def test_apply_keeps_same_port_with_two_protocols_apart() -> None:
     assert again["spec"]["ports"] == live["spec"]["ports"]
     keys = set(again["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]["f:ports"])
     assert keys == {'k:{"port":53,"protocol":"UDP"}', 'k:{"port":53,"protocol":"TCP"}'}
+
+
+def test_apply_drops_container_ports_keyed_by_port_and_protocol() -> None:
+    """[7979/TCP, 5353/UDP, 5353/TCP] -> [7979/TCP]: the list-map keys are containerPort and protocol."""
+
+    def deploy(ports: list[dict[str, object]]) -> dict[str, object]:
+        body = _deploy(1)
+        body["spec"]["template"]["spec"]["containers"][0]["ports"] = ports  # type: ignore[index]
+        return body
+
+    three = [
+        {"containerPort": 7979, "protocol": "TCP"},
+        {"containerPort": 5353, "protocol": "UDP"},
+        {"containerPort": 5353, "protocol": "TCP"},
+    ]
+    live = server_side_apply(None, deploy(three), DEPLOY, "kumo", False, "t")
+    after = server_side_apply(live, deploy([{"containerPort": 7979}]), DEPLOY, "kumo", False, "t")
+    ports = after["spec"]["template"]["spec"]["containers"][0]["ports"]
+    assert [p["containerPort"] for p in ports] == [7979]

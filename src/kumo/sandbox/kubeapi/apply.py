@@ -16,10 +16,11 @@ from typing import Any
 
 import orjson
 
+from kumo.kube.listtypes import KEY_DEFAULTS, SchemaNode, field, items, list_type, schema_for
 from kumo.sandbox.kubeapi.catalog import ResourceType
 from kumo.sandbox.kubeapi.errors import ApiError
-from kumo.sandbox.kubeapi.patch import SET_LISTS, list_keys
 
+Node = SchemaNode | None
 Path = tuple[str, ...]
 FieldSet = set[Path]
 
@@ -42,24 +43,24 @@ _SERVER_META = frozenset(
 )
 
 
-# Keys that have a default take part in item identity with that default, as in structured merge:
-# a Service's 53/TCP and 53/UDP ports are two items.
-_KEY_DEFAULTS = {"protocol": "TCP"}
+def schema_of(rt: ResourceType | None) -> Node:
+    """The schema whose list types drive merges of ``rt``'s objects."""
+    if rt is None:
+        return None
+    return schema_for(rt.api_version, rt.kind, rt.schema)
 
 
-def ssa_keys(name: str, items: list[Any]) -> tuple[str, ...] | None:
-    keys = list_keys(name, items)
-    if name == "ports" and keys:
-        return (*keys, "protocol")
-    return keys
+def ssa_keys(node: Node) -> tuple[str, ...] | None:
+    lt = list_type(node)
+    return lt.keys if lt.kind == "map" and lt.keys else None
 
 
 def key_of(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {k: item.get(k, _KEY_DEFAULTS.get(k)) for k in keys if k in item or k in _KEY_DEFAULTS}
+    return {k: item.get(k, KEY_DEFAULTS.get(k)) for k in keys if k in item or k in KEY_DEFAULTS}
 
 
 def _matches(item: Any, want: dict[str, Any]) -> bool:
-    return isinstance(item, dict) and all(item.get(k, _KEY_DEFAULTS.get(k)) == v for k, v in want.items())
+    return isinstance(item, dict) and all(item.get(k, KEY_DEFAULTS.get(k)) == v for k, v in want.items())
 
 
 def _dumps_key(d: dict[str, Any]) -> str:
@@ -69,36 +70,40 @@ def _dumps_key(d: dict[str, Any]) -> str:
 def fieldset(obj: dict[str, Any], rt: ResourceType | None, subresource: str | None = None) -> FieldSet:
     """The paths an object sets, limited to what the (sub)resource lets a client write."""
     out: FieldSet = set()
+    root = schema_of(rt)
     for key, value in _writable(obj, rt, subresource).items():
         if key == "metadata" and isinstance(value, dict):
+            meta = field(root, "metadata")
             for mk, mv in value.items():
-                _walk(mv, ("f:metadata", "f:" + mk), mk, out)
+                _walk(mv, ("f:metadata", "f:" + mk), field(meta, mk), out)
             continue
-        _walk(value, ("f:" + key,), key, out)
+        _walk(value, ("f:" + key,), field(root, key), out)
     return out
 
 
-def _walk(node: Any, prefix: Path, name: str, out: FieldSet) -> None:
+def _walk(node: Any, prefix: Path, schema: Node, out: FieldSet) -> None:
     if node is None:
         return
     if isinstance(node, dict):
         if not node:
             out.add(prefix)
         for k, v in node.items():
-            _walk(v, (*prefix, "f:" + k), k, out)
+            _walk(v, (*prefix, "f:" + k), field(schema, k), out)
         return
     if isinstance(node, list):
-        if name in SET_LISTS and node:
+        lt = list_type(schema)
+        if lt.kind == "set" and node:
             for v in node:
                 out.add((*prefix, "v:" + orjson.dumps(v).decode()))
             return
-        keys = ssa_keys(name, node)
+        keys = ssa_keys(schema)
         if keys and node and all(isinstance(i, dict) for i in node):
+            sub = items(schema)
             for item in node:
                 ip = (*prefix, "k:" + _dumps_key(key_of(item, keys)))
                 out.add(ip)
                 for k, v in item.items():
-                    _walk(v, (*ip, "f:" + k), k, out)
+                    _walk(v, (*ip, "f:" + k), field(sub, k), out)
             return
         out.add(prefix)
         return
@@ -122,13 +127,13 @@ def _writable(obj: dict[str, Any], rt: ResourceType | None, subresource: str | N
     return out
 
 
-def _paths(node: Any, prefix: Path, name: str) -> FieldSet:
+def _paths(node: Any, prefix: Path, schema: Node) -> FieldSet:
     out: FieldSet = set()
-    _walk(node, prefix, name, out)
+    _walk(node, prefix, schema, out)
     return out
 
 
-def _diff(old: Any, new: Any, prefix: Path, name: str, changed: FieldSet, removed: FieldSet) -> None:
+def _diff(old: Any, new: Any, prefix: Path, schema: Node, changed: FieldSet, removed: FieldSet) -> None:
     """Paths whose value a write changed or added, and paths it removed; equal subtrees are skipped
     with one C-level comparison, so small edits to big objects stay cheap."""
     if old == new:
@@ -139,15 +144,15 @@ def _diff(old: Any, new: Any, prefix: Path, name: str, changed: FieldSet, remove
                 continue
             sub = (*prefix, "f:" + key)
             if key in old and old[key] is not None:
-                _diff(old[key], value, sub, key, changed, removed)
+                _diff(old[key], value, sub, field(schema, key), changed, removed)
             else:
-                changed |= _paths(value, sub, key)
+                changed |= _paths(value, sub, field(schema, key))
         for key, value in old.items():
             if value is not None and (key not in new or new[key] is None):
-                removed |= _paths(value, (*prefix, "f:" + key), key)
+                removed |= _paths(value, (*prefix, "f:" + key), field(schema, key))
         return
-    old_fs = _paths(old, prefix, name)
-    new_fs = _paths(new, prefix, name)
+    old_fs = _paths(old, prefix, schema)
+    new_fs = _paths(new, prefix, schema)
     base = len(prefix)
     changed |= {p for p in new_fs if p not in old_fs or value_at(new, p[base:]) != value_at(old, p[base:])}
     removed |= old_fs - new_fs
@@ -257,26 +262,29 @@ def drop_nulls(node: Any) -> Any:
     return node
 
 
-def ssa_merge(live: Any, applied: Any, name: str = "") -> Any:
+def ssa_merge(live: Any, applied: Any, schema: Node = None) -> Any:
     if isinstance(applied, dict):
         result = dict(live) if isinstance(live, dict) else {}
         for k, v in applied.items():
-            result[k] = ssa_merge(result.get(k, _MISSING), v, k) if k in result else copy.deepcopy(v)
+            result[k] = (
+                ssa_merge(result.get(k, _MISSING), v, field(schema, k)) if k in result else copy.deepcopy(v)
+            )
         return result
     if isinstance(applied, list):
         if not isinstance(live, list):
             return copy.deepcopy(applied)
-        if name in SET_LISTS:
+        if list_type(schema).kind == "set":
             return list(live) + [v for v in applied if v not in live]
-        keys = ssa_keys(name, applied or live)
+        keys = ssa_keys(schema)
         if not keys or not all(isinstance(i, dict) for i in applied):
             return copy.deepcopy(applied)
+        sub = items(schema)
         result_list = list(live)
         for item in applied:
             k = key_of(item, keys)
             for idx, existing in enumerate(result_list):
                 if _matches(existing, k):
-                    result_list[idx] = ssa_merge(existing, item)
+                    result_list[idx] = ssa_merge(existing, item, sub)
                     break
             else:
                 result_list.append(copy.deepcopy(item))
@@ -398,7 +406,14 @@ def track_update(
     entries = read_entries(old) if old is not None else []
     changed: FieldSet = set()
     removed: FieldSet = set()
-    _diff(_writable(old or {}, rt, subresource), _writable(new, rt, subresource), (), "", changed, removed)
+    _diff(
+        _writable(old or {}, rt, subresource),
+        _writable(new, rt, subresource),
+        (),
+        schema_of(rt),
+        changed,
+        removed,
+    )
     if not changed and not removed:
         write_entries(new, entries)
         return
@@ -477,16 +492,21 @@ def server_side_apply(
     for e in entries:
         if e is not mine:
             others |= e.fields
-    for p in sorted(previous - applied_fs, key=len, reverse=True):
-        if p in others or any(o[: len(p)] == p for o in others):
-            continue
+    dropped = {
+        p for p in previous - applied_fs if p not in others and not any(o[: len(p)] == p for o in others)
+    }
+    for p in sorted(dropped, key=len, reverse=True):
+        if any(p[:i] in dropped for i in range(1, len(p))):
+            continue  # its parent goes whole (a keyed item's fields would otherwise unkey it first)
         remove_path(base, p)
-    merged: dict[str, Any] = ssa_merge(base, {k: v for k, v in applied.items() if k != "metadata"})
+    root = schema_of(rt)
+    merged: dict[str, Any] = ssa_merge(base, {k: v for k, v in applied.items() if k != "metadata"}, root)
     meta = dict(merged.get("metadata") or {})
+    meta_schema = field(root, "metadata")
     for mk, mv in applied_meta.items():
         if mk in ("resourceVersion",):
             continue
-        meta[mk] = ssa_merge(meta.get(mk), mv, mk) if mk in meta else copy.deepcopy(mv)
+        meta[mk] = ssa_merge(meta.get(mk), mv, field(meta_schema, mk)) if mk in meta else copy.deepcopy(mv)
     merged["metadata"] = meta
     if mine is None:
         mine = ManagerEntry(manager, "Apply", rt.api_version, now, set(), sub)

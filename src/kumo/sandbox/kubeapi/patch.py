@@ -1,8 +1,9 @@
 """The three patch formats: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and strategic merge.
 
-Strategic merge and server-side apply both need to know which lists are maps keyed by a field
-(containers by ``name``, ports by ``containerPort``...). That knowledge lives in :func:`list_keys`
-and is shared with :mod:`kumo.sandbox.kubeapi.apply`.
+Strategic merge reads each list's ``x-kubernetes-patch-strategy`` and ``x-kubernetes-patch-merge-key``
+from the kind's schema (:mod:`kumo.kube.listtypes`), as the API server does: containers merge by
+``name``, container ports by ``containerPort`` alone (a known quirk of the real server), lists of
+scalars with the ``merge`` strategy (finalizers) as sets; every other list is replaced whole.
 """
 
 from __future__ import annotations
@@ -12,47 +13,16 @@ from typing import Any
 
 import jsonpatch
 
+from kumo.kube.listtypes import SchemaNode, field, item_key, items, list_type
 from kumo.sandbox.kubeapi.errors import ApiError, bad_request
 
-# Lists merged by key, named by field. "ports" is decided by its items (container vs Service port).
-_KEYED: dict[str, tuple[str, ...]] = {
-    "containers": ("name",),
-    "initContainers": ("name",),
-    "ephemeralContainers": ("name",),
-    "env": ("name",),
-    "volumes": ("name",),
-    "volumeMounts": ("mountPath",),
-    "volumeDevices": ("devicePath",),
-    "imagePullSecrets": ("name",),
-    "hostAliases": ("ip",),
-    "conditions": ("type",),
-    "ownerReferences": ("uid",),
-    "topologySpreadConstraints": ("topologyKey", "whenUnsatisfiable"),
-    "resourceClaims": ("name",),
-    "readinessGates": ("conditionType",),
-    "containerStatuses": ("name",),
-    "initContainerStatuses": ("name",),
-}
-# Lists of scalars merged as sets.
-SET_LISTS = frozenset({"finalizers"})
 
-
-def list_keys(field: str, items: list[Any]) -> tuple[str, ...] | None:
-    """The merge keys of a list field, or ``None`` when the list is atomic (replaced whole)."""
-    if field == "ports":
-        dicts = [i for i in items if isinstance(i, dict)]
-        if dicts and all("containerPort" in i for i in dicts):
-            return ("containerPort",)
-        if dicts and all("port" in i for i in dicts):
-            return ("port",)
-        return None
-    return _KEYED.get(field)
-
-
-def item_key(item: Any, keys: tuple[str, ...]) -> tuple[Any, ...] | None:
-    if not isinstance(item, dict):
-        return None
-    return tuple(item.get(k) for k in keys)
+def smp_keys(node: SchemaNode | None) -> tuple[str, ...] | None:
+    """The merge key of a list under strategic merge, or ``None`` when the list is replaced whole."""
+    lt = list_type(node)
+    if lt.smp_merges and lt.merge_key:
+        return (lt.merge_key,)
+    return None
 
 
 # --- JSON merge patch -------------------------------------------------------------------------
@@ -94,7 +64,8 @@ def json_patch(target: dict[str, Any], ops: Any) -> dict[str, Any]:
 # --- strategic merge patch --------------------------------------------------------------------
 
 
-def strategic_merge(target: Any, patch: Any, field: str = "") -> Any:
+def strategic_merge(target: Any, patch: Any, node: SchemaNode | None = None) -> Any:
+    """Apply a strategic merge patch; ``node`` is the schema of ``target`` (``None``: unknown)."""
     if isinstance(patch, dict):
         if not isinstance(target, dict):
             target = {}
@@ -115,7 +86,7 @@ def strategic_merge(target: Any, patch: Any, field: str = "") -> Any:
             if value is None:
                 result.pop(key, None)
                 continue
-            merged = strategic_merge(result.get(key), value, key)
+            merged = strategic_merge(result.get(key), value, field(node, key))
             if merged is None and isinstance(value, dict) and value.get("$patch") == "delete":
                 result.pop(key, None)
             else:
@@ -124,35 +95,37 @@ def strategic_merge(target: Any, patch: Any, field: str = "") -> Any:
             result = {k: v for k, v in result.items() if k in retain}
         return result
     if isinstance(patch, list):
-        return _merge_list(target if isinstance(target, list) else [], patch, field)
+        return _merge_list(target if isinstance(target, list) else [], patch, node)
     return copy.deepcopy(patch)
 
 
-def _merge_list(target: list[Any], patch: list[Any], field: str) -> list[Any]:
+def _merge_list(target: list[Any], patch: list[Any], node: SchemaNode | None) -> list[Any]:
     if any(isinstance(i, dict) and i.get("$patch") == "replace" for i in patch):
         return [copy.deepcopy(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
-    if field in SET_LISTS:
+    lt = list_type(node)
+    if lt.smp_merges and not lt.merge_key:
         out = list(target)
         for v in patch:
             if v not in out:
                 out.append(v)
         return out
-    keys = list_keys(field, [i for i in patch if not (isinstance(i, dict) and "$patch" in i)] or target)
+    keys = smp_keys(node)
     if keys is None:
         return [copy.deepcopy(i) for i in patch]
+    sub = items(node)
     result = [copy.deepcopy(i) for i in target]
     for item in patch:
         if not isinstance(item, dict):
             continue
         if item.get("$patch") == "delete":
-            k = item_key(item, tuple(kk for kk in keys if kk in item) or keys)
-            result = [r for r in result if item_key(r, tuple(kk for kk in keys if kk in item) or keys) != k]
+            k = item_key(item, keys)
+            result = [r for r in result if item_key(r, keys) != k]
             continue
         k = item_key(item, keys)
         for idx, existing in enumerate(result):
             if item_key(existing, keys) == k:
-                result[idx] = strategic_merge(existing, item)
+                result[idx] = strategic_merge(existing, item, sub)
                 break
         else:
-            result.append(strategic_merge({}, item))
+            result.append(strategic_merge({}, item, sub))
     return result

@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from kumo.sandbox.kubeapi import errors
-from kumo.sandbox.kubeapi.apply import server_side_apply, track_update
+from kumo.sandbox.kubeapi.apply import schema_of, server_side_apply, track_update
 from kumo.sandbox.kubeapi.catalog import Catalog, ResourceType
 from kumo.sandbox.kubeapi.defaults import Allocator, apply_defaults
 from kumo.sandbox.kubeapi.errors import ApiError
@@ -772,7 +772,10 @@ class Store:
         else:
             if not isinstance(body, dict):
                 raise errors.bad_request("patch body must be a JSON object")
-            new = merge_patch(base, body) if patch_type == "merge" else strategic_merge(base, body)
+            if patch_type == "merge":
+                new = merge_patch(base, body)
+            else:
+                new = strategic_merge(base, body, None if subresource == "scale" else schema_of(rt))
         if not isinstance(new, dict):
             raise errors.bad_request("patch did not produce an object")
         want_rv = (new.get("metadata") or {}).get("resourceVersion")

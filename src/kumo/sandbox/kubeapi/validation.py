@@ -27,6 +27,7 @@ from typing import Any
 
 import fastjsonschema
 
+from kumo.kube.listtypes import KEY_DEFAULTS, duplicate_keys, schema_for
 from kumo.sandbox.kubeapi.catalog import ResourceType
 
 SCHEMA_VERSION = "v1.33.0-local"
@@ -168,6 +169,24 @@ def _cause(err: fastjsonschema.JsonSchemaValueException) -> dict[str, str]:
     return {"reason": "FieldValueInvalid", "message": f"Invalid value: {message}", "field": field}
 
 
+# Keyed lists where the API server's validation only warns about a repeated key (env variables
+# and container ports: existing workloads have them); everywhere else a repeat is invalid.
+_DUPLICATES_WARN_ONLY = re.compile(
+    r"(?:containers|initContainers|ephemeralContainers)\[\d+\]\.(?:env|ports)\[\d+\]$"
+)
+
+
+def duplicate_causes(rt: ResourceType, obj: dict[str, Any]) -> list[dict[str, str]]:
+    """``FieldValueDuplicate`` causes for items of ``map``-type lists whose keys repeat."""
+    out: list[dict[str, str]] = []
+    for path, key in duplicate_keys(obj, schema_for(rt.api_version, rt.kind, rt.schema), "", KEY_DEFAULTS):
+        if _DUPLICATES_WARN_ONLY.search(path):
+            continue
+        shown = json.dumps(key, sort_keys=True, separators=(",", ":"))
+        out.append({"reason": "FieldValueDuplicate", "message": f"Duplicate value: {shown}", "field": path})
+    return out[:1]
+
+
 class SchemaValidator:
     """Checks objects against their kind's schema; returns ``Status`` causes (empty when valid)."""
 
@@ -179,11 +198,12 @@ class SchemaValidator:
                 check = _builtin(rt.kind, rt.api_version)
         if check is None:
             return []
+        body = {k: v for k, v in obj.items() if k != "status"}
         try:
-            check({k: v for k, v in obj.items() if k != "status"})
+            check(body)
         except fastjsonschema.JsonSchemaValueException as err:
             return [_cause(err)]
-        return []
+        return duplicate_causes(rt, body)
 
     def unknown_fields(self, rt: ResourceType, obj: dict[str, Any]) -> list[str]:
         """Fields the kind's schema does not declare (for ``fieldValidation=Strict``)."""
