@@ -33,6 +33,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # package about them, which buries real errors, so those lines are dropped.
   quiet() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; return "${PIPESTATUS[0]}"; }
   quiet .venv/bin/python -m pip install -q --upgrade pip
-  quiet .venv/bin/python -m pip install -q -e '.[dev]'
+  quiet .venv/bin/python -m pip install -q -e '.[dev,sandbox]'
   touch "$stamp"
 fi

@@ -10,14 +10,105 @@ from pathlib import Path
 
 import typer
 
-from kumo.cli.output import OutputFormat, console
+from kumo.cli.output import OutputFormat, console, err_console, print_json
 from kumo.errors import UsageError
 
 sandbox_app = typer.Typer(
-    help="Local stand-ins for a cluster and a cloud: no account needed.\n\n"
-    "Example: kumo sandbox kubeapi --port 0 --kubeconfig /tmp/kumo-sandbox.kubeconfig",
+    help="The whole system on one machine, no cloud account: a Kubernetes API emulator, moto for AWS, "
+    "the DNS controller, a DNS server and the console, as local processes.\n\n"
+    "Example: kumo sandbox up --spec examples/online-app/kumo.yaml",
     no_args_is_help=True,
 )
+
+DirOpt = typer.Option(
+    Path(".kumo/sandbox"), "--dir", envvar="KUMO_SANDBOX_DIR", help="The sandbox's directory (state, logs)."
+)
+
+
+def _print_sandbox(info: dict[str, object], services: list[dict[str, object]]) -> None:
+    for svc in services:
+        state = f"[green]running[/] pid {svc['pid']}" if svc["running"] else "[red]stopped[/]"
+        console.print(f"  {svc['name']:15} {state:28} {svc['address']}")
+    console.print(f"  kubeconfig     {info['kubeconfig']}")
+    console.print(f"  env file       {info['envFile']}  (source it: . {info['envFile']})")
+    if info.get("console"):
+        console.print(f"  console        {info['console']}", soft_wrap=True)
+
+
+@sandbox_app.command("up")
+def up_cmd(
+    directory: Path = DirOpt,
+    spec: Path | None = typer.Option(
+        None,
+        "--spec",
+        help="A kumo.yaml: seed moto with what its cloud step expects to find (VPC, subnets, zone) "
+        "and run its DNS controller.",
+    ),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--output", help="text or json."),
+) -> None:
+    """Start the sandbox (or reuse what runs of it) and print every address.
+
+    Example: kumo sandbox up --spec examples/online-app/kumo.yaml && . .kumo/sandbox/env
+    """
+    from kumo.sandbox.supervisor import up
+    from kumo.spec import load_spec
+
+    loaded = load_spec(spec) if spec is not None else None
+    quiet = output == OutputFormat.json
+    sandbox = up(
+        directory,
+        loaded,
+        str(spec) if spec is not None else None,
+        progress=None if quiet else lambda text: err_console.print(f"[bold cyan]»[/] {text}"),
+    )
+    info = sandbox.as_dict()
+    if quiet:
+        print_json(info)
+        return
+    console.print(f"[green]✓[/] sandbox running in {sandbox.directory}")
+    _print_sandbox(info, info["services"])
+
+
+@sandbox_app.command("status")
+def status_cmd(
+    directory: Path = DirOpt,
+    output: OutputFormat = typer.Option(OutputFormat.text, "--output", help="text or json."),
+) -> None:
+    """Show which of the sandbox's processes run, with their addresses (exit 1 when one is down).
+
+    Example: kumo sandbox status --output json
+    """
+    from kumo.sandbox.supervisor import load
+
+    sandbox = load(directory)
+    info = sandbox.as_dict()
+    running = bool(sandbox.services) and all(s.running for s in sandbox.services.values())
+    if output == OutputFormat.json:
+        print_json({**info, "running": running})
+    elif not sandbox.services:
+        console.print(f"no sandbox in {sandbox.directory} (start one with: kumo sandbox up)")
+    else:
+        console.print(f"sandbox in {sandbox.directory}")
+        _print_sandbox(info, info["services"])
+    if not running:
+        raise typer.Exit(1)
+
+
+@sandbox_app.command("down")
+def down_cmd(
+    directory: Path = DirOpt,
+    purge: bool = typer.Option(False, "--purge", help="Also remove the directory (state, logs, zone data)."),
+) -> None:
+    """Stop the processes this sandbox started (only those), and with --purge remove its directory.
+
+    Example: kumo sandbox down --purge
+    """
+    from kumo.sandbox.supervisor import down
+
+    stopped = down(directory, purge, progress=lambda text: err_console.print(f"[bold cyan]»[/] {text}"))
+    console.print(
+        f"[green]✓[/] sandbox stopped ({len(stopped)} processes)" + (", directory removed" if purge else "")
+    )
 
 
 @sandbox_app.command("kubeapi")

@@ -24,6 +24,7 @@ from kumo.dns.registry import (
 if TYPE_CHECKING:
     from kumo.dns.controller import Controller, ControllerConfig
     from kumo.dns.providers import Provider, ProviderOptions, make_provider
+    from kumo.dns.providers.local import LocalDnsServer
     from kumo.dns.runner import DnsRunner, RunOptions, run_controller
 
 _LAZY = {
@@ -32,6 +33,7 @@ _LAZY = {
     "Provider": "kumo.dns.providers",
     "ProviderOptions": "kumo.dns.providers",
     "make_provider": "kumo.dns.providers",
+    "LocalDnsServer": "kumo.dns.providers.local",
     "DnsRunner": "kumo.dns.runner",
     "RunOptions": "kumo.dns.runner",
     "run_controller": "kumo.dns.runner",
@@ -54,6 +56,7 @@ __all__ = [
     "Endpoint",
     "EndpointKey",
     "LabelFilter",
+    "LocalDnsServer",
     "NameMapper",
     "Policy",
     "Provider",

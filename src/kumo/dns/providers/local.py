@@ -14,7 +14,7 @@ import sqlite3
 import struct
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import dns.exception
 import dns.flags
@@ -224,8 +224,15 @@ class LocalZone:
         return response
 
 
+class Answerer(Protocol):
+    """What the server asks: a zone, or anything else that answers queries (the sandbox's view of
+    Route 53 does)."""
+
+    def answer(self, query: dns.message.Message) -> dns.message.Message: ...
+
+
 class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, zone: LocalZone) -> None:
+    def __init__(self, zone: Answerer) -> None:
         self.zone = zone
         self.transport: asyncio.DatagramTransport | None = None
 
@@ -238,7 +245,7 @@ class _Udp(asyncio.DatagramProtocol):
             self.transport.sendto(wire, addr)
 
 
-def _respond(zone: LocalZone, data: bytes, max_size: int = 65535) -> bytes | None:
+def _respond(zone: Answerer, data: bytes, max_size: int = 65535) -> bytes | None:
     try:
         query = dns.message.from_wire(data)
     except dns.exception.DNSException:
@@ -263,7 +270,7 @@ def _respond(zone: LocalZone, data: bytes, max_size: int = 65535) -> bytes | Non
 class LocalDnsServer:
     """UDP and TCP on one port (0 picks a free one; both protocols get the same number)."""
 
-    def __init__(self, zone: LocalZone, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, zone: Answerer, host: str = "127.0.0.1", port: int = 0) -> None:
         self.zone = zone
         self.host = host
         self.port = port

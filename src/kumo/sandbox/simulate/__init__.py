@@ -33,6 +33,6 @@ Controllers act through the store's in-process API, like real controllers throug
 
 from kumo.sandbox.simulate.config import SimConfig
 from kumo.sandbox.simulate.core import Simulator
-from kumo.sandbox.simulate.services import lb_hostname
+from kumo.sandbox.simulate.services import lb_addresses, lb_hostname
 
-__all__ = ["SimConfig", "Simulator", "lb_hostname"]
+__all__ = ["SimConfig", "Simulator", "lb_addresses", "lb_hostname"]

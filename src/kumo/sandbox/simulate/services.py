@@ -34,6 +34,16 @@ def lb_hostname(svc: dict[str, Any], region: str) -> str:
     return f"{'internal-' if internal else ''}{('a' + uid)[:32]}-{number}.{region}.elb.amazonaws.com"
 
 
+def lb_addresses(hostname: str) -> tuple[list[str], list[str]]:
+    """The IPv4 and IPv6 addresses a simulated load balancer's hostname stands for: two of each, as
+    an ELB in two zones has, derived from the name so every process agrees on them. They come from
+    ranges that are never routed (198.18.0.0/15 for benchmarks, 2001:db8::/32 for documentation)."""
+    digest = hashlib.sha256(hostname.lower().rstrip(".").encode()).digest()
+    v4 = [f"198.{18 + i}.{digest[2 * i]}.{max(1, digest[2 * i + 1] % 255)}" for i in range(2)]
+    v6 = [f"2001:db8:{digest[4 + 2 * i]:x}{digest[5 + 2 * i]:02x}::{i + 1}" for i in range(2)]
+    return v4, v6
+
+
 def lb_ip(svc: dict[str, Any]) -> str:
     digest = hashlib.sha256(str(svc["metadata"].get("uid", "")).encode()).digest()
     return f"172.18.{digest[0]}.{max(1, digest[1] % 255)}"
