@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Sets up everything kumo and its tests need on a fresh Debian machine with Python 3.11:
-# the system peers the tests talk to (BIND9 for RFC 2136, dig) and a virtualenv in .venv.
+# the system peers the tests talk to (BIND9 for RFC 2136, dig, Chromium for the console's browser
+# tests) and a virtualenv in .venv.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(bind9 bind9-utils bind9-dnsutils)
+APT_PACKAGES=(bind9 bind9-utils bind9-dnsutils chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

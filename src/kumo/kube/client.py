@@ -284,6 +284,24 @@ class KubeClient:
             or {}
         )
 
+    async def pod_log(
+        self, namespace: str, name: str, container: str | None = None, tail_lines: int = 100
+    ) -> str:
+        """The last ``tail_lines`` lines of a Pod's log (of ``container``, or its only container)."""
+        info = await self.resource("v1", "Pod")
+        path = self._object_path(info, name, namespace, "log")
+        params = _clean({"container": container, "tailLines": tail_lines})
+        self.request_count += 1
+        try:
+            response = await self._http.request("GET", path, params=params, headers={"Accept": "text/plain"})
+        except httpx2.TransportError as exc:
+            raise self._unreachable(exc) from None
+        except ConfigError as exc:
+            raise ClusterError(f"cannot authenticate to the Kubernetes API at {self.server}: {exc}") from None
+        if response.status_code >= 400:
+            raise self._api_error(response.status_code, response.content, "GET", path)
+        return response.content.decode(errors="replace")
+
     async def server_version(self) -> Obj:
         return await self.request("GET", "/version") or {}
 

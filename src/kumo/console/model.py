@@ -1,0 +1,321 @@
+"""The console's one read model: informer caches of the cluster, metrics history and DNS status.
+
+Every page and API answer is computed from this memory, never from a request to the API server,
+so the number of open browsers does not change what the API server sees: one list and one watch
+per kind, one metrics read per interval, however many tabs are open. Changes are pushed to
+subscribers (the SSE streams) as a version number and the releases they touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from kumo.deploy import RELEASE_LABEL, RELEASE_NAME_LABEL, RELEASE_OWNER_LABEL
+from kumo.errors import KumoError
+from kumo.kube import ApiError, Informer, KubeClient, NotFound, Obj
+
+log = logging.getLogger(__name__)
+
+ReleaseKey = tuple[str, str]  # (namespace, release)
+
+#: (apiVersion, kind, label selector) of what the console watches, always cluster-wide.
+WATCHED: list[tuple[str, str, str | None]] = [
+    ("apps/v1", "Deployment", None),
+    ("apps/v1", "ReplicaSet", None),
+    ("v1", "Pod", None),
+    ("v1", "Service", None),
+    ("networking.k8s.io/v1", "Ingress", None),
+    ("v1", "Event", None),
+    ("v1", "Node", None),
+    # Release history only: the console never sees any other Secret.
+    ("v1", "Secret", f"{RELEASE_OWNER_LABEL}=kumo"),
+]
+#: Watched only when the cluster serves them (CRDs).
+OPTIONAL: list[tuple[str, str, str | None]] = [
+    ("cert-manager.io/v1", "Certificate", None),
+    ("gateway.networking.k8s.io/v1", "Gateway", None),
+]
+
+#: Samples of CPU and memory kept per Pod (with the default 15 s interval: the last 5 minutes).
+HISTORY = 20
+
+
+def parse_cpu(text: str) -> float:
+    """Millicores from a CPU quantity (``250m``, ``1``, ``12345n``, ``5u``)."""
+    units = {"n": 1e-6, "u": 1e-3, "m": 1.0}
+    if text and text[-1] in units:
+        return float(text[:-1]) * units[text[-1]]
+    return float(text or 0) * 1000
+
+
+_MEM = {
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "k": 10**3,
+    "K": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+}
+
+
+def parse_memory(text: str) -> int:
+    """Bytes from a memory quantity (``64Mi``, ``1G``, ``1000``)."""
+    for suffix in ("Ki", "Mi", "Gi", "Ti", "k", "K", "M", "G", "T"):
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * _MEM[suffix])
+    return int(float(text or 0))
+
+
+@dataclass
+class DnsFetch:
+    """The last answer of one DNS controller's /status.json."""
+
+    url: str
+    document: dict[str, Any] | None = None
+    error: str | None = None
+    fetched_at: str | None = None
+
+
+@dataclass
+class Usage:
+    cpu: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    memory: deque[int] = field(default_factory=lambda: deque(maxlen=HISTORY))
+
+
+def release_of(obj: Obj) -> ReleaseKey | None:
+    """The release an object belongs to, from kumo's labels (release Secrets carry their own)."""
+    metadata = obj.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    name = labels.get(RELEASE_LABEL) or labels.get(RELEASE_NAME_LABEL)
+    if not name:
+        return None
+    return str(metadata.get("namespace") or ""), str(name)
+
+
+class ReadModel:
+    def __init__(
+        self,
+        client: KubeClient,
+        *,
+        dns_urls: list[str] | None = None,
+        metrics_interval: float = 15.0,
+        dns_interval: float = 5.0,
+        coalesce: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.metrics_interval = metrics_interval
+        self.dns_interval = dns_interval
+        self.coalesce = coalesce
+        self.clock = clock
+        self.informers: dict[str, Informer] = {}
+        self.dns: list[DnsFetch] = [DnsFetch(url) for url in dns_urls or []]
+        self.pod_usage: dict[tuple[str, str], Usage] = {}
+        self.node_usage: dict[str, tuple[float, int]] = {}
+        self.metrics_available: bool | None = None
+        #: Bumped on every published change; views cache their result per version.
+        self.version = 0
+        self._touched: set[ReleaseKey] = set()
+        self._touched_all = False
+        self._dirty = asyncio.Event()
+        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._view_cache: dict[Any, tuple[int, Any]] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        kinds = list(WATCHED)
+        for api_version, kind, selector in OPTIONAL:
+            with contextlib.suppress(NotFound, KumoError):
+                await self.client.resource(api_version, kind)
+                kinds.append((api_version, kind, selector))
+        for api_version, kind, selector in kinds:
+            informer = Informer(self.client, api_version, kind, label_selector=selector)
+            informer.add_handler(self._on_change)
+            self.informers[kind] = informer
+            self._tasks.append(asyncio.create_task(informer.run(), name=f"console-{kind}"))
+        self._tasks.append(asyncio.create_task(self._publish_loop(), name="console-publish"))
+        self._tasks.append(asyncio.create_task(self._metrics_loop(), name="console-metrics"))
+        if self.dns:
+            self._tasks.append(asyncio.create_task(self._dns_loop(), name="console-dns"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    @property
+    def synced(self) -> bool:
+        return bool(self.informers) and all(i.synced for i in self.informers.values())
+
+    async def wait_synced(self, timeout: float) -> None:
+        await asyncio.gather(*(i.wait_synced(timeout) for i in self.informers.values()))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def items(self, kind: str) -> list[Obj]:
+        informer = self.informers.get(kind)
+        return informer.items() if informer else []
+
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``'s result, computed at most once per model version."""
+        hit = self._view_cache.get(key)
+        if hit is not None and hit[0] == self.version:
+            return hit[1]
+        value = compute()
+        self._view_cache[key] = (self.version, value)
+        if len(self._view_cache) > 512:
+            stale = [k for k, (v, _) in self._view_cache.items() if v != self.version]
+            for k in stale:
+                del self._view_cache[k]
+        return value
+
+    # -- changes -------------------------------------------------------------------------------
+
+    def _on_change(self, _event: str, obj: Obj, _old: Obj | None) -> None:
+        key = release_of(obj)
+        if key is not None:
+            self._touched.add(key)
+        else:
+            # Events, Nodes and objects outside a release: the pages that show them refresh.
+            self._touched_all = True
+        self._dirty.set()
+
+    def touch_all(self) -> None:
+        self._touched_all = True
+        self._dirty.set()
+
+    async def _publish_loop(self) -> None:
+        while True:
+            await self._dirty.wait()
+            # Coalesce a burst (a rollout is dozens of events) into one push.
+            await asyncio.sleep(self.coalesce)
+            self._dirty.clear()
+            self.version += 1
+            message = {
+                "version": self.version,
+                "all": self._touched_all,
+                "releases": sorted(f"{ns}/{name}" for ns, name in self._touched),
+            }
+            self._touched = set()
+            self._touched_all = False
+            for queue in list(self._subscribers):
+                if queue.full():
+                    with contextlib.suppress(asyncio.QueueEmpty):
+                        queue.get_nowait()
+                    message = {**message, "all": True}
+                queue.put_nowait(message)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=8)
+        self._subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    # -- metrics.k8s.io (not watchable: read on a fixed interval, whatever the browsers do) -----
+
+    async def _metrics_loop(self) -> None:
+        while True:
+            try:
+                await self.read_metrics()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # metrics are a bonus; the console works without them
+                log.warning("console: cannot read metrics.k8s.io: %s", exc)
+            await asyncio.sleep(
+                self.metrics_interval if self.metrics_available else self.metrics_interval * 4
+            )
+
+    async def read_metrics(self) -> None:
+        try:
+            pods = await self.client.list("metrics.k8s.io/v1beta1", "PodMetrics")
+            nodes = await self.client.list("metrics.k8s.io/v1beta1", "NodeMetrics")
+        except (NotFound, ApiError):
+            self.metrics_available = False
+            return
+        self.metrics_available = True
+        seen: set[tuple[str, str]] = set()
+        for item in pods:
+            metadata = item.get("metadata") or {}
+            key = (str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
+            seen.add(key)
+            cpu = sum(
+                parse_cpu(str((c.get("usage") or {}).get("cpu", "0"))) for c in item.get("containers") or []
+            )
+            memory = sum(
+                parse_memory(str((c.get("usage") or {}).get("memory", "0")))
+                for c in item.get("containers") or []
+            )
+            usage = self.pod_usage.setdefault(key, Usage())
+            usage.cpu.append(round(cpu, 3))
+            usage.memory.append(memory)
+        for key in list(self.pod_usage):
+            if key not in seen:
+                del self.pod_usage[key]
+        self.node_usage = {
+            str((n.get("metadata") or {}).get("name")): (
+                parse_cpu(str((n.get("usage") or {}).get("cpu", "0"))),
+                parse_memory(str((n.get("usage") or {}).get("memory", "0"))),
+            )
+            for n in nodes
+        }
+        self.touch_all()
+
+    # -- DNS controller status ----------------------------------------------------------------
+
+    async def _dns_loop(self) -> None:
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            while True:
+                await self.read_dns(http)
+                await asyncio.sleep(self.dns_interval)
+
+    async def read_dns(self, http: httpx.AsyncClient) -> None:
+        changed = False
+        for fetch in self.dns:
+            before = (fetch.document, fetch.error)
+            try:
+                response = await http.get(fetch.url)
+                response.raise_for_status()
+                document = response.json()
+                if not isinstance(document, dict) or "names" not in document:
+                    raise ValueError("not a kumo DNS controller status document")
+                fetch.document, fetch.error = document, None
+            except (httpx.HTTPError, ValueError) as exc:
+                fetch.error = f"{type(exc).__name__}: {exc}"
+            fetch.fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            changed = changed or before != (fetch.document, fetch.error)
+        if changed:
+            self.touch_all()
+
+
+def group_by_release(objects: list[Obj]) -> dict[ReleaseKey, list[Obj]]:
+    out: dict[ReleaseKey, list[Obj]] = defaultdict(list)
+    for obj in objects:
+        key = release_of(obj)
+        if key is not None:
+            out[key].append(obj)
+    return out
