@@ -29,6 +29,7 @@ from kumo.deploy import (
     rollback,
     up,
 )
+from kumo.errors import KumoError, UsageError
 
 T = TypeVar("T")
 
@@ -316,19 +317,39 @@ def _print_status(view: dict[str, Any]) -> None:
             )
 
 
+#: `kumo diff` exits as `kubectl diff` does: 0 no differences, 1 differences (with --exit-code),
+#: 2 bad input (kumo.yaml, flags), 3 any other error (cluster unreachable, a refused dry-run).
+DIFF_ERROR_EXIT = 3
+
+
 @release_command()
 def diff_cmd(
     target: Target,
     exit_code: Annotated[
-        bool, typer.Option("--exit-code", help="Exit with 2 when anything differs.")
+        bool,
+        typer.Option(
+            "--exit-code",
+            help="Exit 1 when anything differs (0 when nothing does), as `kubectl diff`; "
+            "bad input exits 2, other errors 3.",
+        ),
     ] = False,
 ) -> None:
     """Compare kumo.yaml with the live objects, field by field, drift made by hand included.
 
+    The server computes what `kumo up` would make of each object (a server-side dry-run apply),
+    so lists merge as the API server merges them.
+    Exit codes: 0 no differences (or any, without --exit-code), 1 differences with --exit-code,
+    2 bad input, 3 other errors.
+
     Example: kumo diff examples/hello-generic/kumo.yaml --exit-code
     """
     rendered = target.load()
-    result = _run(diff_release(rendered, target.options()))
+    try:
+        result = _run(diff_release(rendered, target.options()))
+    except KumoError as exc:
+        if exc.exit_code != UsageError.exit_code:
+            exc.exit_code = DIFF_ERROR_EXIT  # 1 means "differences" for a diff
+        raise
     if not target.print_json(result.as_dict()):
         signs = {"create": "[green]+[/]", "update": "[yellow]~[/]", "prune": "[red]-[/]"}
         for obj in result.objects:
@@ -340,7 +361,7 @@ def diff_cmd(
         if not result.changed:
             console.print("no differences")
     if exit_code and result.changed:
-        raise SystemExit(2)  # typer.Exit is swallowed when the root app runs with standalone_mode=False
+        raise SystemExit(1)  # typer.Exit is swallowed when the root app runs with standalone_mode=False
 
 
 @release_command()

@@ -1,9 +1,14 @@
-"""Field-by-field diff of the rendered release against the live objects.
+"""Field-by-field diff of what `kumo up` would make of an object against the object as it is live.
 
-Only fields kumo manages are compared: every field the rendered object sets, plus fields kumo
-applied before (its managedFields entry) that the spec no longer renders. Fields other tools or
-controllers own alone (status, defaults, labels added by hand) are not kumo's and never show.
-For each difference, the live field's current manager is named, so a `kubectl scale` or
+The "after" side is not computed here: it is the server's own answer to a server-side dry-run
+apply of the rendered object (as `kubectl diff --server-side` does). The server merges lists by
+their schema (`x-kubernetes-list-type`, `x-kubernetes-list-map-keys`), keeps what other managers
+own, and drops what kumo applied before but no longer renders; so this module only compares two
+complete objects and needs no knowledge of list keys. Where the server names a list item by its
+keys (``k:{...}`` in managedFields), the path shows those keys (``containers[name=web]``);
+elsewhere it shows the index.
+
+For each difference the live field's current manager is named, so a `kubectl scale` or
 `kubectl edit` made by hand is told apart from a change in kumo.yaml.
 """
 
@@ -25,16 +30,15 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
-_MERGE_KEYS = ("name", "containerPort", "mountPath", "devicePath", "ip", "topologyKey")
 _IGNORED_TOP = {"status"}
+#: Bookkeeping the server changes on every write (a dry-run included); never a change of kumo's.
 _IGNORED_METADATA = {
-    "name",
-    "namespace",
     "resourceVersion",
     "uid",
     "generation",
     "creationTimestamp",
     "managedFields",
+    "selfLink",
 }
 
 
@@ -78,147 +82,173 @@ def format_path(path: Path) -> str:
     return text
 
 
-def _merge_key(desired: list[Any], live: list[Any]) -> str | None:
-    if not desired or not all(isinstance(i, dict) for i in desired + live):
-        return None
-    for key in _MERGE_KEYS:
-        if all(key in item for item in desired) and all(key in item for item in live):
-            return key
-    if all("port" in i for i in desired + live):
-        return "port"
-    return None
-
-
-def _same(a: Any, b: Any) -> bool:
-    if a == b:
-        return True
-    # Numbers and quantities may come back as strings (or the other way round).
-    return not isinstance(a, (dict, list)) and not isinstance(b, (dict, list)) and str(a) == str(b)
-
-
-def _walk(desired: Any, live: Any, path: Path, out: list[tuple[Path, Any, Any]]) -> None:
-    if isinstance(desired, dict) and isinstance(live, dict):
-        for key, value in desired.items():
-            if not path and key in _IGNORED_TOP:
+def _walk(
+    after: Any,
+    live: Any,
+    where: _Where,
+    out: list[tuple[Path, Path, Any, Any]],
+) -> None:
+    if isinstance(after, dict) and isinstance(live, dict):
+        for key in list(after) + [k for k in live if k not in after]:
+            if not where.shown and key in _IGNORED_TOP:
                 continue
-            if path == ("metadata",) and key in _IGNORED_METADATA:
+            if where.shown == ("metadata",) and key in _IGNORED_METADATA:
                 continue
-            if key not in live:
-                out.append(((*path, key), MISSING, value))
-            else:
-                _walk(value, live[key], (*path, key), out)
+            _walk(after.get(key, MISSING), live.get(key, MISSING), where.key(key), out)
         return
-    if isinstance(desired, list) and isinstance(live, list):
-        key = _merge_key(desired, live)
-        if key is not None:
-            by_key = {item[key]: item for item in live}
-            for item in desired:
-                segment: Segment = ((key, item[key]),)
-                if item[key] not in by_key:
-                    out.append(((*path, segment), MISSING, item))
-                else:
-                    _walk(item, by_key[item[key]], (*path, segment), out)
+    if isinstance(after, list) and isinstance(live, list):
+        after_keys = [where.after_fields.labels.get((*where.after, i)) for i in range(len(after))]
+        live_keys = [where.live_fields.labels.get((*where.live, i)) for i in range(len(live))]
+        if all(k is not None for k in after_keys + live_keys):
+            # The server named every item by its list-map keys: match items by them.
+            live_at = {k: i for i, k in enumerate(live_keys)}
+            after_at = {k: i for i, k in enumerate(after_keys)}
+            for key in after_keys + [k for k in live_keys if k not in after_at]:
+                assert key is not None
+                a, lv = after_at.get(key), live_at.get(key)
+                _walk(
+                    after[a] if a is not None else MISSING,
+                    live[lv] if lv is not None else MISSING,
+                    where.item(a, lv, key),
+                    out,
+                )
             return
-        if len(desired) == len(live):
-            for index, (d, lv) in enumerate(zip(desired, live, strict=True)):
-                _walk(d, lv, (*path, index), out)
-            return
-    if not _same(desired, live):
-        out.append((path, live, desired))
+        for index in range(max(len(after), len(live))):
+            _walk(
+                after[index] if index < len(after) else MISSING,
+                live[index] if index < len(live) else MISSING,
+                where.item(index, index, index),
+                out,
+            )
+        return
+    if after is MISSING and live is MISSING:
+        return
+    if after != live:
+        out.append((where.shown, where.live, live, after))
 
 
-def _fields_paths(node: dict[str, Any], path: Path, out: list[Path]) -> None:
-    """Leaf paths of a managedFields ``fieldsV1`` tree."""
+def _fields_paths(node: dict[str, Any], path: tuple[str, ...], out: list[tuple[str, ...]]) -> None:
+    """Leaf paths of a managedFields ``fieldsV1`` tree, as its raw ``f:``/``k:``/``i:`` segments."""
     children = {k: v for k, v in node.items() if k != "."}
     if not children:
         out.append(path)
         return
     for raw, child in children.items():
+        _fields_paths(child if isinstance(child, dict) else {}, (*path, raw), out)
+
+
+def _resolve(obj: Any, raw_path: tuple[str, ...]) -> tuple[Path, Path] | None:
+    """A ``fieldsV1`` path as (index path into ``obj``, the same path labelled with item keys)."""
+    node = obj
+    indexed: list[Segment] = []
+    labelled: list[Segment] = []
+    for raw in raw_path:
         kind, _, rest = raw.partition(":")
-        segment: Segment
-        if kind == "f":
-            segment = rest
-        elif kind == "k":
+        if kind == "f" and isinstance(node, dict):
+            indexed.append(rest)
+            labelled.append(rest)
+            node = node.get(rest, MISSING)
+        elif kind == "k" and isinstance(node, list):
             try:
-                segment = tuple(sorted(json.loads(rest).items()))
+                wanted = json.loads(rest)
             except ValueError:
-                continue
-        elif kind == "i":
-            segment = int(rest)
-        else:  # "v:" (set members) cannot be compared by path; skip
-            continue
-        _fields_paths(child if isinstance(child, dict) else {}, (*path, segment), out)
-
-
-def managed_paths(live: Obj) -> dict[Path, str]:
-    """Every leaf field path in ``live`` mapped to its manager (the last manager listed wins)."""
-    owners: dict[Path, str] = {}
-    for entry in (live.get("metadata") or {}).get("managedFields") or []:
-        paths: list[Path] = []
-        _fields_paths(entry.get("fieldsV1") or {}, (), paths)
-        for path in paths:
-            owners[path] = str(entry.get("manager") or "")
-    return owners
-
-
-def _kumo_paths(live: Obj) -> list[Path]:
-    paths: list[Path] = []
-    for entry in (live.get("metadata") or {}).get("managedFields") or []:
-        if entry.get("manager") == FIELD_MANAGER and entry.get("operation", "Apply") == "Apply":
-            _fields_paths(entry.get("fieldsV1") or {}, (), paths)
-    return paths
-
-
-def _lookup(node: Any, path: Path) -> Any:
-    for segment in path:
-        if isinstance(segment, tuple):
-            if not isinstance(node, list):
-                return MISSING
-            wanted = dict(segment)
-            node = next(
-                (i for i in node if isinstance(i, dict) and all(i.get(k) == v for k, v in wanted.items())),
-                MISSING,
+                return None
+            index = next(
+                (
+                    i
+                    for i, item in enumerate(node)
+                    if isinstance(item, dict) and all(item.get(k) == v for k, v in wanted.items())
+                ),
+                None,
             )
-        elif isinstance(segment, int):
-            if not isinstance(node, list) or segment >= len(node):
-                return MISSING
-            node = node[segment]
-        else:
-            if not isinstance(node, dict) or segment not in node:
-                return MISSING
-            node = node[segment]
+            if index is None:
+                return None
+            indexed.append(index)
+            labelled.append(tuple(wanted.items()))
+            node = node[index]
+        elif kind == "i" and isinstance(node, list) and rest.isdigit() and int(rest) < len(node):
+            indexed.append(int(rest))
+            labelled.append(int(rest))
+            node = node[int(rest)]
+        else:  # "v:" (set members) and anything not present in this object
+            return None
         if node is MISSING:
-            return MISSING
-    return node
+            return None
+    return tuple(indexed), tuple(labelled)
 
 
-def _owner(owners: dict[Path, str], path: Path) -> str | None:
-    """The manager of ``path`` or of the nearest field under it that someone owns."""
-    if path in owners:
-        return owners[path]
-    below = [m for p, m in owners.items() if p[: len(path)] == path]
-    return below[-1] if below else None
+@dataclass
+class _Fields:
+    """What an object's managedFields say: each field's manager, and the server's names for items."""
+
+    owners: dict[Path, str] = field(default_factory=dict)
+    labels: dict[Path, Segment] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, obj: Obj) -> _Fields:
+        found = cls()
+        for entry in (obj.get("metadata") or {}).get("managedFields") or []:
+            raw_paths: list[tuple[str, ...]] = []
+            _fields_paths(entry.get("fieldsV1") or {}, (), raw_paths)
+            for raw in raw_paths:
+                resolved = _resolve(obj, raw)
+                if resolved is None:
+                    continue
+                indexed, labelled = resolved
+                found.owners[indexed] = str(entry.get("manager") or "")
+                for depth, segment in enumerate(labelled):
+                    if isinstance(segment, tuple):
+                        found.labels[indexed[: depth + 1]] = segment
+        return found
+
+    def owner(self, path: Path) -> str | None:
+        """The manager of ``path``, or of the nearest field under or above it that someone owns."""
+        if path in self.owners:
+            return self.owners[path]
+        below = [m for p, m in self.owners.items() if p[: len(path)] == path]
+        if below:
+            return below[-1]
+        for depth in range(len(path) - 1, 0, -1):
+            if path[:depth] in self.owners:
+                return self.owners[path[:depth]]
+        return None
 
 
-def diff_object(desired: Obj, live: Obj) -> list[FieldChange]:
-    raw: list[tuple[Path, Any, Any]] = []
-    _walk(desired, live, (), raw)
-    owners = managed_paths(live)
-    changes = [FieldChange(format_path(p), lv, d, _owner(owners, p)) for p, lv, d in raw]
-    seen = {c.path for c in changes}
-    for path in _kumo_paths(live):
-        if (path and path[0] in ("status",)) or path[:2] == ("metadata", "managedFields"):
-            continue
-        if _lookup(desired, path) is MISSING:
-            value = _lookup(live, path)
-            text = format_path(path)
-            if value is not MISSING and text not in seen and not _covered(text, seen):
-                changes.append(FieldChange(text, value, MISSING, None))
-    return changes
+@dataclass(frozen=True)
+class _Where:
+    """A position during the walk: its index path on each side, and the path as shown."""
+
+    after_fields: _Fields
+    live_fields: _Fields
+    after: Path = ()
+    live: Path = ()
+    shown: Path = ()
+
+    def key(self, key: str) -> _Where:
+        return _Where(
+            self.after_fields, self.live_fields, (*self.after, key), (*self.live, key), (*self.shown, key)
+        )
+
+    def item(self, after: int | None, live: int | None, shown: Segment) -> _Where:
+        # A side without the item keeps an index no object has, so nothing below it resolves.
+        return _Where(
+            self.after_fields,
+            self.live_fields,
+            (*self.after, -1 if after is None else after),
+            (*self.live, -1 if live is None else live),
+            (*self.shown, shown),
+        )
 
 
-def _covered(path: str, seen: set[str]) -> bool:
-    return any(path.startswith(prefix + ".") or path.startswith(prefix + "[") for prefix in seen)
+def diff_object(after: Obj, live: Obj) -> list[FieldChange]:
+    """Every field where ``after`` (the server's dry-run result of kumo's apply) differs from ``live``."""
+    raw: list[tuple[Path, Path, Any, Any]] = []
+    live_fields = _Fields.of(live)
+    _walk(after, live, _Where(_Fields.of(after), live_fields), raw)
+    return [
+        FieldChange(format_path(shown), live_value, after_value, live_fields.owner(live_path))
+        for shown, live_path, live_value, after_value in raw
+    ]
 
 
 def describe(change: FieldChange) -> str:

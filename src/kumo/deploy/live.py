@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,13 +10,17 @@ from typing import Any
 from kumo.deploy.diff import ObjectDiff, diff_object
 from kumo.deploy.dnscheck import resolve
 from kumo.deploy.engine import DeployOptions, open_client
-from kumo.deploy.objects import Obj, Ref
+from kumo.deploy.objects import FIELD_MANAGER, Obj, Ref
 from kumo.deploy.releases import ReleaseStore
 from kumo.deploy.rendering import Rendered
 from kumo.deploy.wait import newest_replicaset, pods_of
+from kumo.errors import ClusterError
 from kumo.kube import readiness
 from kumo.kube.errors import ApiError
 from kumo.kube.timefmt import parse_time
+
+#: Objects compared at once (one GET and one dry-run apply each).
+DIFF_CONCURRENCY = 8
 
 
 @dataclass
@@ -38,17 +43,33 @@ class ReleaseDiff:
 
 
 async def diff_release(rendered: Rendered, options: DeployOptions) -> ReleaseDiff:
-    """What `kumo up` would change now: creates, field updates (drift included) and prunes."""
+    """What `kumo up` would change now: creates, field updates (drift included) and prunes.
+
+    Each existing object is compared with the server's answer to a dry-run of kumo's apply, so
+    lists merge as the API server merges them (by their schema), never by a key guessed here.
+    """
     result = ReleaseDiff(rendered.release, rendered.namespace)
     async with await open_client(rendered, options) as client:
-        for obj in rendered.addons + rendered.objects:
+        limit = asyncio.Semaphore(DIFF_CONCURRENCY)
+
+        async def compare(obj: Obj) -> ObjectDiff:
             ref = Ref.of(obj)
-            live = await client.get(ref.api_version, ref.kind, ref.name, ref.namespace or None)
-            if live is None:
-                result.objects.append(ObjectDiff(ref, "create"))
-                continue
-            changes = diff_object(obj, live)
-            result.objects.append(ObjectDiff(ref, "update" if changes else "unchanged", changes))
+            async with limit:
+                live = await client.get(ref.api_version, ref.kind, ref.name, ref.namespace or None)
+                if live is None:
+                    return ObjectDiff(ref, "create")
+                try:
+                    after = await client.apply(obj, FIELD_MANAGER, force=True, dry_run=True)
+                except ApiError as exc:
+                    raise ClusterError(
+                        f"{ref}: the server refused kumo's change (dry-run): {exc.message}", exc.hint
+                    ) from None
+            changes = diff_object(after, live)
+            return ObjectDiff(ref, "update" if changes else "unchanged", changes)
+
+        result.objects = list(
+            await asyncio.gather(*(compare(o) for o in rendered.addons + rendered.objects))
+        )
         if await client.get("v1", "Namespace", rendered.namespace) is None:
             return result
         history = await ReleaseStore(client, rendered.release, rendered.namespace).revisions()

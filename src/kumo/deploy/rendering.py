@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kumo.deploy.objects import Obj, Ref, in_apply_order, is_namespaced_default, labelled, release_labels
 from kumo.errors import UsageError
-from kumo.render import find_placeholders, render_addons, render_app
+from kumo.render import CloudFacts, find_placeholders, render_addons, render_app
 from kumo.render.context import DEFAULT_ENV
 from kumo.spec import Spec, load_spec
 from kumo.spec.model import TlsRef
@@ -58,13 +58,17 @@ def endpoint_urls(spec: Spec) -> tuple[list[str], list[str]]:
     return hostnames, urls
 
 
-def render_release(spec: Spec, env: str | None) -> Rendered:
-    """Render the spec; every object gets the release labels and, if namespaced, a namespace."""
+def render_release(spec: Spec, env: str | None, facts: CloudFacts | None = None) -> Rendered:
+    """Render the spec; every object gets the release labels and, if namespaced, a namespace.
+
+    ``facts`` are the values only the cloud step knows (account id, certificate ARNs); without
+    them an object that needs one cannot be deployed.
+    """
     release = release_name(spec, env)
     namespace = spec.default_namespace
     labels = release_labels(spec.app, env or DEFAULT_ENV, release)
-    objects = [_finish(o, namespace, labels) for o in render_app(spec, env)]
-    addons = [_finish(o, namespace, {}) for o in render_addons(spec, env)]
+    objects = [_finish(o, namespace, labels) for o in render_app(spec, env, facts)]
+    addons = [_finish(o, namespace, {}) for o in render_addons(spec, env, facts)]
     left = find_placeholders(objects + addons)
     if left:
         raise UsageError(
@@ -78,9 +82,9 @@ def render_release(spec: Spec, env: str | None) -> Rendered:
     )
 
 
-def load_release(path: str | Path, env: str | None) -> Rendered:
+def load_release(path: str | Path, env: str | None, facts: CloudFacts | None = None) -> Rendered:
     """Load, validate and render; raises before anything touches a cluster."""
-    return render_release(load_spec(path, env=env), env)
+    return render_release(load_spec(path, env=env), env, facts)
 
 
 def _finish(obj: Obj, namespace: str, labels: dict[str, str]) -> Obj:
