@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 import orjson
 import yaml
 
-from kumo.sandbox.kubeapi import errors, openapi, protobuf, tables
+from kumo.sandbox.kubeapi import errors, limits, openapi, protobuf, tables
 from kumo.sandbox.kubeapi.catalog import ResourceType
 from kumo.sandbox.kubeapi.errors import ApiError
 from kumo.sandbox.kubeapi.selectors import make_filter
@@ -140,14 +140,20 @@ class KubeApp:
             return
         chunks = []
         more = True
+        size = 0
         while more:
             msg = await receive()
             if msg["type"] == "http.disconnect":
                 return
-            chunks.append(msg.get("body", b""))
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size <= limits.MAX_BODY_BYTES:
+                chunks.append(chunk)  # past the limit the rest is read and dropped, never kept
             more = msg.get("more_body", False)
         req = Request(scope, b"".join(chunks))
         try:
+            if size > limits.MAX_BODY_BYTES:
+                raise limits.too_large(size)
             result = await self.dispatch(req, receive, send)
         except ApiError as exc:
             result = _json(exc.code, exc.status())
@@ -431,9 +437,16 @@ class KubeApp:
         try:
             if yaml_ok or ct in ("application/yaml", "application/x-yaml", "text/yaml"):
                 loaded = yaml.load(req.body, Loader=_YamlLoader)
+                limits.check_shape(loaded)  # before orjson expands aliases or recurses
                 # YAML has timestamps, sets, binary and non-string keys; the API speaks JSON
                 return orjson.loads(orjson.dumps(loaded, default=_jsonable, option=orjson.OPT_NON_STR_KEYS))
-            return orjson.loads(req.body)
+            decoded = orjson.loads(req.body)
+            limits.check_shape(decoded)
+            return decoded
+        except RecursionError as exc:  # the YAML constructor recurses per level
+            raise errors.bad_request(
+                f"the request body could not be decoded: nested more than {limits.MAX_DEPTH} levels deep"
+            ) from exc
         except (orjson.JSONDecodeError, orjson.JSONEncodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
             raise errors.bad_request(
                 f"the request body could not be decoded: {str(exc).splitlines()[0]}"
@@ -466,6 +479,8 @@ class KubeApp:
             limit = int(limit_s) if limit_s else None
         except ValueError as exc:
             raise errors.bad_request(f"invalid limit: {limit_s}") from exc
+        if limit is not None and limit < 0:
+            raise errors.bad_request(f"limit: Invalid value: {limit}: must be greater than or equal to 0")
         items, rv, cont, remaining = self.store.list_refs(
             rt, namespace, pred, limit, req.query.get("continue")
         )

@@ -549,6 +549,19 @@ class Store:
             )
         ns = self._check_namespace(rt, namespace or body_ns, True)
         name = meta.get("name")
+        for key in ("name", "generateName"):
+            if meta.get(key) is not None and not isinstance(meta[key], str):
+                raise errors.invalid(
+                    rt,
+                    str(meta[key]),
+                    [
+                        {
+                            "reason": "FieldValueTypeInvalid",
+                            "message": f"Invalid value: {meta[key]!r}: metadata.{key} must be a string",
+                            "field": f"metadata.{key}",
+                        }
+                    ],
+                )
         if not name:
             gen = meta.get("generateName")
             if not gen:
@@ -598,6 +611,7 @@ class Store:
         self._validate(rt, obj)
         if manager is not None and not _applied:
             track_update(None, obj, rt, manager, self.now())
+        _check_storable(rt, obj)
         if dry_run:
             return obj
         self._commit(rt, "ADDED", obj, None)
@@ -706,6 +720,7 @@ class Store:
         meta["resourceVersion"] = old_meta.get("resourceVersion")
         if _same(old, new):
             return fast_copy(old)  # type: ignore[no-any-return]
+        _check_storable(rt, new)
         if dry_run:
             return new
         if meta.get("deletionTimestamp") and not meta.get("finalizers") and rt.plural != "namespaces":
@@ -1020,6 +1035,27 @@ class Store:
             except ApiError:
                 continue
         return out
+
+
+def _check_storable(rt: ResourceType, obj: dict[str, Any]) -> None:
+    """A write is all-or-nothing: an object that could not be served back (nested past orjson's
+    254 levels once its managed fields are added) is refused here, before it is stored, rather than
+    stored and then failing every GET, LIST and DELETE that meets it."""
+    try:
+        orjson.dumps(obj)
+    except orjson.JSONEncodeError as exc:
+        meta = obj.get("metadata") or {}
+        raise errors.invalid(
+            rt,
+            str(meta.get("name", "")),
+            [
+                {
+                    "reason": "FieldValueInvalid",
+                    "message": f"Invalid value: the object cannot be stored: {exc}",
+                    "field": "<root>",
+                }
+            ],
+        ) from exc
 
 
 def _ready(pod: Mapping[str, Any]) -> bool:

@@ -18,7 +18,9 @@ import json
 import marshal
 import os
 import re
+import stat
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
+import re2
 
 from kumo.kube.listtypes import KEY_DEFAULTS, duplicate_keys, schema_for
 from kumo.sandbox.kubeapi.catalog import ResourceType
@@ -85,26 +88,100 @@ def _cache_dir() -> Path:
     return Path(base) / "kumo" / "kubeapi-schemas"
 
 
-def _compile(schema: dict[str, Any], label: str) -> Check:
+def _trusted(info: os.stat_result, kind: int) -> bool:
+    """Ours alone: owned by this user, of the expected type, and writable by nobody else."""
+    return (
+        stat.S_IFMT(info.st_mode) == kind
+        and info.st_uid == os.getuid()
+        and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    )
+
+
+def _trusted_dir(directory: Path) -> bool:
+    try:
+        return all(_trusted(os.lstat(d), stat.S_IFDIR) for d in (directory, directory.parent))
+    except OSError:
+        return False
+
+
+def _read_cached(path: Path) -> Any:
+    """The cached code object, only from a regular file (not a symlink) in a directory that are
+    both this user's and writable by no one else: the cache holds code that is executed, so a
+    file someone else could have written or planted is never loaded."""
+    if not _trusted_dir(path.parent):
+        return None
+    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as handle:
+            if _trusted(os.fstat(handle.fileno()), stat.S_IFREG):
+                return marshal.loads(handle.read())
+    return None
+
+
+def _write_cached(path: Path, code: Any) -> None:
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _trusted_dir(path.parent):
+            return
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")  # mode 0600, a fresh name
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(marshal.dumps(code))
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+
+class _NotRe2:
+    """Stands for a ``pattern`` that Go's regexp (RE2) cannot compile, as the API server would refuse."""
+
+    def __init__(self, pattern: str, why: str) -> None:
+        self.pattern, self.why = pattern, why
+
+    def search(self, value: str) -> None:
+        raise fastjsonschema.JsonSchemaValueException(
+            f"data must match pattern {self.pattern}, which is not a valid RE2 expression: {self.why}",
+            value=value,
+            name="data",
+            rule="pattern",
+        )
+
+
+def _linear_patterns(patterns: dict[str, Any]) -> dict[str, Any]:
+    """The schema's ``pattern``s compiled with RE2, as the API server (Go's regexp) does: matching is
+    linear in the input, so ``^(a+)+$`` cannot make a request backtrack for minutes. The keys are the
+    patterns as written (fastjsonschema's values rewrite ``$`` for Python's ``re``)."""
+    options = re2.Options()
+    options.log_errors = False
+    out: dict[str, Any] = {}
+    for pattern in patterns:
+        try:
+            out[pattern] = re2.compile(pattern, options)
+        except re2.error as exc:
+            out[pattern] = _NotRe2(pattern, str(exc.args[0] if exc.args else exc))
+    return out
+
+
+def _load(code: Any) -> Check:
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    namespace["REGEX_PATTERNS"] = _linear_patterns(namespace.get("REGEX_PATTERNS") or {})
+    check: Check = namespace["validate"]
+    return check
+
+
+def _compile(schema: dict[str, Any], label: str, cache: bool = True) -> Check:
     """Compile a schema to a validator; the compiled code is cached on disk between processes,
     because generating it takes about a second for a Pod or Deployment."""
     text = json.dumps(schema, sort_keys=True)
     key = hashlib.sha256(f"{fastjsonschema.VERSION}|{sys.version}|{text}".encode()).hexdigest()[:32]
     path = _cache_dir() / f"{key}.marshal"
-    code = None
-    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
-        code = marshal.loads(path.read_bytes())
+    code = _read_cached(path) if cache else None
     if code is None:
         code = compile(fastjsonschema.compile_to_code(schema), f"<kubeapi schema {label}>", "exec")
-        with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps(code))
-            tmp.replace(path)
-    namespace: dict[str, Any] = {}
-    exec(code, namespace)
-    check: Check = namespace["validate"]
-    return check
+        if cache:
+            _write_cached(path, code)
+    return _load(code)
 
 
 @functools.cache
@@ -138,8 +215,7 @@ def _unknown(schema: Any, value: Any, path: str, out: list[str]) -> None:
 def _custom(schema_json: str) -> Check:
     schema = _inline(json.loads(schema_json), {})
     schema.get("properties", {}).pop("status", None)
-    check: Check = fastjsonschema.compile(schema)  # small; not worth a disk cache
-    return check
+    return _compile(schema, "custom resource", cache=False)  # small; not worth a disk cache
 
 
 def _cause(err: fastjsonschema.JsonSchemaValueException) -> dict[str, str]:
