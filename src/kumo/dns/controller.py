@@ -34,7 +34,7 @@ from kumo.dns.metrics import DnsMetrics
 from kumo.dns.plan import Changes, Policy, plan
 from kumo.dns.providers.base import ApplyResult, Provider, group_key
 from kumo.dns.registry import NameMapper, NameView, TXTRegistry, parse_labels
-from kumo.dns.sources import SourceConfig, endpoints_for, parent_gateways
+from kumo.dns.sources import BY_KIND, SourceConfig, endpoints_for, parent_gateways
 
 log = logging.getLogger("kumo.dns.controller")
 
@@ -174,7 +174,7 @@ class Controller:
         self._set_desired(key, new)
 
     def _on_gateway(self, event: str, gateway: dict[str, Any]) -> None:
-        """A Gateway's addresses are its HTTPRoutes' targets: recompute the routes that name it."""
+        """A Gateway's addresses are its routes' targets: recompute the routes that name it."""
         _, namespace, name = obj_key("Gateway", gateway)
         previous = self.gateways.get((namespace, name))
         if event == "DELETED":
@@ -184,8 +184,9 @@ class Controller:
                 return
             self.gateways[(namespace, name)] = gateway
         for key, obj in list(self._objs.items()):
-            if key[0] == "HTTPRoute" and (namespace, name) in parent_gateways(obj):
-                self.on_object("HTTPRoute", "MODIFIED", obj)
+            source = BY_KIND.get(key[0])
+            if source is not None and source.gateway_route and (namespace, name) in parent_gateways(obj):
+                self.on_object(key[0], "MODIFIED", obj)
 
     def _lost_address(self, kind: str, obj: dict[str, Any], new: list[Endpoint], old: list[Endpoint]) -> bool:
         """True when the object still asks for names it had, but has no address for them now."""
@@ -243,7 +244,7 @@ class Controller:
             log.warning("%s %s/%s: %s", key[0], key[1], key[2], problem)
         if self.events is not None:
             body = {
-                "apiVersion": obj.get("apiVersion") or _API_VERSIONS.get(key[0], "v1"),
+                "apiVersion": obj.get("apiVersion") or _api_version(key[0]),
                 "kind": key[0],
                 **obj,
             }
@@ -462,7 +463,7 @@ class Controller:
             obj = self._objs.get(key)
             if obj is not None:
                 body = {
-                    "apiVersion": obj.get("apiVersion") or _API_VERSIONS.get(key[0], "v1"),
+                    "apiVersion": obj.get("apiVersion") or _api_version(key[0]),
                     "kind": key[0],
                     **obj,
                 }
@@ -541,8 +542,6 @@ class Controller:
         }
 
 
-_API_VERSIONS = {
-    "Service": "v1",
-    "Ingress": "networking.k8s.io/v1",
-    "HTTPRoute": "gateway.networking.k8s.io/v1",
-}
+def _api_version(kind: str) -> str:
+    source = BY_KIND.get(kind)
+    return source.api_version if source is not None else "v1"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kumo.dns.endpoint import normalize_name
+from kumo.selectors import Requirement, labels_match, parse_label_selector
 
 
 def _matches(name: str, domain: str) -> bool:
@@ -16,12 +20,26 @@ def _matches(name: str, domain: str) -> bool:
 
 @dataclass(frozen=True)
 class DomainFilter:
+    """--domain-filter / --exclude-domains, or --regex-domain-filter / --regex-domain-exclusion.
+
+    As in external-dns, a regex filter overrides the plain filters, and zones are matched with the
+    same rules as names: a zone is selected when it is a filter or lies below one; a zone above a
+    filter (``zone.test`` for ``--domain-filter sub.zone.test``) only with ``match_parent``
+    (``--aws-zone-match-parent``).
+    """
+
     filters: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    regex: str = ""
+    regex_exclude: str = ""
 
     @classmethod
     def of(
-        cls, filters: list[str] | tuple[str, ...] = (), exclude: list[str] | tuple[str, ...] = ()
+        cls,
+        filters: list[str] | tuple[str, ...] = (),
+        exclude: list[str] | tuple[str, ...] = (),
+        regex: str = "",
+        regex_exclude: str = "",
     ) -> DomainFilter:
         def norm(items: list[str] | tuple[str, ...]) -> tuple[str, ...]:
             out = []
@@ -32,73 +50,68 @@ class DomainFilter:
                         out.append(part)
             return tuple(out)
 
-        return cls(norm(filters), norm(exclude))
+        for flag, pattern in (("--regex-domain-filter", regex), ("--regex-domain-exclusion", regex_exclude)):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{flag}: not a regular expression ({exc}): {pattern!r}") from None
+        return cls(norm(filters), norm(exclude), regex, regex_exclude)
+
+    @property
+    def uses_regex(self) -> bool:
+        return bool(self.regex or self.regex_exclude)
+
+    def _regex_match(self, name: str) -> bool:
+        if self.regex_exclude and _compiled(self.regex_exclude).search(name):
+            return False
+        return not self.regex or _compiled(self.regex).search(name) is not None
 
     def match(self, name: str) -> bool:
         n = normalize_name(name)
+        if self.uses_regex:
+            return self._regex_match(n)
         if self.filters and not any(_matches(n, f) for f in self.filters):
             return False
         return not any(_matches(n, e) for e in self.exclude)
 
-    def match_zone(self, zone: str) -> bool:
-        """A zone is relevant when it is inside a filter, or a filter is inside it."""
+    def match_zone(self, zone: str, match_parent: bool = False) -> bool:
+        """A zone is relevant when it is a filter or inside one; with ``match_parent``, also above one."""
         z = normalize_name(zone)
-        if not self.filters:
-            return not any(_matches(z, e) for e in self.exclude if not e.startswith("."))
-        return any(_matches(z, f.lstrip(".")) or _matches(f.lstrip("."), z) for f in self.filters)
+        if self.match(z):
+            return True
+        if not match_parent or self.uses_regex or any(_matches(z, e) for e in self.exclude):
+            return False
+        return any(not f.startswith(".") and f.endswith("." + z) for f in self.filters)
 
     @property
     def is_empty(self) -> bool:
-        return not self.filters and not self.exclude
+        return not self.filters and not self.exclude and not self.uses_regex
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 @dataclass(frozen=True)
 class LabelFilter:
-    """--label-filter: a Kubernetes equality-based label selector (k=v, k!=v, k, !k)."""
+    """A Kubernetes label selector (``k=v``, ``k!=v``, ``k in (a,b)``, ``k notin (a)``, ``k``, ``!k``).
 
-    terms: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
+    Parsed by :mod:`kumo.selectors`, the parser the API emulator uses too. Used for ``--label-filter``
+    (on labels) and ``--annotation-filter`` (the same semantics on annotations), as in external-dns.
+    """
+
+    text: str = ""
+    requirements: tuple[Requirement, ...] = field(default_factory=tuple)
 
     @classmethod
     def parse(cls, text: str) -> LabelFilter:
-        terms = []
-        for raw in text.split(","):
-            term = raw.strip()
-            if not term:
-                continue
-            if "!=" in term:
-                k, v = term.split("!=", 1)
-                terms.append((k.strip(), "!=", v.strip()))
-            elif "==" in term:
-                k, v = term.split("==", 1)
-                terms.append((k.strip(), "=", v.strip()))
-            elif "=" in term:
-                k, v = term.split("=", 1)
-                terms.append((k.strip(), "=", v.strip()))
-            elif term.startswith("!"):
-                terms.append((term[1:].strip(), "!", ""))
-            else:
-                terms.append((term, "exists", ""))
-            if not terms[-1][0]:
-                raise ValueError(f"label filter {text!r}: empty key in {term!r}")
-        return cls(tuple(terms))
+        """Raises ValueError (a SelectorError) naming the part that does not parse."""
+        return cls(text.strip(), tuple(parse_label_selector(text.strip())))
 
-    def match(self, labels: dict[str, str]) -> bool:
-        for key, op, value in self.terms:
-            if op == "=" and labels.get(key) != value:
-                return False
-            if op == "!=" and labels.get(key) == value:
-                return False
-            if op == "exists" and key not in labels:
-                return False
-            if op == "!" and key in labels:
-                return False
-        return True
+    def match(self, labels: Mapping[str, str] | None) -> bool:
+        return labels_match(list(self.requirements), labels)
 
     def selector(self) -> str | None:
-        """The same filter as a Kubernetes label selector string, so the API server filters for us."""
-        if not self.terms:
-            return None
-        parts = []
-        for key, op, value in self.terms:
-            parts.append({"=": f"{key}={value}", "!=": f"{key}!={value}", "exists": key, "!": f"!{key}"}[op])
-        return ",".join(parts)
+        """The selector string for the API server, so it filters lists and watches for us."""
+        return self.text or None

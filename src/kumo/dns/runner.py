@@ -12,7 +12,7 @@ from typing import Any
 from kumo.dns.controller import Controller, ControllerConfig
 from kumo.dns.health import HealthServer
 from kumo.dns.providers.base import Provider
-from kumo.dns.sources import GATEWAY_KIND, SOURCE_KINDS
+from kumo.dns.sources import GATEWAY_KIND, SOURCES
 from kumo.errors import ClusterError
 from kumo.kube import Informer, KubeClient, LeaseLock, connect, default_identity, record_event
 from kumo.kube.timefmt import now
@@ -67,8 +67,9 @@ class DnsRunner:
     def _make_informers(self, client: KubeClient) -> None:
         selector = self.options.config.source.label_filter.selector()
         namespace = self.options.config.source.namespace
-        for source in self.options.sources:
-            api_version, kind = SOURCE_KINDS[source]
+        for name in self.options.sources:
+            source = SOURCES[name]
+            api_version, kind = source.api_version, source.kind
             informer = Informer(client, api_version, kind, namespace, selector)
 
             def handler(
@@ -78,7 +79,7 @@ class DnsRunner:
 
             informer.add_handler(handler)
             self.informers.append(informer)
-        if "gateway-httproute" in self.options.sources:
+        if any(SOURCES[name].gateway_route for name in self.options.sources):
             # Gateways are read in every namespace and without the label filter: routes name them
             api_version, kind = GATEWAY_KIND
             gateways = Informer(client, api_version, kind)

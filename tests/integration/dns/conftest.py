@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -23,7 +24,7 @@ def free_port() -> int:
 
 
 def lb_service(
-    name: str, host: str, address: dict[str, str], prefix: str = "external-dns.kubernetes.io/"
+    name: str, host: str, address: dict[str, str], prefix: str = "external-dns.alpha.kubernetes.io/"
 ) -> dict[str, object]:
     """A LoadBalancer Service named ``host`` by annotation, its load balancer at ``address``."""
     return {
@@ -129,8 +130,20 @@ def _tsig_key(key_name: str) -> tuple[str, str]:
 @pytest.fixture
 def bind9(tmp_path: Path) -> Iterator[Bind]:
     """A real BIND9 (``named -g``) on a free loopback port, authoritative for ``bind.test`` with TSIG."""
-    key_name = "kumo-key"
-    key_conf, secret = _tsig_key(key_name)
+    with start_bind(tmp_path) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def start_bind(
+    tmp_path: Path, zone: str = ZONE, key_name: str = "kumo-key", secret: str = ""
+) -> Iterator[Bind]:
+    """BIND9 authoritative for ``zone``, updates and transfers allowed with the TSIG key (hmac-sha256)."""
+    ZONE = zone
+    if secret:
+        key_conf = f'key "{key_name}" {{\n\talgorithm hmac-sha256;\n\tsecret "{secret}";\n}};\n'
+    else:
+        key_conf, secret = _tsig_key(key_name)
     port = free_port()
     (tmp_path / "key.conf").write_text(key_conf)
     (tmp_path / f"{ZONE}.zone").write_text(

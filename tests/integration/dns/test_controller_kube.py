@@ -126,7 +126,7 @@ async def test_services_to_route53_events_and_idle(kubeapi: KubeAPI, kube: KubeC
     async with running(runner):
         await kube.create(lb_service("web", "www.example.com"))
         await kube.create(
-            lb_service("bad", "ok.example.com,not a name!", **{"external-dns.kubernetes.io/ttl": "x"})
+            lb_service("bad", "ok.example.com,not a name!", **{"external-dns.alpha.kubernetes.io/ttl": "x"})
         )
 
         async def published() -> bool:

@@ -33,7 +33,7 @@ async def test_healthz_reflects_sync_failures() -> None:
             "metadata": {
                 "name": "w",
                 "namespace": "d",
-                "annotations": {"external-dns.kubernetes.io/hostname": "w.ex.com"},
+                "annotations": {"external-dns.alpha.kubernetes.io/hostname": "w.ex.com"},
             },
             "spec": {"type": "LoadBalancer"},
             "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.1"}]}},

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from kumo.cli.app import main
-from kumo.cli.dns_cmds import parse_duration
+from kumo.dns.settings import parse_duration
 from kumo.errors import UsageError
 
 
@@ -25,8 +25,20 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *ar
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["run", "--provider=nope"], "--provider: expected one of route53"),
+        (["run", "--provider=nope"], "--provider: expected one of akamai"),
+        (["run", "--provider=google"], "--provider=google: external-dns accepts it, kumo does not implement"),
         (["run", "--provider=inmemory", "--source=pods"], "--source: expected one of service, ingress"),
+        (["run", "--provider=inmemory", "--source=node"], "--source=node: external-dns accepts it"),
+        (["run", "--provider=inmemory", "--registry=dynamodb"], "--registry=dynamodb"),
+        (
+            ["run", "--provider=inmemory", "--fqdn-template={{.Name}}.ex.com"],
+            "--fqdn-template: kumo does not",
+        ),
+        (["run", "--provider=inmemory", "--log-level=loud"], "--log-level: expected one of trace"),
+        (["run", "--provider=inmemory", "--managed-record-types=PTR"], "--managed-record-types"),
+        (["run", "--provider=inmemory", "--aws-profile=a", "--aws-profile=b"], "--aws-profile"),
+        (["run", "--provider=inmemory", "--regex-domain-filter=("], "--regex-domain-filter"),
+        (["run", "--provider=inmemory", "--service-type-filter=Headless"], "--service-type-filter"),
         (["run", "--provider=inmemory", "--policy=sometimes"], "--policy"),
         (["run", "--provider=inmemory", "--registry=dynamo"], "--registry"),
         (["run", "--provider=inmemory", "--interval=soon"], "--interval: expected a duration"),

@@ -37,13 +37,13 @@ def test_lb_hostname_becomes_cname_with_resource_label() -> None:
     assert not r.problems
 
 
-def test_ips_split_into_a_and_aaaa_and_both_prefixes_work() -> None:
+def test_ips_split_into_a_and_aaaa_under_the_configured_prefix() -> None:
     r = service_endpoints(
         svc(
             {S + "hostname": "a.ex.com, b.ex.com.", S + "ttl": "1m"},
             [{"ip": "1.2.3.4"}, {"ip": "2001:db8::1"}],
         ),
-        SourceConfig(),
+        SourceConfig(annotation_prefix=S),
     )
     got = sorted((e.dns_name, e.record_type, e.record_ttl) for e in r.endpoints)
     assert got == [
@@ -54,10 +54,15 @@ def test_ips_split_into_a_and_aaaa_and_both_prefixes_work() -> None:
     ]
 
 
-def test_configured_prefix_wins() -> None:
+def test_only_the_configured_prefix_is_read() -> None:
+    """Split horizon: an instance with one prefix never publishes the names meant for the other."""
     ann = {A + "hostname": "alpha.ex.com", S + "hostname": "stable.ex.com"}
     got = service_endpoints(svc(ann, [{"ip": "1.1.1.1"}]), SourceConfig(annotation_prefix=S)).endpoints
     assert [e.dns_name for e in got] == ["stable.ex.com"]
+    got = service_endpoints(svc(ann, [{"ip": "1.1.1.1"}]), SourceConfig()).endpoints
+    assert [e.dns_name for e in got] == ["alpha.ex.com"]
+    only_stable = {S + "hostname": "stable.ex.com"}
+    assert service_endpoints(svc(only_stable, [{"ip": "1.1.1.1"}]), SourceConfig()).endpoints == []
     got = service_endpoints(svc(ann, [{"ip": "1.1.1.1"}]), SourceConfig()).endpoints
     assert [e.dns_name for e in got] == ["alpha.ex.com"]
 

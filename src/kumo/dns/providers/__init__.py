@@ -10,7 +10,8 @@ from kumo.dns.providers.chaos import FlakyProvider
 from kumo.dns.providers.inmemory import InMemoryProvider
 from kumo.errors import UsageError
 
-PROVIDERS = ("route53", "rfc2136", "local", "inmemory", "webhook")
+# "aws" is external-dns's name for Route 53; "route53" stays an alias
+PROVIDERS = ("aws", "route53", "rfc2136", "local", "inmemory", "webhook")
 
 
 @dataclass
@@ -23,6 +24,17 @@ class ProviderOptions:
     rate_limit: float = 5.0
     aws_evaluate_target_health: bool = True
     aws_prefer_cname: bool = False
+    aws_zone_match_parent: bool = False
+    aws_zone_tags: list[str] = field(default_factory=list)
+    aws_profile: str = ""
+    aws_assume_role: str = ""
+    aws_assume_role_external_id: str = ""
+    aws_batch_change_size: int = 1000
+    aws_batch_change_size_bytes: int = 32000
+    aws_batch_change_size_values: int = 1000
+    aws_api_retries: int = 3
+    # inmemory
+    inmemory_zones: list[str] = field(default_factory=list)
     # rfc2136
     rfc2136_host: str = "127.0.0.1"
     rfc2136_port: int = 53
@@ -30,21 +42,24 @@ class ProviderOptions:
     rfc2136_tsig_keyname: str = ""
     rfc2136_tsig_secret: str = ""
     rfc2136_tsig_secret_alg: str = "hmac-sha256"
-    rfc2136_batch_change_size: int = 100
+    rfc2136_batch_change_size: int = 50
+    rfc2136_tsig_axfr: bool = True
+    rfc2136_min_ttl: int = 0
     # local
     local_db: str = "kumo-dns.sqlite"
     local_zone: str = ""
     local_listen: str = "127.0.0.1:5353"
     # webhook
     webhook_url: str = "http://127.0.0.1:8888"
+    webhook_timeout: float = 10.0
 
 
 def make_provider(opts: ProviderOptions) -> Provider:
     """Build the provider the flags ask for; bad settings raise UsageError (exit 2)."""
     if opts.name == "inmemory":
-        return InMemoryProvider(domain_filter=opts.domain_filter)
-    if opts.name == "route53":
-        from kumo.dns.providers.route53 import Route53Provider
+        return InMemoryProvider(zones=opts.inmemory_zones or None, domain_filter=opts.domain_filter)
+    if opts.name in ("aws", "route53"):
+        from kumo.dns.providers.route53 import Route53Provider, make_client
 
         return Route53Provider(
             domain_filter=opts.domain_filter,
@@ -53,6 +68,13 @@ def make_provider(opts: ProviderOptions) -> Provider:
             rate_limit=opts.rate_limit,
             evaluate_target_health=opts.aws_evaluate_target_health,
             prefer_cname=opts.aws_prefer_cname,
+            max_retries=opts.aws_api_retries,
+            client=make_client(opts.aws_profile, opts.aws_assume_role, opts.aws_assume_role_external_id),
+            batch_cost=opts.aws_batch_change_size_values,
+            match_parent=opts.aws_zone_match_parent,
+            zone_tags=opts.aws_zone_tags,
+            batch_changes=opts.aws_batch_change_size,
+            batch_chars=opts.aws_batch_change_size_bytes,
         )
     if opts.name == "rfc2136":
         from kumo.dns.providers.rfc2136 import RFC2136Provider
@@ -66,6 +88,8 @@ def make_provider(opts: ProviderOptions) -> Provider:
             opts.rfc2136_tsig_secret,
             opts.rfc2136_tsig_secret_alg,
             batch_size=opts.rfc2136_batch_change_size,
+            min_ttl=opts.rfc2136_min_ttl,
+            tsig_axfr=opts.rfc2136_tsig_axfr,
         )
     if opts.name == "local":
         from kumo.dns.providers.local import LocalProvider
@@ -77,7 +101,7 @@ def make_provider(opts: ProviderOptions) -> Provider:
     if opts.name == "webhook":
         from kumo.dns.providers.webhook import WebhookProvider
 
-        return WebhookProvider(opts.webhook_url)
+        return WebhookProvider(opts.webhook_url, timeout=opts.webhook_timeout)
     raise UsageError(f"--provider: expected one of {', '.join(PROVIDERS)}, found {opts.name!r}")
 
 

@@ -68,5 +68,9 @@ class Provider(abc.ABC):
     def domain_filter(self) -> DomainFilter:
         return DomainFilter()
 
+    async def prepare(self) -> None:
+        """Learn what ``domain_filter`` needs (e.g. Route 53's zones) before serving it; most need nothing."""
+        return None
+
     async def close(self) -> None:
         return None

@@ -54,6 +54,7 @@ class RFC2136Provider(Provider):
         timeout: float = 10.0,
         batch_size: int = 100,
         min_ttl: int = 0,
+        tsig_axfr: bool = True,
     ) -> None:
         super().__init__()
         if not zones:
@@ -69,6 +70,7 @@ class RFC2136Provider(Provider):
         self.timeout = timeout
         self.batch_size = batch_size
         self.min_ttl = min_ttl
+        self.tsig_axfr = tsig_axfr  # external-dns signs the zone transfer only with --rfc2136-tsig-axfr
         self.keyring: Any = None
         self.keyname: dns.name.Name | None = None
         self.algorithm = TSIG_ALGORITHMS[tsig_algorithm]
@@ -89,6 +91,19 @@ class RFC2136Provider(Provider):
                 best = zone
         return best
 
+    def adjust_endpoints(self, endpoints: list[Endpoint]) -> list[Endpoint]:
+        """--rfc2136-min-ttl: a configured TTL below the minimum is raised to it, so what is written
+        is what is planned (and the next read does not look like drift)."""
+        if not self.min_ttl:
+            return endpoints
+        out = []
+        for ep in endpoints:
+            if ep.record_ttl and ep.record_ttl < self.min_ttl:
+                ep = ep.copy()
+                ep.record_ttl = self.min_ttl
+            out.append(ep)
+        return out
+
     # -- reads ------------------------------------------------------------------------------------
 
     async def records(self) -> list[Endpoint]:
@@ -105,8 +120,8 @@ class RFC2136Provider(Provider):
                 zone + ".",
                 relativize=False,
                 port=self.port,
-                keyring=self.keyring,
-                keyname=self.keyname,
+                keyring=self.keyring if self.tsig_axfr else None,
+                keyname=self.keyname if self.tsig_axfr else None,
                 keyalgorithm=self.algorithm,
                 lifetime=self.timeout,
             )

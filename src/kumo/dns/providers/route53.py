@@ -104,6 +104,60 @@ def _wildcard_unescape(name: str) -> str:
     return name.replace("\\052", "*", 1)
 
 
+def make_client(profile: str = "", assume_role: str = "", external_id: str = "", region: str = "") -> Any:
+    """A Route 53 client for ``--aws-profile``, optionally through ``--aws-assume-role`` (STS).
+
+    The assumed role's credentials refresh themselves before they expire, as external-dns's
+    AssumeRoleProvider does.
+    """
+    from botocore.credentials import RefreshableCredentials  # type: ignore[import-untyped, unused-ignore]
+    from botocore.exceptions import ProfileNotFound  # type: ignore[import-untyped, unused-ignore]
+    from botocore.session import get_session  # type: ignore[import-untyped, unused-ignore]
+
+    config = Config(retries={"total_max_attempts": 1}, max_pool_connections=4)
+    region = region or "us-east-1"
+    try:
+        session = boto3.Session(profile_name=profile or None)
+    except ProfileNotFound as exc:
+        raise ProviderError(f"--aws-profile: {exc}") from None
+    if not assume_role:
+        return session.client("route53", region_name=region, config=config)
+    sts = session.client("sts", region_name=region)
+
+    def fetch() -> dict[str, str]:
+        kwargs: dict[str, Any] = {"RoleArn": assume_role, "RoleSessionName": "kumo-dns"}
+        if external_id:
+            kwargs["ExternalId"] = external_id
+        try:
+            creds = sts.assume_role(**kwargs)["Credentials"]
+        except (ClientError, BotoCoreError) as exc:
+            raise ProviderError(f"--aws-assume-role {assume_role}: {exc}") from exc
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
+
+    botocore_session = get_session()
+    botocore_session._credentials = RefreshableCredentials.create_from_metadata(fetch(), fetch, "assume-role")
+    return boto3.Session(botocore_session=botocore_session).client(
+        "route53", region_name=region, config=config
+    )
+
+
+def _parse_tags(items: list[str]) -> dict[str, str | None]:
+    tags: dict[str, str | None] = {}
+    for item in items:
+        for part in item.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            key, sep, value = part.partition("=")
+            tags[key.strip()] = value.strip() if sep else None
+    return tags
+
+
 def use_alias(ep: Endpoint, prefer_cname: bool = False) -> bool:
     if ep.provider_specific.get(PS_ALIAS) == "true":
         return True
@@ -128,6 +182,10 @@ class Route53Provider(Provider):
         client: Any = None,
         batch_cost: int = MAX_BATCH_COST,
         zone_page_size: int = 100,
+        match_parent: bool = False,
+        zone_tags: list[str] | None = None,
+        batch_changes: int = 1000,
+        batch_chars: int = MAX_BATCH_CHARS,
     ) -> None:
         super().__init__()
         if zone_type not in ("", "public", "private"):
@@ -140,7 +198,11 @@ class Route53Provider(Provider):
         self.prefer_cname = prefer_cname
         self.max_retries = max_retries
         self.batch_cost = batch_cost
+        self.batch_changes = max(1, batch_changes)
+        self.batch_chars = batch_chars
         self.zone_page_size = zone_page_size
+        self.match_parent = match_parent
+        self.zone_tags = _parse_tags(zone_tags or [])
         self.throttled = 0
         self.client = client or boto3.client(
             "route53",
@@ -204,14 +266,42 @@ class Route53Provider(Provider):
                     self.zone_type == "private" and not zone.private
                 ):
                     continue
-                if not self.filter.match_zone(zone.name):
+                if not self.filter.match_zone(zone.name, self.match_parent):
                     continue
                 zones.append(zone)
             if not page.get("IsTruncated"):
                 break
             marker = page.get("NextMarker")
+        if self.zone_tags:
+            zones = await self._with_tags(zones)
         self._zones = zones
         return zones
+
+    async def _with_tags(self, zones: list[Zone]) -> list[Zone]:
+        """--aws-zone-tags: keep zones that carry every tag (``key=value``, or ``key`` for any value)."""
+        kept: list[Zone] = []
+        for start in range(0, len(zones), 10):  # ListTagsForResources takes at most 10 ids
+            chunk = zones[start : start + 10]
+            try:
+                page = await self._call(
+                    "list_tags_for_resources", ResourceType="hostedzone", ResourceIds=[z.id for z in chunk]
+                )
+            except ClientError as exc:
+                raise ProviderError(f"route53: reading hosted zone tags failed: {exc}") from exc
+            tags_by_id = {
+                _clean_zone_id(str(item.get("ResourceId", ""))): {
+                    str(t["Key"]): str(t.get("Value", "")) for t in item.get("Tags", [])
+                }
+                for item in page.get("ResourceTagSets", [])
+            }
+            for zone in chunk:
+                tags = tags_by_id.get(zone.id, {})
+                if all(k in tags and (v is None or tags[k] == v) for k, v in self.zone_tags.items()):
+                    kept.append(zone)
+        return kept
+
+    async def prepare(self) -> None:
+        await self.zones()
 
     def domain_filter(self) -> DomainFilter:
         if self._zones is None:
@@ -458,7 +548,11 @@ class Route53Provider(Provider):
         for group in groups.values():
             gcost = sum(c.cost for c in group)
             gchars = sum(c.chars for c in group)
-            if current.changes and (cost + gcost > self.batch_cost or chars + gchars > MAX_BATCH_CHARS):
+            if current.changes and (
+                cost + gcost > self.batch_cost
+                or chars + gchars > self.batch_chars
+                or len(current.changes) + len(group) > self.batch_changes
+            ):
                 out.append(current)
                 current, cost, chars = _Batch(), 0, 0
             current.changes.extend(group)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from kumo.dns.duration import parse_seconds_or_duration
 from kumo.dns.endpoint import PS_ALIAS, PS_EVALUATE_TARGET_HEALTH, PS_TARGET_HOSTED_ZONE
 
 ALPHA_PREFIX = "external-dns.alpha.kubernetes.io/"
@@ -22,7 +23,6 @@ INGRESS_HOSTNAME_SOURCE = "ingress-hostname-source"
 CONTROLLER_VALUE = "dns-controller"
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _ZONE_ID = re.compile(r"^(/hostedzone/)?[A-Z0-9]{1,32}$")
 _MAX_TTL = 2**31 - 1
 
@@ -36,13 +36,15 @@ class Annotations:
 
     @classmethod
     def read(cls, obj_annotations: dict[str, str] | None, prefix: str = ALPHA_PREFIX) -> Annotations:
-        """Collect ``<prefix><key>`` for the configured prefix first, then the two standard ones."""
+        """Collect ``<prefix><key>`` for the configured prefix only, as external-dns does.
+
+        Two instances with different ``--annotation-prefix`` values (split horizon) must not publish
+        each other's names, so the other standard prefix is not read.
+        """
         values: dict[str, str] = {}
-        order = [prefix, *[p for p in PREFIXES if p != prefix]]
-        for pre in reversed(order):  # earlier prefixes win, so write them last
-            for key, value in (obj_annotations or {}).items():
-                if key.startswith(pre):
-                    values[key[len(pre) :]] = value
+        for key, value in (obj_annotations or {}).items():
+            if key.startswith(prefix):
+                values[key[len(prefix) :]] = value
         return cls(values)
 
     def get(self, key: str) -> str | None:
@@ -144,16 +146,11 @@ def hostname_problem(name: str) -> str | None:
 
 
 def parse_ttl(raw: str) -> int:
-    """Seconds, or a Go-style duration ("90s", "5m", "1h30m"), between 1 and 2^31-1."""
-    text = raw.strip()
-    if text.isdigit():
-        value = int(text)
-    else:
-        m = _DURATION.match(text)
-        if not text or not m or not any(m.groups()):
-            raise ValueError(f"expected seconds or a duration such as 5m, found {raw!r}")
-        h, mi, s = (int(g) if g else 0 for g in m.groups())
-        value = h * 3600 + mi * 60 + s
+    """Seconds, or a Go duration ("90s", "1.5m", "90000ms"), between 1 and 2^31-1 (as external-dns)."""
+    try:
+        value = int(parse_seconds_or_duration(raw))  # Go's Duration.Seconds(), truncated to int64
+    except ValueError:
+        raise ValueError(f"expected seconds or a duration such as 5m, found {raw!r}") from None
     if value < 1 or value > _MAX_TTL:
         raise ValueError(f"TTL must be between 1 and {_MAX_TTL} seconds, found {raw!r}")
     return value

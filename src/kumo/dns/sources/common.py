@@ -27,6 +27,14 @@ class SourceConfig:
     publish_internal_services: bool = False
     ignore_hostname_annotation: bool = False
     ignore_ingress_tls_spec: bool = False
+    ignore_ingress_rules_spec: bool = False
+    annotation_filter: LabelFilter = field(default_factory=LabelFilter)
+    ingress_classes: tuple[str, ...] = ()  # --ingress-class; empty: any
+    service_types: tuple[str, ...] = ()  # --service-type-filter; empty: any
+    min_ttl: int = 0  # --min-ttl: the TTL of records whose source sets none
+    gateway_name: str = ""
+    gateway_namespace: str = ""
+    gateway_label_filter: LabelFilter = field(default_factory=LabelFilter)
 
 
 @dataclass
@@ -82,6 +90,8 @@ def selected_annotations(obj: dict[str, Any], cfg: SourceConfig) -> Annotations 
         return None
     if not cfg.label_filter.match(meta.get("labels") or {}):
         return None
+    if not cfg.annotation_filter.match(meta.get("annotations") or {}):
+        return None
     ann = Annotations.read(meta.get("annotations"), cfg.annotation_prefix)
     return None if ann.owned_by_other_controller() else ann
 
@@ -110,8 +120,9 @@ class RecordSettings:
     set_identifier: str
 
     @classmethod
-    def of(cls, kind: str, obj: dict[str, Any], ann: Annotations) -> RecordSettings:
-        return cls(resource_label(kind, obj), ann.ttl(), ann.provider_specific(), ann.set_identifier())
+    def of(cls, kind: str, obj: dict[str, Any], ann: Annotations, cfg: SourceConfig) -> RecordSettings:
+        ttl = ann.ttl() or cfg.min_ttl
+        return cls(resource_label(kind, obj), ttl, ann.provider_specific(), ann.set_identifier())
 
     def endpoints(self, hostnames: Iterable[str], targets: list[str]) -> list[Endpoint]:
         out: list[Endpoint] = []

@@ -1,8 +1,11 @@
-"""Endpoints for a Gateway API HTTPRoute (external-dns's gateway-httproute source).
+"""Endpoints for Gateway API routes (external-dns's gateway-httproute, -grpcroute, -tlsroute,
+-tcproute and -udproute sources).
 
-Hostnames come from ``spec.hostnames`` and the hostname annotation; targets from the addresses of
-the parent Gateways (``status.addresses``), unless the target annotation overrides them. A parent
-that reports the route as not Accepted contributes no targets.
+Hostnames come from ``spec.hostnames`` (TCPRoute and UDPRoute have none) and the hostname
+annotation; targets from the addresses of the parent Gateways (``status.addresses``), unless the
+target annotation overrides them. A parent that reports the route as not Accepted contributes no
+targets, nor does a Gateway outside ``--gateway-name`` / ``--gateway-namespace`` /
+``--gateway-label-filter``.
 """
 
 from __future__ import annotations
@@ -47,8 +50,16 @@ def _rejected_by(route: Mapping[str, Any], gateway: GatewayKey) -> bool:
     return False
 
 
-def httproute_endpoints(
-    route: dict[str, Any], cfg: SourceConfig, gateways: Mapping[GatewayKey, dict[str, Any]]
+def _gateway_selected(gateway: Mapping[str, Any], key: GatewayKey, cfg: SourceConfig) -> bool:
+    if cfg.gateway_namespace and key[0] != cfg.gateway_namespace:
+        return False
+    if cfg.gateway_name and key[1] != cfg.gateway_name:
+        return False
+    return cfg.gateway_label_filter.match((gateway.get("metadata") or {}).get("labels") or {})
+
+
+def route_endpoints(
+    kind: str, route: dict[str, Any], cfg: SourceConfig, gateways: Mapping[GatewayKey, dict[str, Any]]
 ) -> SourceResult:
     result = SourceResult()
     ann = selected_annotations(route, cfg)
@@ -61,11 +72,11 @@ def httproute_endpoints(
     if not targets:
         for key in parent_gateways(route):
             gateway = gateways.get(key)
-            if gateway is None or _rejected_by(route, key):
+            if gateway is None or _rejected_by(route, key) or not _gateway_selected(gateway, key, cfg):
                 continue
             for address in (gateway.get("status") or {}).get("addresses") or []:
                 value = address.get("value") if isinstance(address, dict) else None
                 if value and value not in targets:
                     targets.append(str(value))
-    result.endpoints.extend(RecordSettings.of("httproute", route, ann).endpoints(hosts, targets))
+    result.endpoints.extend(RecordSettings.of(kind.lower(), route, ann, cfg).endpoints(hosts, targets))
     return finish(result, ann, cfg)

@@ -19,9 +19,10 @@ from kumo.dns.sources.common import (
 def _spec_hosts(ing: dict[str, Any], cfg: SourceConfig, problems: list[str]) -> list[str]:
     spec = ing.get("spec") or {}
     hosts: list[str] = []
-    for rule in spec.get("rules") or []:
-        if isinstance(rule, dict) and rule.get("host"):
-            hosts.append(str(rule["host"]))
+    if not cfg.ignore_ingress_rules_spec:
+        for rule in spec.get("rules") or []:
+            if isinstance(rule, dict) and rule.get("host"):
+                hosts.append(str(rule["host"]))
     if not cfg.ignore_ingress_tls_spec:
         for tls in spec.get("tls") or []:
             if isinstance(tls, dict):
@@ -29,8 +30,21 @@ def _spec_hosts(ing: dict[str, Any], cfg: SourceConfig, problems: list[str]) -> 
     return spec_hostnames(hosts, "spec host", problems)
 
 
+INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+
+
+def ingress_class(ing: dict[str, Any]) -> str:
+    """spec.ingressClassName, or the older annotation (external-dns reads both)."""
+    name = (ing.get("spec") or {}).get("ingressClassName")
+    if name:
+        return str(name)
+    return str(((ing.get("metadata") or {}).get("annotations") or {}).get(INGRESS_CLASS_ANNOTATION) or "")
+
+
 def ingress_endpoints(ing: dict[str, Any], cfg: SourceConfig) -> SourceResult:
     result = SourceResult()
+    if cfg.ingress_classes and ingress_class(ing) not in cfg.ingress_classes:
+        return result
     ann = selected_annotations(ing, cfg)
     if ann is None:
         return result
@@ -47,5 +61,5 @@ def ingress_endpoints(ing: dict[str, Any], cfg: SourceConfig) -> SourceResult:
     if source != "defined-hosts-only" and not cfg.ignore_hostname_annotation:
         hosts.extend(h for h in ann.hostnames() if h not in hosts)
     targets = ann.targets() or lb_targets(ing)
-    result.endpoints.extend(RecordSettings.of("ingress", ing, ann).endpoints(hosts, targets))
+    result.endpoints.extend(RecordSettings.of("ingress", ing, ann, cfg).endpoints(hosts, targets))
     return finish(result, ann, cfg)

@@ -35,10 +35,12 @@ def _cluster_ip(svc: dict[str, Any]) -> list[str]:
 
 def service_endpoints(svc: dict[str, Any], cfg: SourceConfig) -> SourceResult:
     result = SourceResult()
+    if cfg.service_types and (svc.get("spec") or {}).get("type", "ClusterIP") not in cfg.service_types:
+        return result
     ann = selected_annotations(svc, cfg)
     if ann is None:
         return result
-    settings = RecordSettings.of("service", svc, ann)
+    settings = RecordSettings.of("service", svc, ann, cfg)
     override = ann.targets()
     if not cfg.ignore_hostname_annotation:
         result.endpoints.extend(settings.endpoints(ann.hostnames(), override or _targets(svc, cfg)))

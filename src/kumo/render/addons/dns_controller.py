@@ -78,6 +78,7 @@ def controller_args(spec: Spec) -> list[str]:
             args += [
                 f"--rfc2136-tsig-keyname={server.tsig_key_name}",
                 f"--rfc2136-tsig-secret-alg={server.tsig_algorithm}",
+                "--rfc2136-tsig-axfr",  # external-dns signs the zone transfer only with this flag
             ]
     elif dns.provider == "webhook" and dns.webhook is not None:
         args.append(f"--webhook-provider-url={dns.webhook.url}")
