@@ -25,7 +25,7 @@ from kumo.deploy.report import Reporter
 from kumo.deploy.wait import ObjectProgress, ReleaseWatcher, RolloutFailure, WaitResult
 from kumo.errors import ClusterError, KumoError, UsageError
 from kumo.kube import KubeClient, connect, record_event
-from kumo.kube.errors import ApiError, NotFound
+from kumo.kube.errors import ApiError, ApiLost, NotFound, Unreachable
 from kumo.kube.timefmt import format_time, now
 
 APPLY_CONCURRENCY = 4
@@ -227,7 +227,10 @@ async def _wait(
 ) -> WaitResult:
     refs = [Ref.of(o) for o in objects if (o.get("metadata") or {}).get("namespace") == namespace]
     kinds = {(r.api_version, r.kind) for r in refs}
-    async with ReleaseWatcher(client, namespace, kinds, options.unschedulable_grace) as watcher:
+    # Without any answer for the lease's duration the lock has expired too: stop, rather than wait
+    # out --timeout against an API that is gone.
+    lost_after = float(options.lock_duration)
+    async with ReleaseWatcher(client, namespace, kinds, options.unschedulable_grace, lost_after) as watcher:
         return await watcher.wait(refs, options.timeout, reporter.progress)
 
 
@@ -313,22 +316,32 @@ async def _up_locked(
         env=rendered.env,
     )
     await store.save(revision)
-    if rendered.addons:
-        reporter.message("installing add-ons")
-        await _apply_all(client, lock, rendered.addons, reporter, None)
-        if options.wait:
-            await _wait_addons(client, rendered.addons, options, reporter)
-    reporter.message(f"applying revision {number} of {rendered.release} to namespace {rendered.namespace}")
-    await _apply_all(client, lock, rendered.objects, reporter, result)
-    since = previous.number if previous else 0
-    candidates = [o for r in history if r.number >= since for o in r.manifests]
-    result.pruned = await _delete_all(
-        client, _prunable(candidates, rendered.objects, rendered.namespace), reporter, "pruned"
-    )
-    if not options.wait:
-        await _finish_success(store, history, revision, options, result)
-        return result
-    waited = await _wait(client, rendered.namespace, rendered.objects, options, reporter)
+    phase = "before any of its objects were applied"
+    try:
+        if rendered.addons:
+            reporter.message("installing add-ons")
+            phase = "while the add-ons were applied (the app was not changed)"
+            await _apply_all(client, lock, rendered.addons, reporter, None)
+            if options.wait:
+                await _wait_addons(client, rendered.addons, options, reporter)
+        reporter.message(
+            f"applying revision {number} of {rendered.release} to namespace {rendered.namespace}"
+        )
+        phase = "part-way through applying its objects"
+        await _apply_all(client, lock, rendered.objects, reporter, result)
+        since = previous.number if previous else 0
+        candidates = [o for r in history if r.number >= since for o in r.manifests]
+        phase = "after applying its objects, while pruning the previous revision's leftovers"
+        result.pruned = await _delete_all(
+            client, _prunable(candidates, rendered.objects, rendered.namespace), reporter, "pruned"
+        )
+        if not options.wait:
+            await _finish_success(store, history, revision, options, result)
+            return result
+        phase = "after applying its objects, before the rollout was confirmed"
+        waited = await _wait(client, rendered.namespace, rendered.objects, options, reporter)
+    except Unreachable as exc:
+        raise _left_pending(exc, rendered, revision, previous, phase, options) from None
     result.objects = waited.objects
     if waited.ready:
         await _finish_success(store, history, revision, options, result)
@@ -337,6 +350,30 @@ async def _up_locked(
     assert waited.failure is not None
     return await _fail(
         client, lock, store, revision, previous, rendered.objects, waited.failure, options, reporter, result
+    )
+
+
+def _left_pending(
+    exc: Unreachable,
+    rendered: Rendered,
+    revision: Revision,
+    previous: Revision | None,
+    phase: str,
+    options: DeployOptions,
+) -> ClusterError:
+    """The API went away mid-run: say so, and in what state the release is left (its revision stays
+    ``pending`` in the cluster, since nothing more can be written)."""
+    message = exc.message if isinstance(exc, ApiLost) else f"lost the Kubernetes API: {exc.message}"
+    back = (
+        f"`kumo rollback {previous.number}` returns to revision {previous.number}"
+        if previous
+        else ("`kumo down` removes it")
+    )
+    return ClusterError(
+        f"{message}\nrelease {rendered.release} revision {revision.number} is left pending, {phase}; "
+        "nothing was rolled back.",
+        f"When the API answers again, `kumo up` marks revision {revision.number} interrupted and deploys "
+        f"again, or {back}. The release lock expires by itself within {options.lock_duration} s.",
     )
 
 

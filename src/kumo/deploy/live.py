@@ -67,9 +67,7 @@ async def diff_release(rendered: Rendered, options: DeployOptions) -> ReleaseDif
             changes = diff_object(after, live)
             return ObjectDiff(ref, "update" if changes else "unchanged", changes)
 
-        result.objects = list(
-            await asyncio.gather(*(compare(o) for o in rendered.addons + rendered.objects))
-        )
+        result.objects = list(await asyncio.gather(*(compare(o) for o in rendered.addons + rendered.objects)))
         if await client.get("v1", "Namespace", rendered.namespace) is None:
             return result
         history = await ReleaseStore(client, rendered.release, rendered.namespace).revisions()

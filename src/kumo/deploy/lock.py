@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 from kumo.errors import ClusterError
 from kumo.kube import KubeClient, LeaseHolder, LeaseLock
-from kumo.kube.errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -101,19 +100,24 @@ class DeployLock:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._renewer
             self._renewer = None
-        if not self.lost:
+        # When the API stopped answering, releasing would only wait out another timeout: the
+        # lease expires by itself.
+        if not self.lost and not self.lease.client.unanswered_for():
             with contextlib.suppress(ClusterError):
                 await self.lease.release()
 
     async def _renew_loop(self) -> None:
         interval = max(0.2, self.lease.duration_seconds / 3)
+        failures = 0
         while True:
             await asyncio.sleep(interval)
             try:
                 if not await self.lease.renew():
                     self.lost = True
                     return
-            except ApiError as exc:
-                log.warning("renewing the lock failed: %s", exc)
+                failures = 0
             except ClusterError as exc:  # the API was briefly unreachable; the next renewal may work
-                log.warning("renewing the lock failed: %s", exc)
+                failures += 1  # one warning per outage, not one per attempt
+                log.log(
+                    logging.WARNING if failures == 1 else logging.DEBUG, "renewing the lock failed: %s", exc
+                )

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kumo.deploy.objects import Obj, Ref
-from kumo.kube import Informer, KubeClient, readiness
+from kumo.errors import ClusterError
+from kumo.kube import ApiLost, Informer, KubeClient, readiness
 from kumo.kube.timefmt import now, parse_time
 
 #: Kinds whose readiness is waited for; anything else (ConfigMap, RBAC, ...) is ready once applied.
@@ -202,8 +203,10 @@ class ReleaseWatcher:
         namespace: str,
         kinds: Iterable[tuple[str, str]] = (),
         unschedulable_grace: float = 0.0,
+        lost_after: float | None = None,
     ) -> None:
         self.client = client
+        self.lost_after = lost_after
         self.unschedulable_grace = unschedulable_grace
         self.namespace = namespace
         self.deployments = Informer(client, "apps/v1", "Deployment", namespace)
@@ -229,8 +232,15 @@ class ReleaseWatcher:
     async def __aenter__(self) -> ReleaseWatcher:
         self._tasks = [asyncio.create_task(i.run()) for i in self._informers]
         try:
+            deadline = time.monotonic() + 30
             for informer in self._informers:
-                await informer.wait_synced(timeout=30)
+                while not informer.synced:
+                    self.check_api()
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        await informer.wait_synced(timeout=0)  # raises "could not list ..."
+                    with contextlib.suppress(ClusterError):
+                        await informer.wait_synced(timeout=min(1.0, remaining))
         except BaseException:
             await self.stop()
             raise
@@ -246,6 +256,19 @@ class ReleaseWatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+
+    def check_api(self) -> None:
+        """Raise ApiLost once the API has not answered for ``lost_after`` seconds: waiting longer
+        cannot succeed, and the release lock (renewed through the same API) has expired by then."""
+        if self.lost_after is None:
+            return
+        silent = self.client.unanswered_for()
+        if silent >= self.lost_after:
+            raise ApiLost(
+                f"lost the Kubernetes API at {self.client.server}: no answer for {silent:.0f} s "
+                f"(the limit is {self.lost_after:g} s, the release lock's lease; last failure: "
+                f"{self.client.last_failure})"
+            )
 
     def cached(self, ref: Ref) -> Obj | None:
         informer = self._by_kind.get((ref.api_version, ref.kind))
@@ -263,6 +286,7 @@ class ReleaseWatcher:
         waitable = [r for r in refs if _is_waitable(r) and (r.api_version, r.kind) in self._by_kind]
         last_report: list[tuple[str, str, str | None]] | None = None
         while True:
+            self.check_api()
             self.changed.clear()
             progress = [self._progress(ref) for ref in waitable]
             report = [(p.state, p.message, p.address) for p in progress]

@@ -3,7 +3,7 @@
 from kumo.kube import readiness
 from kumo.kube.client import KubeClient, Obj, ObjList, connect
 from kumo.kube.config import load_config
-from kumo.kube.errors import ApiError, Conflict, Forbidden, Gone, Invalid, NotFound
+from kumo.kube.errors import ApiError, ApiLost, Conflict, Forbidden, Gone, Invalid, NotFound, Unreachable
 from kumo.kube.events import record_event
 from kumo.kube.informer import RESYNC, Informer
 from kumo.kube.lease import LeaseHolder, LeaseLock, default_identity
@@ -12,6 +12,7 @@ from kumo.kube.resources import ResourceInfo
 __all__ = [
     "RESYNC",
     "ApiError",
+    "ApiLost",
     "Conflict",
     "Forbidden",
     "Gone",
@@ -24,6 +25,7 @@ __all__ = [
     "Obj",
     "ObjList",
     "ResourceInfo",
+    "Unreachable",
     "connect",
     "default_identity",
     "load_config",

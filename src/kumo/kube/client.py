@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import json
+import time
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Literal
@@ -24,7 +25,7 @@ from lightkube.core.exceptions import ConfigError
 
 from kumo.errors import ClusterError, UsageError
 from kumo.kube.config import load_config
-from kumo.kube.errors import ApiError, NotFound, error_for
+from kumo.kube.errors import ApiError, NotFound, Unreachable, error_for
 from kumo.kube.resources import BUILTIN, ResourceInfo, from_discovery
 
 Obj = dict[str, Any]
@@ -37,6 +38,9 @@ class ObjList(builtins.list[Obj]):
 
 
 PatchType = Literal["merge", "json", "strategic", "apply"]
+
+#: Seconds to wait for a TCP (and TLS) connection to the API server; an answer gets ``timeout``.
+CONNECT_TIMEOUT = 10.0
 
 _PATCH_CONTENT_TYPES: dict[str, str] = {
     "merge": "application/merge-patch+json",
@@ -54,21 +58,26 @@ async def connect(
     Nothing is sent yet; errors about a missing file or context are raised here as UsageError.
     """
     config = load_config(kubeconfig, context)
-    params = ConnectionParams(timeout=httpx2.Timeout(timeout, connect=min(timeout, 10.0)))
+    params = ConnectionParams(timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)))
     try:
         http = _adapter_async_client(config, params)
     except (ConfigError, OSError, ValueError) as exc:
         raise UsageError(
             f"kubeconfig context {config.context_name!r}: cannot set up credentials: {exc}"
         ) from None
-    return KubeClient(config, http)
+    return KubeClient(config, http, timeout=timeout)
 
 
 class KubeClient:
     """One cluster connection. ``request_count`` counts every HTTP request sent, watches included."""
 
-    def __init__(self, config: SingleConfig, http: httpx2.AsyncClient) -> None:
+    def __init__(self, config: SingleConfig, http: httpx2.AsyncClient, *, timeout: float = 30.0) -> None:
         self.config = config
+        self.timeout = timeout
+        #: What failed last (``GET /path: reason``) and since when nothing has answered; see
+        #: ``unanswered_for``. Any answer, even an error status, resets it.
+        self.last_failure = ""
+        self._failing_since: float | None = None
         self.server: str = str(config.cluster.server).rstrip("/")
         self.context: str = config.context_name
         self.namespace: str = config.namespace
@@ -138,9 +147,10 @@ class KubeClient:
                 method, path, params=_clean(params), content=content, headers=headers
             )
         except httpx2.TransportError as exc:
-            raise self._unreachable(exc) from None
+            raise self._unreachable(exc, f"{method} {path}") from None
         except ConfigError as exc:  # exec-plugin auth failed (e.g. aws eks get-token)
             raise ClusterError(f"cannot authenticate to the Kubernetes API at {self.server}: {exc}") from None
+        self._failing_since = None
         if response.status_code >= 400:
             raise self._api_error(response.status_code, response.content, method, path)
         if not response.content:
@@ -153,10 +163,31 @@ class KubeClient:
             ) from None
         return decoded if isinstance(decoded, dict) else {"items": decoded}
 
-    def _unreachable(self, exc: Exception) -> ClusterError:
-        return ClusterError(
-            f"cannot reach the Kubernetes API at {self.server} (context {self.context!r}): "
-            f"{exc or type(exc).__name__}",
+    def unanswered_for(self) -> float:
+        """Seconds since a request or watch first failed without any answer after it (0 when the
+        last one was answered). A run uses it to stop waiting on an API that has gone away."""
+        return 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
+
+    def _reason(self, exc: Exception) -> str:
+        """Why a request got no answer; a timeout names itself and its length (its text is empty)."""
+        if isinstance(exc, httpx2.ConnectTimeout):
+            return f"no connection within {min(self.timeout, CONNECT_TIMEOUT):g} s (the connect timeout)"
+        if isinstance(exc, httpx2.ReadTimeout):
+            return (
+                f"no answer within {self.timeout:g} s (the read timeout): the server accepted the "
+                "connection but did not respond"
+            )
+        if isinstance(exc, httpx2.TimeoutException):
+            return f"timed out after {self.timeout:g} s ({type(exc).__name__})"
+        return str(exc) or type(exc).__name__
+
+    def _unreachable(self, exc: Exception, what: str) -> Unreachable:
+        reason = self._reason(exc)
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+        self.last_failure = f"{what}: {reason}"
+        return Unreachable(
+            f"cannot reach the Kubernetes API at {self.server} (context {self.context!r}): {reason}",
             "Check that the cluster is running and that the kubeconfig context points at it.",
         )
 
@@ -295,9 +326,10 @@ class KubeClient:
         try:
             response = await self._http.request("GET", path, params=params, headers={"Accept": "text/plain"})
         except httpx2.TransportError as exc:
-            raise self._unreachable(exc) from None
+            raise self._unreachable(exc, f"GET {path}") from None
         except ConfigError as exc:
             raise ClusterError(f"cannot authenticate to the Kubernetes API at {self.server}: {exc}") from None
+        self._failing_since = None
         if response.status_code >= 400:
             raise self._api_error(response.status_code, response.content, "GET", path)
         return response.content.decode(errors="replace")
@@ -333,7 +365,7 @@ class KubeClient:
             "allowWatchBookmarks": "true" if allow_bookmarks else None,
         }
         self.request_count += 1
-        timeout = httpx2.Timeout(None, connect=10.0)
+        timeout = httpx2.Timeout(None, connect=CONNECT_TIMEOUT)
         try:
             async with self._http.stream(
                 "GET",
@@ -342,6 +374,7 @@ class KubeClient:
                 timeout=timeout,
                 headers={"Accept": "application/json"},
             ) as response:
+                self._failing_since = None
                 if response.status_code >= 400:
                     content = await response.aread()
                     raise self._api_error(
@@ -364,7 +397,7 @@ class KubeClient:
                         obj.setdefault("kind", kind)
                     yield event_type, obj
         except httpx2.TransportError as exc:
-            raise self._unreachable(exc) from None
+            raise self._unreachable(exc, f"watch {kind}") from None
         except ConfigError as exc:
             raise ClusterError(f"cannot authenticate to the Kubernetes API at {self.server}: {exc}") from None
 

@@ -10,6 +10,14 @@ from typing import Any
 from kumo.errors import ClusterError
 
 
+class Unreachable(ClusterError):
+    """No answer from the API: the connection failed, broke, or timed out."""
+
+
+class ApiLost(Unreachable):
+    """The API has not answered for so long that a run must stop (see ``KubeClient.unanswered_for``)."""
+
+
 class ApiError(ClusterError):
     """The API answered with an error status. ``code`` is the HTTP status, ``reason`` the Status reason."""
 

@@ -110,7 +110,14 @@ class Informer:
                     delay = min(self.max_backoff_seconds, 0.2 * 2 ** min(failures, 8)) * (
                         0.5 + random.random() / 2
                     )
-                    log.warning("%s informer: %s; retrying in %.1fs", self.kind, exc, delay)
+                    # One warning per outage, not one per retry: the API may be down for minutes.
+                    log.log(
+                        logging.WARNING if failures == 1 else logging.DEBUG,
+                        "%s informer: %s; retrying in %.1fs",
+                        self.kind,
+                        exc,
+                        delay,
+                    )
                     await asyncio.sleep(delay)
         finally:
             if resync_task is not None:

@@ -135,3 +135,31 @@ async def test_forbidden_is_mapped_with_the_apis_reason(client: KubeClient) -> N
     assert caught.value.message.startswith(f"the Kubernetes API at {client.server} refused: ")
     assert "forbidden" in caught.value.message
     assert caught.value.hint is not None
+
+
+async def test_item07_a_server_that_never_answers_names_the_timeout(tmp_path: Any) -> None:
+    import socket
+
+    from kumo.kube import Unreachable
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel accepts connections; nothing ever reads or answers
+    port = silent.getsockname()[1]
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        f"apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n"
+        "contexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n"
+    )
+    try:
+        async with await connect(str(path), timeout=0.5) as kube:
+            with pytest.raises(Unreachable) as caught:
+                await kube.get("v1", "Namespace", "default")
+            assert kube.unanswered_for() > 0
+            assert kube.last_failure.startswith("GET /api/v1/namespaces/default: no answer within 0.5 s")
+    finally:
+        silent.close()
+    assert caught.value.message == (
+        f"cannot reach the Kubernetes API at http://127.0.0.1:{port} (context 'x'): no answer within 0.5 s "
+        "(the read timeout): the server accepted the connection but did not respond"
+    )
