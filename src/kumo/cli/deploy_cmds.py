@@ -53,6 +53,13 @@ EnvOpt = Annotated[
     ),
 ]
 OutputOpt = Annotated[OutputFormat, typer.Option("--output", "-o", help="text or json.")]
+SandboxOpt = Annotated[
+    bool,
+    typer.Option(
+        "--sandbox",
+        help="Use the running sandbox (kumo sandbox up): its env file, kubeconfig and DNS server.",
+    ),
+]
 TimeoutOpt = Annotated[
     float, typer.Option("--timeout", help="Seconds to wait for the release to become ready.")
 ]
@@ -116,11 +123,20 @@ class Target:
     context: str | None
     kubeconfig: str | None
     output: OutputFormat
+    #: the running sandbox (kumo.sandbox.supervisor.Sandbox) with --sandbox
+    sandbox: Any = None
 
     def load(self) -> Rendered:
-        return load_release(self.file, self.env)
+        rendered = load_release(self.file, self.env)
+        if self.sandbox is not None:
+            from kumo.sandbox.session import adapt_addons
+
+            rendered.addons = adapt_addons(rendered.addons, self.sandbox, rendered.spec)
+        return rendered
 
     def options(self, **extra: Any) -> DeployOptions:
+        if self.sandbox is not None and extra.get("dns_server") is None and "dns_server" in extra:
+            extra["dns_server"] = self.sandbox.dns_server
         return DeployOptions(kubeconfig=self.kubeconfig, context=self.context, **extra)
 
     def print_json(self, data: Any) -> bool:
@@ -140,7 +156,27 @@ _TARGET_PARAMS = [
     _param("env", EnvOpt, None),
     _param("output", OutputOpt, OutputFormat.text),
     _param("kubeconfig", KubeconfigOpt, None),
+    _param("sandbox", SandboxOpt, False),
 ]
+
+
+def _attach_sandbox(target: Target) -> Target:
+    """--sandbox: point this process at the running sandbox and prepare it for the spec."""
+    from kumo.sandbox.session import attach
+    from kumo.spec import load_spec
+
+    sandbox = attach(
+        load_spec(target.file, target.env),
+        progress=lambda text: err_console.print(f"[bold cyan]»[/] sandbox: {text}", soft_wrap=True),
+    )
+    return Target(
+        file=target.file,
+        env=target.env,
+        context=target.context,
+        kubeconfig=str(sandbox.kubeconfig),
+        output=target.output,
+        sandbox=sandbox,
+    )
 
 
 def release_command(
@@ -166,6 +202,8 @@ def release_command(
                 kubeconfig=kwargs.pop("kubeconfig"),
                 output=kwargs.pop("output"),
             )
+            if kwargs.pop("sandbox"):
+                target = _attach_sandbox(target)
             command(target, **kwargs)
 
         run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -230,6 +268,19 @@ def up_cmd(
     )
     for url in result.urls:
         console.print(f"  {url}")
+    if target.sandbox is not None:
+        _print_sandbox_access(target.sandbox, rendered)
+
+
+def _print_sandbox_access(sandbox: Any, rendered: Rendered) -> None:
+    token = sandbox.console_token()
+    if "console" in sandbox.ports:
+        console.print(f"  console: {sandbox.console_url}?token={token}", soft_wrap=True)
+    for hostname in rendered.hostnames:
+        console.print(f"  {sandbox.dig(hostname)}", soft_wrap=True)
+    console.print(
+        "  (sandbox: the names resolve through its DNS server; no container runs, so the URL serves no HTTP)"
+    )
 
 
 @release_command()
@@ -308,6 +359,12 @@ def _print_status(view: dict[str, Any]) -> None:
         )
     for dns in view.get("dns", []):
         console.print(f"  dns {dns['hostname']}: {dns['state']}")
+    controller = view.get("dnsController")
+    if controller:
+        leader = controller["leader"] or "none (no leader holds the Lease)"
+        runs = controller["runsAs"] or f"{controller['readyReplicas']}/{controller['replicas']} Pods ready"
+        where = f"{controller['deployment']} (Lease {controller['lease']})"
+        console.print(f"  dns controller {where}: leader {leader}; {runs}", soft_wrap=True)
     events = view.get("events", [])
     if events:
         console.print("\n  recent events:")

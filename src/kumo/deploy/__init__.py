@@ -13,7 +13,7 @@ from kumo.deploy.engine import (
     rollback,
     up,
 )
-from kumo.deploy.live import ReleaseDiff, diff_release, release_status
+from kumo.deploy.live import RUNS_AS_ANNOTATION, ReleaseDiff, diff_release, release_status
 from kumo.deploy.lock import DeployLock, lease_name
 from kumo.deploy.objects import APP_LABEL, ENV_LABEL, FIELD_MANAGER, RELEASE_LABEL, Ref
 from kumo.deploy.releases import NAME_LABEL as RELEASE_NAME_LABEL
@@ -41,6 +41,7 @@ __all__ = [
     "RELEASE_NAME_LABEL",
     "RELEASE_OWNER_LABEL",
     "RELEASE_SECRET_TYPE",
+    "RUNS_AS_ANNOTATION",
     "DeployFailed",
     "DeployLock",
     "DeployOptions",

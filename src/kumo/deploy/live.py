@@ -15,12 +15,15 @@ from kumo.deploy.releases import ReleaseStore
 from kumo.deploy.rendering import Rendered
 from kumo.deploy.wait import newest_replicaset, pods_of
 from kumo.errors import ClusterError
-from kumo.kube import readiness
+from kumo.kube import KubeClient, readiness
 from kumo.kube.errors import ApiError
 from kumo.kube.timefmt import parse_time
 
 #: Objects compared at once (one GET and one dry-run apply each).
 DIFF_CONCURRENCY = 8
+#: On a Deployment whose work a process outside the cluster does (the sandbox's DNS controller):
+#: what runs it instead of Pods.
+RUNS_AS_ANNOTATION = "kumo.dev/runs-as"
 
 
 @dataclass
@@ -168,6 +171,44 @@ def _deployment_view(deployment: Obj, replicasets: list[Obj], pods: list[Obj]) -
     }
 
 
+def _flag(args: list[Any], name: str) -> str | None:
+    for arg in args:
+        if isinstance(arg, str) and arg.startswith(f"{name}="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+async def _dns_controller_view(client: KubeClient, addons: list[Obj]) -> dict[str, Any] | None:
+    """Who really runs the DNS controller: the holder of its leader Lease (a Pod's name in a
+    cluster, ``user@host/pid`` for a process elsewhere, such as the sandbox's), and its Deployment."""
+    for obj in addons:
+        if obj.get("kind") != "Deployment":
+            continue
+        containers = obj["spec"]["template"]["spec"].get("containers") or []
+        args = next((c.get("args") or [] for c in containers), [])
+        if args[:2] != ["dns", "run"] or "--leader-elect" not in args:
+            continue
+        namespace = obj["metadata"]["namespace"]
+        lease_name = _flag(args, "--leader-election-id") or obj["metadata"]["name"]
+        live = await client.get("apps/v1", "Deployment", obj["metadata"]["name"], namespace)
+        lease = None
+        with contextlib.suppress(ApiError):
+            lease = await client.get("coordination.k8s.io/v1", "Lease", lease_name, namespace)
+        lease_spec = (lease or {}).get("spec") or {}
+        live_spec = (live or {}).get("spec") or {}
+        annotations = ((live or {}).get("metadata") or {}).get("annotations") or {}
+        return {
+            "deployment": f"{namespace}/{obj['metadata']['name']}",
+            "replicas": live_spec.get("replicas"),
+            "readyReplicas": ((live or {}).get("status") or {}).get("readyReplicas", 0),
+            "lease": f"{namespace}/{lease_name}",
+            "leader": lease_spec.get("holderIdentity"),
+            "renewed": lease_spec.get("renewTime"),
+            "runsAs": annotations.get(RUNS_AS_ANNOTATION),
+        }
+    return None
+
+
 async def release_status(rendered: Rendered, options: DeployOptions) -> dict[str, Any]:
     """An operator's first look: workloads, rollouts, pods, endpoints, DNS, events, revision."""
     namespace = rendered.namespace
@@ -202,6 +243,7 @@ async def release_status(rendered: Rendered, options: DeployOptions) -> dict[str
         events: list[Obj] = []
         with contextlib.suppress(ApiError):
             events = await client.list("v1", "Event", namespace)
+        view["dnsController"] = await _dns_controller_view(client, rendered.addons)
     names = {Ref.of(o).name for o in rendered.objects if o.get("kind") == "Deployment"}
     view["services"] = [
         _deployment_view(d, replicasets, pods) for d in deployments if d["metadata"]["name"] in names

@@ -22,6 +22,8 @@ started by ``up`` when given one, and by :func:`ensure_dns_controller` (``kumo u
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.util
 import json
 import os
@@ -33,7 +35,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -388,6 +390,7 @@ def up(
             continue
         sandbox.ports[name] = pick_port(sandbox.ports.get(name))
     _save(sandbox)  # the env file must name moto before the DNS server starts
+    _write_kubeconfig(sandbox)  # the console reads it at start
     for name in names:
         if name in records:
             continue
@@ -395,22 +398,120 @@ def up(
         records[name] = spawn(directory, name, argv, _child_env(sandbox, extra))
         started.append(name)
         say(f"started {name} (pid {records[name].pid})")
-    _wait_ready(sandbox, names, records)
-    _write_kubeconfig(sandbox)
+    # the cluster and the account first: the spec's preparation needs them, and it overlaps with
+    # the start of the others
+    _wait_ready(sandbox, ["kubeapi", "moto"], records)
     if spec is not None:
-        ensure_dns_controller(sandbox, spec, progress=say)
+        prepare(sandbox, spec, progress=say)
+    _wait_ready(sandbox, names, records)
     result = load(directory)
     for name in started:
         result.services[name].started = True
     return result
 
 
+@contextlib.contextmanager
+def environment(sandbox: Sandbox) -> Iterator[None]:
+    """This process's environment pointed at the sandbox (boto3 reads ``AWS_ENDPOINT_URL`` from it)."""
+    saved = dict(os.environ)
+    for key in _KUMO_AWS_VARS:
+        os.environ.pop(key, None)
+    os.environ.update(sandbox.env())
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def prepare(sandbox: Sandbox, spec: Spec, progress: Progress | None = None) -> None:
+    """Make the sandbox ready for ``spec``: the account holds what its cloud step looks up (VPC,
+    subnets, zone), the simulated cluster is in the spec's cloud and region, and the spec's DNS
+    controller runs. Idempotent."""
+    say = progress or (lambda _text: None)
+    route53 = spec.dns is not None and spec.dns.provider == "route53"
+    if spec.target.cloud == "aws" or route53:
+        from kumo.sandbox.awsseed import seed_aws
+
+        region = spec.target.region if spec.target.cloud == "aws" else None
+        with environment(sandbox):
+            seeded = seed_aws(spec, region=region or DEFAULT_REGION)
+        say(f"moto holds VPC {seeded.vpc_id}" + (f" and zone {seeded.zone_name}" if seeded.zone_name else ""))
+    bind_nodes(sandbox, spec)
+    ensure_dns_controller(sandbox, spec, progress=say)
+
+
+def _node_identity(cloud: str, region: str, node: str, index: int) -> tuple[str, str, str]:
+    """(region, zone, providerID) a Node of ``cloud`` would carry."""
+    if cloud == "aws":
+        zone = f"{region}{'abc'[index % 3]}"
+        digest = hashlib.sha256(node.encode()).hexdigest()[:17]
+        return region, zone, f"aws:///{zone}/i-{digest}"
+    if cloud == "gcp":
+        zone = f"{region}-{'abc'[index % 3]}"
+        return region, zone, f"gce://kumo-sandbox/{zone}/{node}"
+    if cloud == "azure":
+        return (
+            region,
+            f"{region}-{index % 3 + 1}",
+            (
+                "azure:///subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/kumo-sandbox"
+                f"/providers/Microsoft.Compute/virtualMachines/{node}"
+            ),
+        )
+    return region, f"{region}-{index % 3 + 1}", f"kumo://{node}"
+
+
+def bind_nodes(sandbox: Sandbox, spec: Spec) -> None:
+    """Give the simulated Nodes the identity of the spec's cloud and region (labels, providerID).
+    The simulation reads it back to name load balancers as that cloud does (ELB/NLB/ALB hostnames
+    in that region on aws, IP addresses elsewhere), so ALIAS zone ids come out right."""
+    cloud = spec.target.cloud
+    region = spec.target.region or ("sandbox" if cloud == "generic" else DEFAULT_REGION)
+    nodes = _kube(sandbox, "GET", "/api/v1/nodes")["items"]
+    for index, node in enumerate(sorted(nodes, key=lambda n: n["metadata"]["name"])):
+        name = node["metadata"]["name"]
+        node_region, zone, provider = _node_identity(cloud, region, name, index)
+        patch = {
+            "metadata": {
+                "labels": {"topology.kubernetes.io/region": node_region, "topology.kubernetes.io/zone": zone}
+            },
+            "spec": {"providerID": provider},
+        }
+        _kube(sandbox, "PATCH", f"/api/v1/nodes/{name}", patch, "application/merge-patch+json")
+
+
+def _kube(
+    sandbox: Sandbox,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    content_type: str = "application/json",
+    accept: tuple[int, ...] = (),
+) -> dict[str, Any]:
+    """One call to the sandbox's emulator (the supervisor is no client; this keeps it light)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        f"{sandbox.kube_url}{path}", data=data, method=method, headers={"Content-Type": content_type}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            result: dict[str, Any] = json.load(resp)
+            return result
+    except urllib.error.HTTPError as exc:
+        if exc.code in accept:
+            return {}
+        raise KumoError(f"the sandbox's emulator refused {method} {path}: HTTP {exc.code}") from exc
+    except OSError as exc:
+        raise KumoError(f"the sandbox's emulator at {sandbox.kube_url} does not answer: {exc}") from exc
+
+
 def dns_controller_argv(sandbox: Sandbox, spec: Spec) -> list[str] | None:
     """The add-on's own ``kumo dns run`` flags, pointed at the sandbox; None without a controller."""
     from kumo.render import controller_args
 
-    if spec.dns is None or not spec.dns.controller.enabled:
-        return None
+    if spec.dns is None or not spec.dns.controller.enabled or spec.dns.provider != "route53":
+        return None  # the sandbox stands in for Route 53 only; other providers' add-ons stay simulated
     args = [a for a in controller_args(spec) if not a.startswith("--metrics-address")]
     return [
         *_kumo_argv(),
@@ -425,22 +526,8 @@ def dns_controller_argv(sandbox: Sandbox, spec: Spec) -> list[str] | None:
 def _ensure_namespace(sandbox: Sandbox, name: str) -> None:
     """The Lease lives in the add-on's namespace; made now, the controller takes the Lease at once
     instead of retrying until ``kumo up`` applies the add-on (which then adopts the namespace)."""
-    body = json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}).encode()
-    request = urllib.request.Request(
-        f"{sandbox.kube_url}/api/v1/namespaces",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        urllib.request.urlopen(request, timeout=5).close()
-    except urllib.error.HTTPError as exc:
-        if exc.code != 409:
-            raise KumoError(
-                f"cannot create namespace {name} in the sandbox's emulator: HTTP {exc.code}"
-            ) from exc
-    except OSError as exc:
-        raise KumoError(f"the sandbox's emulator at {sandbox.kube_url} does not answer: {exc}") from exc
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    _kube(sandbox, "POST", "/api/v1/namespaces", body, accept=(409,))
 
 
 def ensure_dns_controller(sandbox: Sandbox, spec: Spec, progress: Progress | None = None) -> Service | None:

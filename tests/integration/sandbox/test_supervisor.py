@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +26,16 @@ from kumo.spec import load_spec
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
+GENERIC_SPEC = """\
+app: shop
+target: {cloud: generic}
+dns: {zone: example.com, provider: route53, ownerId: shop}
+services:
+  - name: web
+    image: nginx:1.27
+    port: 80
+    endpoint: {hostname: shop.example.com, expose: loadbalancer, tls: "off"}
+"""
 ELB = "a0123456789abcdef0123456789abcd-1234567890.ap-northeast-1.elb.amazonaws.com"
 
 
@@ -138,10 +150,21 @@ def test_dns_server_answers_from_moto_with_alias_as_addresses(
     assert ask(sandbox, "www.example.org").rcode() == dns.rcode.REFUSED
 
 
-def test_dns_controller_publishes_a_service_through_route53_in_moto(
+def kube(sb: supervisor.Sandbox, path: str, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(
+        f"{sb.kube_url}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        return json.load(resp)
+
+
+def test_prepared_for_a_spec_the_dns_controller_publishes_through_route53_in_moto(
     sandbox: supervisor.Sandbox, zone_id: str
 ) -> None:
     spec = load_spec(ROOT / "examples/online-app/kumo.yaml")
+    supervisor.prepare(sandbox, spec)
     service = supervisor.ensure_dns_controller(sandbox, spec)
     assert service is not None and service.running
     # the same flags again: the running controller is kept
@@ -156,23 +179,57 @@ def test_dns_controller_publishes_a_service_through_route53_in_moto(
         },
         "spec": {"type": "LoadBalancer", "ports": [{"port": 80}], "selector": {"app": "api"}},
     }
-    request = urllib.request.Request(
-        f"{sandbox.kube_url}/api/v1/namespaces/default/services",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    urllib.request.urlopen(request, timeout=5).close()
+    kube(sandbox, "/api/v1/namespaces/default/services", body)
     assert wait_for(lambda: addresses(ask(sandbox, "api.example.com")))
+    # the simulated cluster is in the spec's region, so the ELB and its alias zone id are Tokyo's
+    svc = kube(sandbox, "/api/v1/namespaces/default/services/api")
+    elb = svc["status"]["loadBalancer"]["ingress"][0]["hostname"]
+    assert elb.endswith(".ap-northeast-1.elb.amazonaws.com")
+    assert addresses(ask(sandbox, "api.example.com")) == set(lb_addresses(elb)[0])
     records = route53(sandbox).list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    alias = [r for r in records if r["Name"] == "api.example.com." and r["Type"] == "A"]
+    assert alias[0]["AliasTarget"]["HostedZoneId"] == "Z14GRHDCWA56QT"
     txt = [r for r in records if r["Name"] == "a-api.example.com." and r["Type"] == "TXT"]
     assert txt and "external-dns/owner=my-hostedzone-identifier" in txt[0]["ResourceRecords"][0]["Value"]
-    lease = json.load(
-        urllib.request.urlopen(
-            f"{sandbox.kube_url}/apis/coordination.k8s.io/v1/namespaces/kumo-system/leases/kumo-dns",
-            timeout=5,
-        )
+    lease = kube(sandbox, "/apis/coordination.k8s.io/v1/namespaces/kumo-system/leases/kumo-dns")
+    assert lease["spec"]["holderIdentity"].endswith(f"/{service.pid}")
+
+
+def kumo(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from kumo.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
-    assert lease["spec"]["holderIdentity"]
+
+
+def test_up_status_down_with_sandbox_on_a_generic_target(sandbox: supervisor.Sandbox, tmp_path: Path) -> None:
+    spec = tmp_path / "kumo.yaml"
+    spec.write_text(GENERIC_SPEC)
+    env = {**os.environ, "KUMO_SANDBOX_DIR": str(sandbox.directory)}
+    before = PidFile(sandbox.directory, "dns-controller").live()
+    up = kumo("up", str(spec), "--sandbox", env=env)
+    assert up.returncode == 0, up.stderr
+    assert f"dig @127.0.0.1 -p {sandbox.ports['dns']} shop.example.com" in up.stdout
+    # another spec's flags: the DNS controller was restarted with them
+    after = PidFile(sandbox.directory, "dns-controller").live()
+    assert before is not None and after is not None and after.pid != before.pid
+    assert "--txt-owner-id=shop" in after.argv
+    # a generic cluster's load balancer has an IP, published as an A record
+    found = addresses(ask(sandbox, "shop.example.com"))
+    svc = kube(sandbox, "/api/v1/namespaces/shop/services/web")
+    assert found == {svc["status"]["loadBalancer"]["ingress"][0]["ip"]}
+    # the add-on's Deployment does not pretend: 0 replicas, and status names the real process
+    deployment = kube(sandbox, "/apis/apps/v1/namespaces/kumo-system/deployments/kumo-dns")
+    assert deployment["spec"]["replicas"] == 0
+    status = kumo("status", str(spec), "--sandbox", "--output", "json", env=env)
+    controller = json.loads(status.stdout)["dnsController"]
+    assert controller["leader"].endswith(f"/{after.pid}") and str(after.pid) in controller["runsAs"]
+    down = kumo("down", str(spec), "--sandbox", env=env)
+    assert down.returncode == 0, down.stderr
+    assert wait_for(lambda: ask(sandbox, "shop.example.com").rcode() == dns.rcode.NXDOMAIN)
 
 
 def test_a_dead_service_is_restarted_and_down_leaves_nothing(

@@ -76,6 +76,25 @@ class SimBase:
     def stable_hex(self, *parts: str, n: int = 10) -> str:
         return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
 
+    def cloud(self) -> tuple[str, str]:
+        """``(lb_mode, region)`` of the cluster, read from its Nodes as a cloud controller knows where
+        it runs: a Node whose ``providerID`` is ``aws://...`` makes AWS load balancers in that Node's
+        ``topology.kubernetes.io/region``; any other provider gets IP addresses. Without Nodes, or
+        with ``lb_mode="generic"`` configured, the configuration decides."""
+        cfg = self.config
+        if cfg.lb_mode != "aws":
+            return cfg.lb_mode, cfg.region
+        nodes = self.store.list_refs(self.rt("", "v1", "nodes"), None)[0]
+        for node in nodes:
+            provider = str((node.get("spec") or {}).get("providerID") or "")
+            if not provider:
+                continue
+            if not provider.startswith("aws://"):
+                return "generic", cfg.region
+            labels = node["metadata"].get("labels") or {}
+            return "aws", str(labels.get("topology.kubernetes.io/region") or cfg.region)
+        return cfg.lb_mode, cfg.region
+
     def now(self) -> str:
         return self.store.now()
 

@@ -40,8 +40,9 @@ class IngressController:
         self.sim.later(self.sim.config.lb_delay, self.name, meta["namespace"], f"{kind}/{meta['name']}")
 
     def _address(self, obj: dict[str, Any]) -> dict[str, str]:
-        if self.sim.config.lb_mode == "aws":
-            return {"hostname": alb_hostname(obj, self.sim.config.region)}
+        mode, region = self.sim.cloud()
+        if mode == "aws":
+            return {"hostname": alb_hostname(obj, region)}
         return {"ip": lb_ip(obj)}
 
     def reconcile(self, namespace: str, key: str) -> None:

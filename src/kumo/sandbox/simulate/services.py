@@ -72,8 +72,9 @@ class LoadBalancerController:
             return
         spec = svc.get("spec") or {}
         if spec.get("type") == "LoadBalancer":
-            if self.sim.config.lb_mode == "aws":
-                ingress = [{"hostname": lb_hostname(svc, self.sim.config.region)}]
+            mode, region = self.sim.cloud()
+            if mode == "aws":
+                ingress = [{"hostname": lb_hostname(svc, region)}]
             else:
                 ingress = [{"ip": lb_ip(svc), "ipMode": "VIP"}]
         else:
