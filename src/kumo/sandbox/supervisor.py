@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
 import secrets
@@ -173,6 +172,8 @@ def load(directory: Path = DEFAULT_DIR) -> Sandbox:
         if name not in sandbox.ports:
             continue
         record = PidFile(directory, name).live()
+        if record is None and name == "dns-controller":
+            continue  # runs only once a spec asked for it (up --spec, or kumo up --sandbox)
         sandbox.services[name] = Service(
             name,
             sandbox.ports[name],
@@ -236,17 +237,10 @@ def _child_env(sandbox: Sandbox, extra: Mapping[str, str] | None = None) -> dict
 
 
 def console_available() -> bool:
-    """Whether this kumo has the console (its own issue); the sandbox runs it when it does."""
-    return importlib.util.find_spec("kumo.console.app") is not None or _has_command("console")
-
-
-def _has_command(name: str) -> bool:
+    """Whether this kumo has the console; the sandbox runs it when it does."""
     from kumo.cli.app import app
 
-    return any(getattr(g, "name", None) == name for g in app.registered_groups) or any(
-        c.name == name or (c.callback is not None and c.callback.__name__ == name)
-        for c in app.registered_commands
-    )
+    return any(c.name == "console" for c in app.registered_commands)
 
 
 def _argv(name: str, sandbox: Sandbox) -> tuple[list[str], dict[str, str]]:
@@ -281,10 +275,15 @@ def _argv(name: str, sandbox: Sandbox) -> tuple[list[str], dict[str, str]]:
             "console",
             "--kubeconfig",
             str(sandbox.kubeconfig),
+            "--context",
+            "kumo-sandbox",
             "--address",
             f"127.0.0.1:{port}",
             "--token-file",
             str(sandbox.token_file),
+            # the DNS views read the sandbox's DNS controller (its port is kept across restarts)
+            "--dns-status-url",
+            f"http://127.0.0.1:{sandbox.ports['dns-controller']}/status.json",
         ], {}
     raise AssertionError(name)
 
@@ -389,6 +388,8 @@ def up(
             records[name] = record
             continue
         sandbox.ports[name] = pick_port(sandbox.ports.get(name))
+    if PidFile(directory, "dns-controller").live() is None:
+        sandbox.ports["dns-controller"] = pick_port(sandbox.ports.get("dns-controller"))
     _save(sandbox)  # the env file must name moto before the DNS server starts
     _write_kubeconfig(sandbox)  # the console reads it at start
     for name in names:
@@ -536,12 +537,16 @@ def ensure_dns_controller(sandbox: Sandbox, spec: Spec, progress: Progress | Non
     name = "dns-controller"
     pidfile = PidFile(sandbox.directory, name)
     record = pidfile.live()
-    sandbox.ports[name] = sandbox.ports.get(name) or pick_port()
+    if record is None or name not in sandbox.ports:
+        # its previous port when free: the console reads /status.json there
+        sandbox.ports[name] = pick_port(sandbox.ports.get(name))
     argv = dns_controller_argv(sandbox, spec)
     if argv is None:
         return None
     if record is not None and list(record.argv) == argv:
-        return Service(name, sandbox.ports[name], record.pid, running=True, address=_address(name, 0))
+        return Service(
+            name, sandbox.ports[name], record.pid, running=True, address=_address(name, sandbox.ports[name])
+        )
     if record is not None:
         say("restarting the DNS controller with the spec's flags")
         stop(record)
@@ -559,7 +564,12 @@ def ensure_dns_controller(sandbox: Sandbox, spec: Spec, progress: Progress | Non
     say(f"started {name} (pid {record.pid})")
     _wait_ready(sandbox, [name], {name: record})
     return Service(
-        name, sandbox.ports[name], record.pid, running=True, started=True, address=_address(name, 0)
+        name,
+        sandbox.ports[name],
+        record.pid,
+        running=True,
+        started=True,
+        address=_address(name, sandbox.ports[name]),
     )
 
 
