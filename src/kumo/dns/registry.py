@@ -144,7 +144,18 @@ class NameMapper:
         return RECORD_TYPE_TEMPLATE in self.prefix or RECORD_TYPE_TEMPLATE in self.suffix
 
     def endpoint_name(self, txt_name: str) -> tuple[str, str]:
-        """(record name, record type or "") for a TXT name; ("", "") when it does not match the affixes."""
+        """(record name, record type or "") for a TXT name; ("", "") when it does not match the affixes.
+
+        The wildcard replacement maps back to ``*``: without that, a wildcard record whose object was
+        deleted while no controller ran would never be found again from its TXT record (an orphan).
+        """
+        name, rtype = self._endpoint_name(txt_name)
+        replacement = self.wildcard_replacement.lower()
+        if name and replacement and name.split(".", 1)[0] == replacement:
+            name = "*" + name[len(replacement) :]
+        return name, rtype
+
+    def _endpoint_name(self, txt_name: str) -> tuple[str, str]:
         lower = normalize_name(txt_name)
         if not self.suffix:
             return self._drop_affix(lower)
@@ -183,12 +194,6 @@ def _extract_type(name: str) -> tuple[str, str]:
         if head == rtype.lower() and "-" in name:
             return name[len(head) + 1 :], rtype
     return name, ""
-
-
-def _strip_wildcard(name: str, replacement: str) -> str:
-    if replacement and name.split(".", 1)[0] == "*":
-        return replacement + name[1:]
-    return name
 
 
 # ------------------------------------------------------------------------------------------- registry
@@ -236,7 +241,7 @@ class TXTRegistry:
                 if labels is None:
                     continue
                 rname, rtype = self.mapper.endpoint_name(txt.dns_name)
-                if rname != _strip_wildcard(name, self.mapper.wildcard_replacement):
+                if rname != name:
                     continue
                 label_map[(rname, rtype, txt.set_identifier)] = labels
                 out.txts[_txt_key(txt)] = txt
@@ -247,7 +252,7 @@ class TXTRegistry:
             ):
                 continue  # an ownership TXT whose own name happens to be looked up
             ep = record.copy()
-            key_name = _strip_wildcard(ep.dns_name, self.mapper.wildcard_replacement)
+            key_name = ep.dns_name
             labels = label_map.get((key_name, ep.record_type, ep.set_identifier))
             if labels is None and ep.is_alias and ep.record_type == RECORD_A:
                 labels = label_map.get((key_name, RECORD_CNAME, ep.set_identifier))

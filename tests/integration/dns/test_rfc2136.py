@@ -66,3 +66,29 @@ async def test_wrong_tsig_secret_is_a_clear_error(bind9: Bind) -> None:
         await p.records()
     result = await p.apply_changes(Changes(create=[Endpoint(f"x.{bind9.zone}", ("10.0.0.1",), "A")]))
     assert result.failed
+
+
+async def test_min_ttl_and_unsigned_transfer(bind9: Bind) -> None:
+    """--rfc2136-min-ttl raises a low TTL (and the read-back plans nothing); without --rfc2136-tsig-axfr
+    the zone transfer is unsigned, which this BIND refuses, as it would refuse external-dns."""
+    p = RFC2136Provider("127.0.0.1", bind9.port, [bind9.zone], bind9.key_name, bind9.secret, min_ttl=600)
+    ctrl = Controller(p, ControllerConfig(owner_id="kumo"))
+    web = service("web", f"www.{bind9.zone}", "10.1.2.3")
+    web["metadata"]["annotations"]["external-dns.alpha.kubernetes.io/ttl"] = "60"  # type: ignore[index]
+    ctrl.on_object("Service", "ADDED", web)
+    assert not (await ctrl.reconcile()).failed
+    ttl = [
+        e.record_ttl for e in await p.records() if e.dns_name == f"www.{bind9.zone}" and e.record_type == "A"
+    ]
+    assert ttl == [600]
+    again = Controller(p, ControllerConfig(owner_id="kumo"))
+    again.on_object("Service", "ADDED", web)
+    await again.resync()
+    calls = p.calls
+    await again.reconcile()
+    assert p.calls == calls
+    unsigned = RFC2136Provider(
+        "127.0.0.1", bind9.port, [bind9.zone], bind9.key_name, bind9.secret, tsig_axfr=False
+    )
+    with pytest.raises(ProviderError, match="zone transfer"):
+        await unsigned.records()

@@ -310,3 +310,59 @@ async def test_each_policy_on_route53(aws: Moto) -> None:
         a_value = got[f"a.{zone}."]["ResourceRecords"][0]["Value"]
         assert a_value == ("10.0.0.1" if policy is Policy.create_only else "10.0.0.9"), policy
         assert (f"b.{zone}." in got) == (policy is not Policy.sync), policy
+
+
+async def test_zone_selection_matches_external_dns(aws: Moto) -> None:
+    """--domain-filter below the only zone selects no zone, unless --aws-zone-match-parent is set."""
+    zone_id = make_zone("zone.test")
+    plain = Route53Provider(DomainFilter.of(["sub.zone.test"]), rate_limit=0)
+    assert await plain.zones() == []
+    parent = Route53Provider(DomainFilter.of(["sub.zone.test"]), rate_limit=0, match_parent=True)
+    assert [z.id for z in await parent.zones()] == [zone_id]
+    # the names stay limited by the filter: the parent zone is used for sub.zone.test's names only
+    ctrl = Controller(
+        parent, ControllerConfig(owner_id="kumo", domain_filter=DomainFilter.of(["sub.zone.test"]))
+    )
+    for name in ("www.sub.zone.test", "www.zone.test"):
+        ctrl.on_object(
+            "Service",
+            "ADDED",
+            {
+                "metadata": {
+                    "name": name.split(".")[1],
+                    "namespace": "d",
+                    "annotations": {"external-dns.alpha.kubernetes.io/hostname": name},
+                },
+                "spec": {"type": "LoadBalancer"},
+                "status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.1"}]}},
+            },
+        )
+    await ctrl.reconcile()
+    names = {(r["Name"], r["Type"]) for r in rrsets(zone_id)}
+    assert ("www.sub.zone.test.", "A") in names and ("www.zone.test.", "A") not in names
+
+
+async def test_zone_tags_filter(aws: Moto) -> None:
+    client = boto3.client("route53")
+    tagged = make_zone("a.test")
+    make_zone("b.test")
+    client.change_tags_for_resource(
+        ResourceType="hostedzone", ResourceId=tagged, AddTags=[{"Key": "team", "Value": "shop"}]
+    )
+    assert [z.id for z in await Route53Provider(rate_limit=0, zone_tags=["team=shop"]).zones()] == [tagged]
+    assert [z.id for z in await Route53Provider(rate_limit=0, zone_tags=["team"]).zones()] == [tagged]
+    assert await Route53Provider(rate_limit=0, zone_tags=["team=web"]).zones() == []
+
+
+async def test_assume_role_and_batch_change_size(aws: Moto) -> None:
+    from kumo.dns.providers.route53 import make_client
+
+    zone_id = make_zone()
+    role = boto3.client("iam").create_role(RoleName="dns", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    client = make_client(assume_role=role, external_id="kumo-test")
+    assert client._request_signer._credentials.access_key != "testing"  # the role's credentials
+    p = Route53Provider(DomainFilter.of(["example.com"]), rate_limit=0, client=client, batch_changes=2)
+    changes = Changes(create=[Endpoint(f"h{i}.example.com", ("192.0.2.1",), "A", 60) for i in range(5)])
+    assert not (await p.apply_changes(changes)).failed
+    assert p.calls == 1 + 3  # one zone list, then 5 changes in batches of at most 2
+    assert len([r for r in rrsets(zone_id) if r["Type"] == "A"]) == 5

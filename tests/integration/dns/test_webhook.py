@@ -18,7 +18,7 @@ from kumo.dns.controller import Controller, ControllerConfig
 from kumo.dns.providers.inmemory import InMemoryProvider
 from kumo.dns.providers.webhook import MEDIA_TYPE, WebhookProvider, webhook_app
 from kumo.errors import ProviderError
-from tests.integration.dns.conftest import free_port, lb_service
+from tests.integration.dns.conftest import Bind, free_port, lb_service
 
 pytestmark = pytest.mark.integration
 
@@ -128,14 +128,30 @@ async def test_client_rejects_a_non_webhook_server() -> None:
             await client.close()
 
 
-def test_cli_webhook_serve_local(tmp_path: Path) -> None:
+@pytest.mark.parametrize("provider", ["local", "inmemory", "rfc2136"])
+def test_cli_webhook_serve(provider: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Each provider served over the webhook protocol, as its docstring example shows (rfc2136 against
+    BIND9); ``--provider inmemory`` and ``rfc2136`` once crashed before serving."""
     port = free_port()
     exe = Path(sys.executable).parent / "kumo"
+    zone = "sandbox.test"
+    if provider == "local":
+        args = [f"--local-db={tmp_path / 'z.db'}", f"--local-zone={zone}", "--local-listen=127.0.0.1:0"]
+    elif provider == "inmemory":
+        args = [f"--inmemory-zone={zone}"]
+    else:
+        server: Bind = request.getfixturevalue("bind9")
+        zone = server.zone
+        args = [
+            "--rfc2136-host=127.0.0.1", f"--rfc2136-port={server.port}", f"--rfc2136-zone={zone}",
+            f"--rfc2136-tsig-keyname={server.key_name}", f"--rfc2136-tsig-secret={server.secret}",
+            "--rfc2136-tsig-axfr",
+        ]  # fmt: skip
     proc = subprocess.Popen(
-        [str(exe), "dns", "webhook-serve", "--provider=local", f"--local-db={tmp_path / 'z.db'}",
-         "--local-zone=sandbox.test", "--local-listen=127.0.0.1:0", f"--listen=127.0.0.1:{port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [str(exe), "dns", "webhook-serve", f"--provider={provider}", *args, f"--listen=127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60  # a cold start of the CLI on a loaded machine
         while True:
@@ -148,11 +164,11 @@ def test_cli_webhook_serve_local(tmp_path: Path) -> None:
                         proc.stderr.read().decode() if proc.stderr else "no output"
                     ) from None
                 time.sleep(0.1)
-        assert r.json() == {"include": ["sandbox.test"], "exclude": []}
-        body = {"create": [{"dnsName": "www.sandbox.test", "targets": ["10.0.0.1"], "recordType": "A"}]}
+        assert r.json() == {"include": [zone], "exclude": []}
+        body = {"create": [{"dnsName": f"www.{zone}", "targets": ["10.0.0.1"], "recordType": "A"}]}
         url = f"http://127.0.0.1:{port}/records"
         assert httpx.post(url, json=body, timeout=30).status_code == 204
-        assert httpx.get(url, timeout=30).json()[0]["dnsName"] == "www.sandbox.test"
+        assert f"www.{zone}" in [e["dnsName"] for e in httpx.get(url, timeout=30).json()]
     finally:
         proc.terminate()
         try:
@@ -160,6 +176,10 @@ def test_cli_webhook_serve_local(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(30)
+
+
+def test_cli_webhook_serve_refuses_a_webhook() -> None:
+    exe = Path(sys.executable).parent / "kumo"
     bad = subprocess.run(
         [str(exe), "dns", "webhook-serve", "--provider=webhook"], capture_output=True, text=True, timeout=120
     )

@@ -187,3 +187,48 @@ async def test_resync_repairs_drift() -> None:
     await ctrl.resync()
     await ctrl.reconcile()
     assert a_records(p)["www.ex.com"] == ("10.0.0.1",)
+
+
+async def test_wildcard_record_deleted_while_no_controller_ran_is_found_again() -> None:
+    """--txt-wildcard-replacement: the TXT name maps back to '*', so a restart finds the orphan."""
+    p = InMemoryProvider(zones=["ex.com"])
+    config = ControllerConfig(owner_id="kumo", txt_wildcard_replacement="wild")
+    first = Controller(p, config)
+    first.on_object("Service", "ADDED", svc("w", "*.ex.com", "10.0.0.9"))
+    await first.reconcile()
+    assert a_records(p) == {"*.ex.com": ("10.0.0.9",)}
+    assert any(k.dns_name == "a-wild.ex.com" for k in p.store)
+    # the Service is deleted while no controller runs; a new one starts and reads the zone
+    restarted = Controller(p, config)
+    await restarted.resync()
+    await restarted.reconcile()
+    assert a_records(p) == {}
+    assert not [k for k in p.store if k.record_type == "TXT"]
+    # and a second start with the object present changes nothing (ownership is still recognised)
+    again = Controller(p, config)
+    again.on_object("Service", "ADDED", svc("w", "*.ex.com", "10.0.0.9"))
+    await again.reconcile()
+    third = Controller(p, config)
+    third.on_object("Service", "ADDED", svc("w", "*.ex.com", "10.0.0.9"))
+    await third.resync()
+    calls = p.calls
+    await third.reconcile()
+    assert p.calls == calls and a_records(p) == {"*.ex.com": ("10.0.0.9",)}
+
+
+async def test_aaaa_alias_is_left_alone_when_aaaa_is_not_managed() -> None:
+    """--exclude-record-types=AAAA: the Route 53 CNAME->ALIAS adjustment yields only the A record."""
+    from kumo.dns.providers.route53 import Route53Provider
+
+    class Adjusting(InMemoryProvider):
+        def adjust_endpoints(self, endpoints: list[Endpoint]) -> list[Endpoint]:
+            return Route53Provider(rate_limit=0, region="us-east-1").adjust_endpoints(endpoints)
+
+    p = Adjusting(zones=["ex.com"])
+    ctrl = Controller(p, ControllerConfig(owner_id="kumo", managed_types=frozenset({"A", "CNAME"})))
+    web = svc("w", "www.ex.com", None)
+    web["status"]["loadBalancer"]["ingress"] = [{"hostname": "lb-1.us-east-1.elb.amazonaws.com"}]
+    ctrl.on_object("Service", "ADDED", web)
+    await ctrl.reconcile()
+    types = sorted(k.record_type for k in p.store if k.dns_name == "www.ex.com")
+    assert types == ["A"]

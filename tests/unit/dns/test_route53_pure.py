@@ -96,3 +96,41 @@ def test_batches_respect_cost_and_never_split_a_group() -> None:
     assert len(ub) >= 3
     assert all(sum(c.cost for c in b.changes) <= 1000 for b in ub)
     assert all(sum(c.chars for c in b.changes) <= 32000 for b in ub)
+
+
+@pytest.mark.parametrize(("alias", "types"), [("A", ["A"]), ("AAAA", ["AAAA"]), ("true", ["A", "AAAA"])])
+def test_alias_annotation_a_or_aaaa_makes_one_alias_type(alias: str, types: list[str]) -> None:
+    """external-dns #5997: alias=A / alias=AAAA make only that ALIAS record; read back it is alias=true."""
+    ep = Endpoint(
+        "www.ex.com", ("lb-1.us-east-1.elb.amazonaws.com",), "CNAME", provider_specific={"alias": alias}
+    )
+    out = provider().adjust_endpoints([ep])
+    assert [e.record_type for e in out] == types
+    assert all(e.provider_specific["alias"] == "true" for e in out)
+
+
+def test_geoproximity_is_written_and_read_back_the_same() -> None:
+    p = provider()
+    ps = {
+        "aws/geoproximity-coordinates": "47.6,-122.3",
+        "aws/geoproximity-bias": "-10",
+    }
+    ep = Endpoint("geo.ex.com", ("192.0.2.1",), "A", 60, "seattle", provider_specific=ps)
+    rrset = p._rrset(ep, Zone("Z1", "ex.com", False), for_delete=False)
+    assert rrset["GeoProximityLocation"] == {
+        "Coordinates": {"Latitude": "47.6", "Longitude": "-122.3"},
+        "Bias": -10,
+    }
+    back = p._to_endpoint(rrset)
+    assert back is not None and back.provider_specific == ps
+    region = Endpoint(
+        "geo.ex.com",
+        ("192.0.2.2",),
+        "A",
+        60,
+        "oregon",
+        provider_specific={"aws/geoproximity-region": "us-west-2"},
+    )
+    rrset = p._rrset(region, Zone("Z1", "ex.com", False), for_delete=False)
+    assert rrset["GeoProximityLocation"] == {"AWSRegion": "us-west-2"}
+    assert p._to_endpoint(rrset).provider_specific == region.provider_specific  # type: ignore[union-attr]

@@ -212,3 +212,69 @@ async def test_gateway_address_change_recomputes_its_routes() -> None:
     assert ctrl.dirty == {"shop.ex.com"}
     await ctrl.reconcile()
     assert [e.targets for k, e in p.store.items() if k.record_type == "A"] == [("192.0.2.9",)]
+
+
+def test_unknown_aws_annotations_are_problems_not_properties() -> None:
+    """An unknown aws-* property would be written nowhere and look changed on every sync."""
+    ann = {A + "hostname": "www.ex.com", A + "aws-hosted-zone-id": "Z1", A + "aws-geoproximity-bias": "5"}
+    r = service_endpoints(svc(ann, [{"ip": "1.1.1.1"}]), SourceConfig())
+    assert r.endpoints[0].provider_specific == {"aws/geoproximity-bias": "5"}
+    assert any("aws-hosted-zone-id" in p for p in r.problems)
+    bad = service_endpoints(
+        svc({A + "hostname": "w.ex.com", A + "aws-geoproximity-bias": "500"}), SourceConfig()
+    )
+    assert any("-99 to 99" in p for p in bad.problems)
+
+
+@pytest.mark.parametrize(("value", "stored"), [("A", "A"), ("aaaa", "AAAA"), ("True", "true")])
+def test_alias_annotation_values(value: str, stored: str) -> None:
+    r = service_endpoints(
+        svc({A + "hostname": "w.ex.com", A + "alias": value}, [{"ip": "1.1.1.1"}]), SourceConfig()
+    )
+    assert r.endpoints[0].provider_specific["alias"] == stored and not r.problems
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"), [("1.5m", 90), ("90000ms", 90), ("1h2m3.5s", 3723), ("300", 300)]
+)
+def test_ttl_uses_go_durations(raw: str, seconds: int) -> None:
+    assert parse_ttl(raw) == seconds
+
+
+def test_label_filter_set_based_selector() -> None:
+    """'team in (a,b)' is a set-based selector, parsed as the API server parses it."""
+    cfg = SourceConfig(label_filter=LabelFilter.parse("team in (a,b),!legacy"))
+    web = svc({A + "hostname": "w.ex.com"}, [{"ip": "1.1.1.1"}])
+    web["metadata"]["labels"] = {"team": "b"}
+    assert service_endpoints(web, cfg).endpoints
+    web["metadata"]["labels"] = {"team": "c"}
+    assert not service_endpoints(web, cfg).endpoints
+
+
+def test_filters_by_service_type_annotation_ingress_class_and_rules() -> None:
+    web = svc({A + "hostname": "w.ex.com", "team": "x"}, [{"ip": "1.1.1.1"}])
+    assert not service_endpoints(web, SourceConfig(service_types=("NodePort",))).endpoints
+    assert service_endpoints(web, SourceConfig(service_types=("LoadBalancer",))).endpoints
+    assert service_endpoints(web, SourceConfig(annotation_filter=LabelFilter.parse("team=x"))).endpoints
+    assert not service_endpoints(web, SourceConfig(annotation_filter=LabelFilter.parse("team=y"))).endpoints
+    ing: dict[str, Any] = {
+        "metadata": {"name": "i", "namespace": "n", "annotations": {}},
+        "spec": {
+            "ingressClassName": "nginx",
+            "rules": [{"host": "r.ex.com"}],
+            "tls": [{"hosts": ["t.ex.com"]}],
+        },
+        "status": {"loadBalancer": {"ingress": [{"ip": "1.1.1.1"}]}},
+    }
+    names = lambda cfg: sorted(e.dns_name for e in ingress_endpoints(ing, cfg).endpoints)  # noqa: E731
+    assert names(SourceConfig(ingress_classes=("alb",))) == []
+    assert names(SourceConfig(ingress_classes=("nginx",))) == ["r.ex.com", "t.ex.com"]
+    assert names(SourceConfig(ignore_ingress_rules_spec=True)) == ["t.ex.com"]
+    assert names(SourceConfig(ignore_ingress_tls_spec=True)) == ["r.ex.com"]
+
+
+def test_min_ttl_applies_when_the_source_sets_none() -> None:
+    web = svc({A + "hostname": "w.ex.com"}, [{"ip": "1.1.1.1"}])
+    assert service_endpoints(web, SourceConfig(min_ttl=120)).endpoints[0].record_ttl == 120
+    web["metadata"]["annotations"][A + "ttl"] = "30"
+    assert service_endpoints(web, SourceConfig(min_ttl=120)).endpoints[0].record_ttl == 30

@@ -146,6 +146,21 @@ def make_client(profile: str = "", assume_role: str = "", external_id: str = "",
     )
 
 
+def _geoproximity(ps: dict[str, str]) -> dict[str, Any]:
+    """Route 53's GeoProximityLocation from the aws/geoproximity-* properties."""
+    location: dict[str, Any] = {}
+    if "aws/geoproximity-region" in ps:
+        location["AWSRegion"] = ps["aws/geoproximity-region"]
+    if "aws/geoproximity-local-zone-group" in ps:
+        location["LocalZoneGroup"] = ps["aws/geoproximity-local-zone-group"]
+    if "aws/geoproximity-coordinates" in ps:
+        lat, lon = (p.strip() for p in ps["aws/geoproximity-coordinates"].split(",", 1))
+        location["Coordinates"] = {"Latitude": lat, "Longitude": lon}
+    if "aws/geoproximity-bias" in ps:
+        location["Bias"] = int(ps["aws/geoproximity-bias"])
+    return location
+
+
 def _parse_tags(items: list[str]) -> dict[str, str | None]:
     tags: dict[str, str | None] = {}
     for item in items:
@@ -385,6 +400,16 @@ class Route53Provider(Provider):
                     ep.provider_specific[prop] = str(geo[key])
             if rrset.get("MultiValueAnswer"):
                 ep.provider_specific["aws/multi-value-answer"] = ""
+            prox = rrset.get("GeoProximityLocation") or {}
+            if prox.get("AWSRegion"):
+                ep.provider_specific["aws/geoproximity-region"] = str(prox["AWSRegion"])
+            if prox.get("LocalZoneGroup"):
+                ep.provider_specific["aws/geoproximity-local-zone-group"] = str(prox["LocalZoneGroup"])
+            if prox.get("Coordinates"):
+                c = prox["Coordinates"]
+                ep.provider_specific["aws/geoproximity-coordinates"] = f"{c['Latitude']},{c['Longitude']}"
+            if "Bias" in prox:
+                ep.provider_specific["aws/geoproximity-bias"] = str(prox["Bias"])
         elif rrset.get("HealthCheckId"):
             ep.provider_specific["aws/health-check-id"] = str(rrset["HealthCheckId"])
         return ep
@@ -398,6 +423,10 @@ class Route53Provider(Provider):
             ep = original.copy()
             alias = False
             flag = ep.provider_specific.get(PS_ALIAS)
+            only = flag if flag in (RECORD_A, RECORD_AAAA) else ""
+            if only:
+                flag = "true"  # alias=A / alias=AAAA: an ALIAS of that type only (external-dns #5997)
+                ep.provider_specific[PS_ALIAS] = flag
             if flag == "true":
                 alias = ep.record_type in (RECORD_A, RECORD_AAAA, RECORD_CNAME)
                 if not alias:
@@ -425,11 +454,11 @@ class Route53Provider(Provider):
                 if zone and ep.targets and _clean_zone_id(zone) == canonical_hosted_zone(ep.targets[0]):
                     ep.provider_specific.pop(PS_TARGET_HOSTED_ZONE)
                 if ep.record_type == RECORD_CNAME:
-                    ep.record_type = RECORD_A
-                    aaaa = ep.copy()
-                    aaaa.record_type = RECORD_AAAA
-                    out.append(ep)
-                    out.append(aaaa)
+                    for rtype in (RECORD_A, RECORD_AAAA):
+                        if not only or only == rtype:
+                            typed = ep.copy()
+                            typed.record_type = rtype
+                            out.append(typed)
                     continue
             else:
                 ep.provider_specific.pop(PS_EVALUATE_TARGET_HEALTH, None)
@@ -469,6 +498,8 @@ class Route53Provider(Provider):
                 rrset["Failover"] = ps["aws/failover"].upper()
             elif "aws/multi-value-answer" in ps:
                 rrset["MultiValueAnswer"] = True
+            elif any(k.startswith("aws/geoproximity-") for k in ps):
+                rrset["GeoProximityLocation"] = _geoproximity(ps)
             else:
                 geo = {
                     key: ps[prop]

@@ -94,13 +94,23 @@ class Annotations:
         ps: dict[str, str] = {}
         alias = self.values.get(ALIAS)
         if alias is not None:
-            if alias.strip().lower() in ("true", "false"):
-                ps[PS_ALIAS] = alias.strip().lower()
+            value = alias.strip()
+            if value.lower() in ("true", "false"):
+                ps[PS_ALIAS] = value.lower()
+            elif value.upper() in ("A", "AAAA"):
+                ps[PS_ALIAS] = value.upper()  # external-dns #5997: only this ALIAS type
             else:
-                self.problems.append(f"annotation {ALIAS}: expected true or false, found {alias!r}")
+                self.problems.append(f"annotation {ALIAS}: expected true, false, A or AAAA, found {alias!r}")
         for key, value in sorted(self.values.items()):
             if key.startswith("aws-"):
                 name = "aws/" + key[len("aws-") :]
+                if name not in AWS_PROPERTIES:
+                    # an unknown property would be written nowhere and look changed on every sync
+                    self.problems.append(
+                        f"annotation {key}: not an AWS annotation external-dns knows; ignored"
+                        f" (known: {', '.join('aws-' + p[4:] for p in sorted(AWS_PROPERTIES))})"
+                    )
+                    continue
                 problem = _aws_problem(name, value.strip())
                 if problem:
                     self.problems.append(f"annotation {key}: {problem}")
@@ -115,6 +125,27 @@ class Annotations:
         return value is not None and value != CONTROLLER_VALUE
 
 
+# the provider-specific properties of external-dns's AWS provider (``aws-<x>`` annotations)
+AWS_PROPERTIES = frozenset(
+    {
+        PS_EVALUATE_TARGET_HEALTH,
+        PS_TARGET_HOSTED_ZONE,
+        "aws/weight",
+        "aws/region",
+        "aws/failover",
+        "aws/health-check-id",
+        "aws/multi-value-answer",
+        "aws/geolocation-continent-code",
+        "aws/geolocation-country-code",
+        "aws/geolocation-subdivision-code",
+        "aws/geoproximity-region",
+        "aws/geoproximity-bias",
+        "aws/geoproximity-coordinates",
+        "aws/geoproximity-local-zone-group",
+    }
+)
+
+
 def _aws_problem(name: str, value: str) -> str | None:
     if name == "aws/weight":
         if not value.isdigit() or int(value) > 255:
@@ -127,6 +158,21 @@ def _aws_problem(name: str, value: str) -> str | None:
             return f"expected a hosted zone id such as Z35SXDOTRQ7X7K, found {value!r}"
     elif name == "aws/failover" and value.upper() not in ("PRIMARY", "SECONDARY"):
         return f"expected PRIMARY or SECONDARY, found {value!r}"
+    elif name == "aws/geoproximity-bias":
+        try:
+            bias = int(value)
+        except ValueError:
+            bias = 1000
+        if not -99 <= bias <= 99:
+            return f"expected an integer -99 to 99, found {value!r}"
+    elif name == "aws/geoproximity-coordinates":
+        parts = value.split(",")
+        try:
+            lat, lon = (float(p) for p in parts)
+        except ValueError:
+            lat = lon = 1000.0
+        if len(parts) != 2 or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            return f"expected latitude,longitude such as 47.6,-122.3, found {value!r}"
     return None
 
 
