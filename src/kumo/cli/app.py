@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from kumo.cli import console_cmds, deploy_cmds, dns_cmds, sandbox_cmds, spec_cmds
+from kumo.cli import cloud_cmds, console_cmds, deploy_cmds, dns_cmds, sandbox_cmds, spec_cmds
 from kumo.cli.output import err_console
 from kumo.errors import KumoError
 
@@ -20,7 +20,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-for module in (spec_cmds, deploy_cmds, dns_cmds, sandbox_cmds, console_cmds):
+for module in (spec_cmds, deploy_cmds, cloud_cmds, dns_cmds, sandbox_cmds, console_cmds):
     module.register(app)
 
 

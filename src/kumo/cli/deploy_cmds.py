@@ -24,12 +24,14 @@ from kumo.deploy import (
     diff_release,
     down,
     history,
-    load_release,
     release_status,
+    render_release,
     rollback,
     up,
 )
 from kumo.errors import KumoError, UsageError
+from kumo.render import CloudFacts, find_placeholders, render
+from kumo.spec import Spec, load_spec
 
 T = TypeVar("T")
 
@@ -126,8 +128,15 @@ class Target:
     #: the running sandbox (kumo.sandbox.supervisor.Sandbox) with --sandbox
     sandbox: Any = None
 
-    def load(self) -> Rendered:
-        rendered = load_release(self.file, self.env)
+    def load(self, facts: CloudFacts | None = None) -> Rendered:
+        """Render the release. On an aws target, values only the cloud step knows (account id,
+        certificate ARNs) are read from the account (read-only) unless ``facts`` holds them."""
+        spec = load_spec(self.file, self.env)
+        if facts is None and _needs_cloud_facts(spec, self.env):
+            from kumo.cloud.aws import CloudOptions, live_facts
+
+            facts = live_facts(spec, self.file, CloudOptions(env=self.env))
+        rendered = render_release(spec, self.env, facts)
         if self.sandbox is not None:
             from kumo.sandbox.session import adapt_addons
 
@@ -145,6 +154,10 @@ class Target:
             return False
         print_json(data)
         return True
+
+
+def _needs_cloud_facts(spec: Spec, env: str | None) -> bool:
+    return spec.target.cloud == "aws" and bool(find_placeholders(render(spec, env)))
 
 
 def _param(name: str, annotation: Any, default: Any) -> inspect.Parameter:
@@ -237,12 +250,48 @@ def up_cmd(
             "--unschedulable-grace", help="Seconds a Pod may wait for a node before the rollout fails."
         ),
     ] = 30.0,
+    skip_cloud: Annotated[
+        bool,
+        typer.Option("--skip-cloud", help="aws: do not run the cloud step (`kumo cloud apply`) first."),
+    ] = False,
+    kubeconfig_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--kubeconfig-endpoint",
+            envvar="KUMO_KUBECONFIG_ENDPOINT",
+            help="aws: point the cluster's kubeconfig context at this API server instead of the EKS "
+            "endpoint (e.g. the sandbox's Kubernetes API emulator).",
+        ),
+    ] = None,
 ) -> None:
     """Deploy kumo.yaml: server-side apply, prune, wait with live progress, roll back on failure.
 
+    On an aws target the cloud step (`kumo cloud apply`) runs first and its outputs (account id,
+    certificate ARNs, the DNS controller's role) fill the rendered objects.
+
     Example: kumo up examples/hello-generic/kumo.yaml --env pr-42
     """
-    rendered = target.load()
+    spec = load_spec(target.file, target.env)
+    facts = None
+    if spec.target.cloud == "aws" and not skip_cloud:
+        from kumo.cli.cloud_cmds import options as cloud_options
+        from kumo.cli.cloud_cmds import run_apply
+
+        err_console.print("[bold cyan]»[/] cloud step (kumo cloud apply)", soft_wrap=True)
+        cloud = run_apply(
+            target.file, cloud_options(target.env, False, target.kubeconfig, kubeconfig_endpoint)
+        )
+        facts = cloud.outputs.facts()
+        if cloud.outputs.context is not None:
+            target = Target(
+                file=target.file,
+                env=target.env,
+                context=target.context or cloud.outputs.context,
+                kubeconfig=cloud.outputs.kubeconfig,
+                output=target.output,
+                sandbox=target.sandbox,
+            )
+    rendered = target.load(facts)
     options = target.options(
         atomic=atomic,
         timeout=timeout,

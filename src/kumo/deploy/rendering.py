@@ -74,7 +74,8 @@ def render_release(spec: Spec, env: str | None, facts: CloudFacts | None = None)
         raise UsageError(
             "cannot deploy yet: the rendered objects still hold values only the cloud step knows: "
             + ", ".join(left),
-            "Run the cloud provisioning first, or set target.accountId or a certificate reference.",
+            "On an aws target run `kumo cloud apply FILE` (or `kumo up` without --skip-cloud) first, "
+            "or set target.accountId and a certificate reference.",
         )
     hostnames, urls = endpoint_urls(spec)
     return Rendered(

@@ -1,6 +1,6 @@
 """The ``kumo.yaml`` spec: model, loading with located errors, JSON Schema."""
 
-from kumo.spec.loader import load_spec, parse_yaml, retarget, validate_document
+from kumo.spec.loader import load_spec, locate, parse_yaml, retarget, validate_document
 from kumo.spec.model import (
     Cluster,
     Dns,
@@ -54,6 +54,7 @@ __all__ = [
     "is_hostname",
     "json_schema",
     "load_spec",
+    "locate",
     "parse_yaml",
     "required_sources",
     "retarget",

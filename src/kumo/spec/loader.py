@@ -548,6 +548,18 @@ def _has_position(node: Any) -> bool:
     return node is not None and (not isinstance(node, (CommentedMap, CommentedSeq)) or len(node) > 0)
 
 
+def locate(path: str | Path, loc: Loc) -> str:
+    """``file:line:col`` of the field at ``loc`` (e.g. ``("cluster", "version")``) in the file, for
+    errors found after loading (by the cloud layer, against a live account). The nearest existing
+    parent stands in for a field the file leaves to its default."""
+    path = Path(path)
+    try:
+        document = parse_yaml(path)
+    except UsageError:
+        return str(path)
+    return _where(path, document, loc, False)
+
+
 def retarget(spec: Spec, cloud: str, region: str | None = None) -> Spec:
     """The same spec for another cloud profile, validated again (``kumo render --profile``)."""
     data = spec.model_dump(mode="json", by_alias=True, exclude_none=True)

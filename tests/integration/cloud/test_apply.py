@@ -1,0 +1,229 @@
+"""`kumo cloud apply` and `kumo up` of examples/online-app on moto server, then onto the emulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from botocore.exceptions import ClientError
+
+from kumo.cloud.aws import CloudOptions, apply, plan
+from kumo.errors import ProviderError
+from kumo.sandbox.awsseed import ELB_TAG, INTERNAL_ELB_TAG, Seeded, seed_aws
+from tests.integration.cloud.conftest import ONLINE_APP, Moto, counted_session, kumo
+
+REGION = "ap-northeast-1"
+
+
+def _clients() -> tuple[Any, Any, Any]:
+    return (
+        boto3.client("iam", region_name=REGION),
+        boto3.client("eks", region_name=REGION),
+        boto3.client("acm", region_name=REGION),
+    )
+
+
+def test_apply_then_up_onto_the_emulator(aws: Moto, kubeapi: Any, tmp_path: Path) -> None:
+    seed_aws(ONLINE_APP)
+    kubeconfig = tmp_path / "kubeconfig"
+
+    applied = kumo(
+        "cloud", "apply", str(ONLINE_APP), "--output", "json",
+        "--kubeconfig", str(kubeconfig), "--kubeconfig-endpoint", kubeapi.url,
+    )  # fmt: skip
+    assert applied.returncode == 0, applied.stderr
+    assert "+ create    AWS::EKS::Cluster online-app" in applied.stderr
+    outputs = json.loads(applied.stdout)["outputs"]
+
+    iam, eks, acm = _clients()
+    role_arn = iam.get_role(RoleName="online-app-kumo-dns")["Role"]["Arn"]
+    certificates = acm.list_certificates()["CertificateSummaryList"]
+    assert [c["DomainName"] for c in certificates] == ["nginx.example.com"]
+    cert_arn = certificates[0]["CertificateArn"]
+    assert acm.describe_certificate(CertificateArn=cert_arn)["Certificate"]["Status"] == "ISSUED"
+    assert outputs["certificateArns"] == {"nginx.example.com": cert_arn}
+    assert outputs["dnsRoleArn"] == role_arn
+    assert eks.describe_nodegroup(clusterName="online-app", nodegroupName="online-app-default")
+
+    config = yaml.safe_load(kubeconfig.read_text())
+    context = config["current-context"]
+    assert context == eks.describe_cluster(name="online-app")["cluster"]["arn"]
+    cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context)
+    assert cluster == {"server": kubeapi.url}  # plain http: no CA
+    user = next(u["user"] for u in config["users"] if u["name"] == context)
+    assert user["exec"]["args"][-5:] == ["token", "--cluster", "online-app", "--region", REGION]
+
+    up = kumo(
+        "up", str(ONLINE_APP), "--kubeconfig", str(kubeconfig), "--kubeconfig-endpoint", kubeapi.url,
+        "--dns-timeout", "0", "--timeout", "90", "--output", "json",
+    )  # fmt: skip
+    assert up.returncode == 0, up.stderr
+    assert "= unchanged AWS::EKS::Cluster online-app" in up.stderr
+
+    def get(kind: str, namespace: str, name: str) -> dict[str, Any]:
+        out = kumo_kubectl(kubeconfig, "get", kind, "-n", namespace, name, "-o", "json")
+        return dict(json.loads(out))
+
+    service = get("service", "online-app", "nginx")
+    annotations = service["metadata"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] == cert_arn
+    account = get("serviceaccount", "kumo-system", "kumo-dns")
+    assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role_arn
+
+    # read-only commands fill the placeholders from the account too
+    status = kumo("status", str(ONLINE_APP), "--kubeconfig", str(kubeconfig), "--output", "json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["installed"] is True
+
+
+def kumo_kubectl(kubeconfig: Path, *args: str) -> str:
+    import subprocess
+    import sys
+
+    kubectl = str(Path(sys.executable).parent / "kubectl")
+    out = subprocess.run(
+        [kubectl, "--kubeconfig", str(kubeconfig), *args], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_second_apply_makes_no_write_call_and_the_policies_are_as_documented(
+    aws: Moto, tmp_path: Path
+) -> None:
+    seeded = seed_aws(ONLINE_APP)
+    assert seed_aws(ONLINE_APP).as_dict() == seeded.as_dict()  # the sandbox's seeding is idempotent too
+    _assert_seeded(seeded)
+    options = CloudOptions(kubeconfig=str(tmp_path / "kubeconfig"))
+    session, first = counted_session()
+    result = apply(ONLINE_APP, CloudOptions(session=session, kubeconfig=options.kubeconfig))
+    assert "CreateCluster" in first.writes and "RequestCertificate" in first.writes
+    assert "ChangeResourceRecordSets" in first.writes  # the validation CNAME, through the Route 53 provider
+    assert result.writes == 8
+
+    session, second = counted_session()
+    again = apply(ONLINE_APP, CloudOptions(session=session, kubeconfig=options.kubeconfig))
+    assert second.writes == []
+    assert second.calls  # it did read
+    assert again.writes == 0
+    assert {s.action for s in again.steps} == {"unchanged", "lookup"}
+    assert again.outputs.as_dict() | {"context": None, "kubeconfig": None} == result.outputs.as_dict() | {
+        "context": None,
+        "kubeconfig": None,
+    }
+    _assert_policies(seeded.zone_id)
+
+
+def test_a_failure_part_way_then_apply_resumes(aws: Moto, tmp_path: Path) -> None:
+    seed_aws(ONLINE_APP)
+    kubeconfig = str(tmp_path / "kubeconfig")
+    session, _ = counted_session()
+
+    def fail_once(**_: Any) -> None:
+        session.events.unregister("before-call.eks.CreateNodegroup", fail_once)
+        raise ClientError(
+            {"Error": {"Code": "ServiceUnavailableException", "Message": "injected by the test"}},
+            "CreateNodegroup",
+        )
+
+    session.events.register("before-call.eks.CreateNodegroup", fail_once)
+    with pytest.raises(ProviderError, match="injected by the test"):
+        apply(ONLINE_APP, CloudOptions(session=session, kubeconfig=kubeconfig))
+    iam, eks, _ = _clients()
+    assert eks.list_clusters()["clusters"] == ["online-app"]
+    assert eks.list_nodegroups(clusterName="online-app")["nodegroups"] == []
+
+    pending = {(s.name, s.action) for s in plan(ONLINE_APP).steps}
+    assert ("online-app", "unchanged") in pending
+    assert ("online-app-default", "create") in pending
+
+    session, resumed = counted_session()
+    result = apply(ONLINE_APP, CloudOptions(session=session, kubeconfig=kubeconfig))
+    assert "CreateCluster" not in resumed.writes
+    assert "CreateNodegroup" in resumed.writes
+    assert eks.list_nodegroups(clusterName="online-app")["nodegroups"] == ["online-app-default"]
+    assert result.outputs.certificate_arns
+    roles = [r["RoleName"] for r in iam.list_roles()["Roles"]]
+    assert sorted(r for r in roles if r.startswith("online-app")) == [
+        "online-app-kumo-cluster",
+        "online-app-kumo-dns",
+        "online-app-kumo-node",
+    ]
+
+
+def _assert_seeded(seeded: Seeded) -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["online-app"]}])["Vpcs"]
+    assert [v["VpcId"] for v in vpcs] == [seeded.vpc_id]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [seeded.vpc_id]}])["Subnets"]
+    by_id = {s["SubnetId"]: s for s in subnets}
+    assert len(by_id) == 4
+    for ids, tag in ((seeded.public_subnets, ELB_TAG), (seeded.private_subnets, INTERNAL_ELB_TAG)):
+        assert len({by_id[i]["AvailabilityZone"] for i in ids}) == 2
+        for i in ids:
+            assert {"Key": tag, "Value": "1"} in by_id[i]["Tags"]
+    zones = boto3.client("route53").list_hosted_zones_by_name(DNSName="example.com")["HostedZones"]
+    assert [z["Id"].rsplit("/", 1)[-1] for z in zones if z["Name"] == "example.com."] == [seeded.zone_id]
+
+
+def _assert_policies(zone_id: str | None) -> None:
+    iam, eks, _ = _clients()
+    issuer = eks.describe_cluster(name="online-app")["cluster"]["identity"]["oidc"]["issuer"]
+    host = issuer.removeprefix("https://")
+    assert host.startswith(f"oidc.eks.{REGION}.amazonaws.com/id/")
+    dns = iam.get_role(RoleName="online-app-kumo-dns")["Role"]
+    assert dns["AssumeRolePolicyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:aws:iam::123456789012:oidc-provider/{host}"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{host}:aud": "sts.amazonaws.com",
+                        f"{host}:sub": "system:serviceaccount:kumo-system:kumo-dns",
+                    }
+                },
+            }
+        ],
+    }
+    policy = iam.get_role_policy(RoleName="online-app-kumo-dns", PolicyName="online-app-kumo-dns-route53")
+    assert policy["PolicyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ChangeRecordsInTheZone",
+                "Effect": "Allow",
+                "Action": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+                "Resource": [f"arn:aws:route53:::hostedzone/{zone_id}"],
+            },
+            {
+                "Sid": "FindTheZone",
+                "Effect": "Allow",
+                "Action": ["route53:ListHostedZones", "route53:ListHostedZonesByName"],
+                "Resource": ["*"],
+            },
+        ],
+    }
+    providers = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    assert [p["Arn"] for p in providers] == [f"arn:aws:iam::123456789012:oidc-provider/{host}"]
+    oidc = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=providers[0]["Arn"])
+    assert oidc["ClientIDList"] == ["sts.amazonaws.com"]
+    cluster_role = iam.get_role(RoleName="online-app-kumo-cluster")["Role"]
+    assert cluster_role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    attached = iam.list_attached_role_policies(RoleName="online-app-kumo-node")["AttachedPolicies"]
+    assert sorted(p["PolicyName"] for p in attached) == [
+        "AmazonEC2ContainerRegistryReadOnly",
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEKS_CNI_Policy",
+    ]
+    for name in ("online-app-kumo-cluster", "online-app-kumo-node", "online-app-kumo-dns"):
+        tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=name)["Tags"]}
+        assert tags == {"kumo.dev/app": "online-app", "kumo.dev/managed-by": "kumo"}
