@@ -34,6 +34,12 @@ def console_cmd(
         "--dns-status-url",
         help="The DNS controller's /status.json (its metrics port), for the DNS views. Repeatable.",
     ),
+    dns_from_pods: str | None = typer.Option(
+        None,
+        "--dns-from-pods",
+        help="Inside a cluster: find the DNS controller's Pods by this app.kubernetes.io/name "
+        "(kumo-dns) and read their /status.json on port 7979.",
+    ),
     metrics_interval: float = typer.Option(
         15.0, "--metrics-interval", help="Seconds between reads of metrics.k8s.io (CPU and memory)."
     ),
@@ -54,6 +60,7 @@ def console_cmd(
         address=address,
         token_file=str(token_file) if token_file else None,
         dns_status_urls=list(dns_status_url),
+        dns_from_pods=dns_from_pods,
         metrics_interval=max(1.0, metrics_interval),
     )
     check_options(options)  # bad flags fail before anything connects

@@ -59,6 +59,14 @@ def render_cmd(
         bool,
         typer.Option("--check", help="Also validate every object strictly for Kubernetes 1.29 and 1.33."),
     ] = False,
+    with_console: Annotated[
+        bool,
+        typer.Option(
+            "--with-console",
+            help="Add in-cluster manifests for kumo console (read-only ClusterRole, non-root, read-only "
+            "root filesystem; its token comes from the Secret kumo-console-token).",
+        ),
+    ] = False,
 ) -> None:
     """Print the Kubernetes manifests for kumo.yaml as a YAML stream, or write them to a directory.
 
@@ -67,7 +75,7 @@ def render_cmd(
     if profile is not None and profile not in ("aws", "gcp", "azure", "generic"):
         raise UsageError(f"--profile: expected aws, gcp, azure or generic, found {profile!r}")
     spec = _load(file, env, profile, region)
-    objects = render(spec, env)
+    objects = render(spec, env, console=with_console)
     if check:
         problems = validate_objects(objects)
         if problems:

@@ -46,6 +46,9 @@ OPTIONAL: list[tuple[str, str, str | None]] = [
     ("gateway.networking.k8s.io/v1", "Gateway", None),
 ]
 
+#: The DNS controller's metrics port, where it serves /status.json.
+DNS_METRICS_PORT = 7979
+
 #: Samples of CPU and memory kept per Pod (with the default 15 s interval: the last 5 minutes).
 HISTORY = 20
 
@@ -111,6 +114,7 @@ class ReadModel:
         client: KubeClient,
         *,
         dns_urls: list[str] | None = None,
+        dns_pods: str | None = None,
         metrics_interval: float = 15.0,
         dns_interval: float = 5.0,
         coalesce: float = 0.1,
@@ -123,6 +127,8 @@ class ReadModel:
         self.clock = clock
         self.informers: dict[str, Informer] = {}
         self.dns: list[DnsFetch] = [DnsFetch(url) for url in dns_urls or []]
+        #: In a cluster: the app.kubernetes.io/name of the DNS controller's Pods, found in the Pod cache.
+        self.dns_pods = dns_pods
         self.pod_usage: dict[tuple[str, str], Usage] = {}
         self.node_usage: dict[str, tuple[float, int]] = {}
         self.metrics_available: bool | None = None
@@ -150,7 +156,7 @@ class ReadModel:
             self._tasks.append(asyncio.create_task(informer.run(), name=f"console-{kind}"))
         self._tasks.append(asyncio.create_task(self._publish_loop(), name="console-publish"))
         self._tasks.append(asyncio.create_task(self._metrics_loop(), name="console-metrics"))
-        if self.dns:
+        if self.dns or self.dns_pods:
             self._tasks.append(asyncio.create_task(self._dns_loop(), name="console-dns"))
 
     async def stop(self) -> None:
@@ -293,7 +299,21 @@ class ReadModel:
                 await self.read_dns(http)
                 await asyncio.sleep(self.dns_interval)
 
+    def _find_dns_pods(self) -> None:
+        """Point ``self.dns`` at the Running DNS controller Pods' metrics ports (kept across reads)."""
+        urls = sorted(
+            f"http://{(p.get('status') or {}).get('podIP')}:{DNS_METRICS_PORT}/status.json"
+            for p in self.items("Pod")
+            if ((p.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/name") == self.dns_pods
+            and (p.get("status") or {}).get("phase") == "Running"
+            and (p.get("status") or {}).get("podIP")
+        )
+        known = {f.url: f for f in self.dns}
+        self.dns = [known.get(url) or DnsFetch(url) for url in urls]
+
     async def read_dns(self, http: httpx.AsyncClient) -> None:
+        if self.dns_pods:
+            self._find_dns_pods()
         changed = False
         for fetch in self.dns:
             before = (fetch.document, fetch.error)

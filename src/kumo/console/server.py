@@ -24,6 +24,7 @@ class ConsoleOptions:
     address: str = "127.0.0.1:8080"
     token_file: str | None = None
     dns_status_urls: list[str] = field(default_factory=list)
+    dns_from_pods: str | None = None
     metrics_interval: float = 15.0
 
 
@@ -73,7 +74,12 @@ async def serve(options: ConsoleOptions, announce: Callable[[str], None]) -> Non
     """Serve until cancelled; ``announce`` gets the URL (with the token) once the port is bound."""
     host, port, token = check_options(options)
     client = await connect(options.kubeconfig, options.context)
-    model = ReadModel(client, dns_urls=options.dns_status_urls, metrics_interval=options.metrics_interval)
+    model = ReadModel(
+        client,
+        dns_urls=options.dns_status_urls,
+        dns_pods=options.dns_from_pods,
+        metrics_interval=options.metrics_interval,
+    )
     console = Console(model, token, version=_version())
     server = uvicorn.Server(
         uvicorn.Config(

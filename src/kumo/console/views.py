@@ -178,6 +178,8 @@ def dns_view(model: ReadModel) -> DnsView:
         sources: list[DnsSource] = []
         records: list[DnsRecord] = []
         conflicts = errors = 0
+        # With leader election only the leader's view is current; a standby's is not shown.
+        leaders = {f.url for f in model.dns if (f.document or {}).get("leader")}
         for fetch in model.dns:
             doc = fetch.document or {}
             sources.append(
@@ -191,7 +193,7 @@ def dns_view(model: ReadModel) -> DnsView:
                     healthy=doc.get("healthy"),
                 )
             )
-            for entry in doc.get("names") or []:
+            for entry in doc.get("names") or [] if not leaders or fetch.url in leaders else []:
                 record = DnsRecord(
                     name=str(entry.get("name")),
                     desired=[_rr(r) for r in entry.get("desired") or []],
@@ -209,7 +211,11 @@ def dns_view(model: ReadModel) -> DnsView:
                 records.append(record)
         records.sort(key=lambda r: r.name)
         return DnsView(
-            configured=bool(model.dns), sources=sources, records=records, conflicts=conflicts, errors=errors
+            configured=bool(model.dns or model.dns_pods),
+            sources=sources,
+            records=records,
+            conflicts=conflicts,
+            errors=errors,
         )
 
     result: DnsView = model.cached("dns", compute)
@@ -234,7 +240,7 @@ def _dns_index(model: ReadModel) -> dict[str, list[DnsRecord]]:
 def _dns_state(model: ReadModel, hostnames: list[str]) -> tuple[DnsState, list[DnsRecord]]:
     if not hostnames:
         return DnsState(state="unknown", detail="no hostnames"), []
-    if not model.dns:
+    if not model.dns and not model.dns_pods:
         return DnsState(state="unknown", detail="no DNS controller status configured"), []
     index = _dns_index(model)
     found = [r for name in hostnames for r in index.get(name, [])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from kumo.render.addons import render_dns_controller
+from kumo.render.addons import render_console, render_dns_controller
 from kumo.render.context import CloudFacts, RenderContext
 from kumo.render.profiles import get_profile
 from kumo.render.workload import deployment, namespace
@@ -32,9 +32,12 @@ def render_addons(
     )
 
 
-def render(spec: Spec, env: str | None = None, facts: CloudFacts | None = None) -> list[dict[str, Any]]:
-    """Everything, add-ons first, in the order they can be applied."""
-    return render_addons(spec, env, facts) + render_app(spec, env, facts)
+def render(
+    spec: Spec, env: str | None = None, facts: CloudFacts | None = None, *, console: bool = False
+) -> list[dict[str, Any]]:
+    """Everything, add-ons first, in the order they can be applied; ``console`` adds kumo console's."""
+    extra = render_console(RenderContext(spec=spec, env=env, facts=facts or CloudFacts())) if console else []
+    return render_addons(spec, env, facts) + copy.deepcopy(extra) + render_app(spec, env, facts)
 
 
 def dns_objects(spec: Spec, env: str | None = None) -> list[dict[str, Any]]:
