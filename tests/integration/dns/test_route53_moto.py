@@ -366,3 +366,20 @@ async def test_assume_role_and_batch_change_size(aws: Moto) -> None:
     assert not (await p.apply_changes(changes)).failed
     assert p.calls == 1 + 3  # one zone list, then 5 changes in batches of at most 2
     assert len([r for r in rrsets(zone_id) if r["Type"] == "A"]) == 5
+
+
+async def test_aws_profile(aws: Moto, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kumo.dns.providers.route53 import make_client
+    from kumo.errors import ProviderError
+
+    config = tmp_path / "credentials"
+    config.write_text("[dns]\naws_access_key_id = dnskey\naws_secret_access_key = dnssecret\n")
+    zone_id = make_zone()
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(config))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    client = make_client(profile="dns")
+    assert client._request_signer._credentials.access_key == "dnskey"
+    assert [z.id for z in await Route53Provider(rate_limit=0, client=client).zones()] == [zone_id]
+    with pytest.raises(ProviderError, match="--aws-profile"):
+        make_client(profile="nope")

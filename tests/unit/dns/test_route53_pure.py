@@ -134,3 +134,13 @@ def test_geoproximity_is_written_and_read_back_the_same() -> None:
     rrset = p._rrset(region, Zone("Z1", "ex.com", False), for_delete=False)
     assert rrset["GeoProximityLocation"] == {"AWSRegion": "us-west-2"}
     assert p._to_endpoint(rrset).provider_specific == region.provider_specific  # type: ignore[union-attr]
+
+
+def test_prefer_cname_and_evaluate_target_health_flags() -> None:
+    ep = Endpoint("www.ex.com", ("lb-1.us-east-1.elb.amazonaws.com",), "CNAME")
+    cname = Route53Provider(rate_limit=0, region="us-east-1", prefer_cname=True).adjust_endpoints([ep])
+    assert [(e.record_type, e.provider_specific) for e in cname] == [("CNAME", {"alias": "false"})]
+    no_eth = Route53Provider(rate_limit=0, region="us-east-1", evaluate_target_health=False).adjust_endpoints(
+        [ep]
+    )
+    assert {e.provider_specific["aws/evaluate-target-health"] for e in no_eth} == {"false"}

@@ -278,3 +278,53 @@ def test_min_ttl_applies_when_the_source_sets_none() -> None:
     assert service_endpoints(web, SourceConfig(min_ttl=120)).endpoints[0].record_ttl == 120
     web["metadata"]["annotations"][A + "ttl"] = "30"
     assert service_endpoints(web, SourceConfig(min_ttl=120)).endpoints[0].record_ttl == 30
+
+
+@pytest.mark.parametrize("kind", ["GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute"])
+def test_other_route_kinds_take_targets_from_gateways(kind: str) -> None:
+    """TCPRoute and UDPRoute have no spec.hostnames: only the hostname annotation names them."""
+    from kumo.dns.sources import endpoints_for
+
+    gws = {("web", "public"): {"metadata": {"labels": {"edge": "yes"}}, **gateway("192.0.2.1")}}
+    r = route(["shop.ex.com"], [{"name": "public"}], hostname="x.ex.com")
+    r["kind"] = kind
+    if kind in ("TCPRoute", "UDPRoute"):
+        del r["spec"]["hostnames"]
+    res = endpoints_for(kind, r, SourceConfig(), gws)
+    names = sorted(e.dns_name for e in res.endpoints)
+    assert names == (["x.ex.com"] if kind in ("TCPRoute", "UDPRoute") else ["shop.ex.com", "x.ex.com"])
+    assert {e.targets for e in res.endpoints} == {("192.0.2.1",)}
+    assert res.endpoints[0].labels["resource"] == f"{kind.lower()}/web/shop"
+
+
+def test_gateway_filters() -> None:
+    from kumo.dns.sources import httproute_endpoints
+
+    gws = {("web", "public"): {"metadata": {"labels": {"edge": "yes"}}, **gateway("192.0.2.1")}}
+    r = route(["shop.ex.com"], [{"name": "public"}])
+
+    def targets(cfg: SourceConfig) -> list[tuple[str, ...]]:
+        return [e.targets for e in httproute_endpoints(r, cfg, gws).endpoints]
+
+    assert targets(SourceConfig(gateway_name="public")) == [("192.0.2.1",)]
+    assert targets(SourceConfig(gateway_name="private")) == []
+    assert targets(SourceConfig(gateway_namespace="web")) == [("192.0.2.1",)]
+    assert targets(SourceConfig(gateway_namespace="infra")) == []
+    assert targets(SourceConfig(gateway_label_filter=LabelFilter.parse("edge in (yes)"))) == [("192.0.2.1",)]
+    assert targets(SourceConfig(gateway_label_filter=LabelFilter.parse("edge=no"))) == []
+
+
+def test_regex_domain_filter_overrides_the_plain_filter() -> None:
+    f = DomainFilter.of(["other.com"], regex=r"(^|\.)ex\.com$", regex_exclude=r"^internal\.")
+    assert f.match("www.ex.com") and not f.match("internal.ex.com") and not f.match("www.other.com")
+    assert f.match_zone("ex.com")
+    plain = DomainFilter.of(["sub.ex.com"], ["no.sub.ex.com"])
+    assert plain.match("a.sub.ex.com") and not plain.match("x.no.sub.ex.com")
+    assert not plain.match_zone("ex.com") and plain.match_zone("ex.com", match_parent=True)
+    assert plain.match_zone("sub.ex.com") and plain.match_zone("deeper.sub.ex.com")
+
+
+def test_ignore_hostname_annotation() -> None:
+    web = svc({A + "hostname": "w.ex.com"}, [{"ip": "1.1.1.1"}])
+    assert service_endpoints(web, SourceConfig()).endpoints
+    assert not service_endpoints(web, SourceConfig(ignore_hostname_annotation=True)).endpoints
