@@ -159,7 +159,7 @@ class NetworkLookup:
         if exposed and not public:
             index, name = exposed[0]
             raise ctx.located(
-                ("services", index, "endpoint"),
+                ("services", index, "endpoint", "expose"),
                 f"service {name} needs an internet-facing load balancer, but the network has no public "
                 f"subnets (subnets found: {', '.join(s['SubnetId'] for s in subnets) or 'none'}); "
                 "without public subnets no external load balancer is created",
