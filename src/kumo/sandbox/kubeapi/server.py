@@ -401,6 +401,7 @@ class KubeApp:
                 opts.get("propagationPolicy"),
                 opts.get("preconditions"),
                 self._dry(req) or bool(opts.get("dryRun")),
+                opts.get("gracePeriodSeconds"),
             )
             return _json(200, obj)
         raise errors.method_not_allowed()
@@ -467,6 +468,12 @@ class KubeApp:
             opts["propagationPolicy"] = req.query["propagationPolicy"]
         if req.query.get("orphanDependents") == "true" or opts.get("orphanDependents") is True:
             opts.setdefault("propagationPolicy", "Orphan")
+        grace = req.query.get("gracePeriodSeconds", opts.get("gracePeriodSeconds"))
+        if grace is not None:
+            try:
+                opts["gracePeriodSeconds"] = int(grace)
+            except (TypeError, ValueError) as exc:
+                raise errors.bad_request(f"gracePeriodSeconds: Invalid value: {grace!r}") from exc
         pol = opts.get("propagationPolicy")
         if pol not in (None, "Background", "Foreground", "Orphan"):
             raise errors.bad_request(f"propagationPolicy: Unsupported value: {pol!r}")

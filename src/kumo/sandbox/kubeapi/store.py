@@ -723,7 +723,12 @@ class Store:
         _check_storable(rt, new)
         if dry_run:
             return new
-        if meta.get("deletionTimestamp") and not meta.get("finalizers") and rt.plural != "namespaces":
+        if (
+            meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and not meta.get("deletionGracePeriodSeconds")
+            and rt.plural != "namespaces"
+        ):
             self._commit(rt, "DELETED", new, old)
             return fast_copy(new)  # type: ignore[no-any-return]
         self._commit(rt, "MODIFIED", new, old)
@@ -902,7 +907,11 @@ class Store:
         propagation: str | None = None,
         preconditions: Mapping[str, Any] | None = None,
         dry_run: bool = False,
+        grace_period: int | None = None,
     ) -> dict[str, Any]:
+        """Delete an object. A Pod on a Node is deleted gracefully, as the API server does: it gets
+        ``deletionTimestamp`` (now + grace) and ``deletionGracePeriodSeconds`` and stays, Terminating,
+        until its kubelet (the simulation) deletes it again with a grace period of 0."""
         if rt.virtual or "delete" not in rt.verbs:
             raise errors.method_not_allowed()
         old = self.get_ref(rt, namespace, name)
@@ -923,13 +932,27 @@ class Store:
                 f"{pre['resourceVersion']}, ResourceVersion in object meta: "
                 f"{meta.get('resourceVersion')}",
             )
-        if dry_run:
-            return fast_copy(old)  # type: ignore[no-any-return]
         finalizers = list(meta.get("finalizers") or [])
         if propagation == "Foreground" and "foregroundDeletion" not in finalizers:
             finalizers.append("foregroundDeletion")
         elif propagation == "Orphan" and "orphan" not in finalizers:
             finalizers.append("orphan")
+        grace = _pod_grace(rt, old, grace_period)
+        if grace:
+            current = meta.get("deletionGracePeriodSeconds")
+            if meta.get("deletionTimestamp") and current is not None and int(current) <= grace:
+                return fast_copy(old)  # type: ignore[no-any-return]
+            new = fast_copy(old)
+            new["metadata"]["deletionTimestamp"] = now_rfc3339(time.time() + grace)
+            new["metadata"]["deletionGracePeriodSeconds"] = grace
+            if finalizers:
+                new["metadata"]["finalizers"] = finalizers
+            if dry_run:
+                return new  # type: ignore[no-any-return]
+            self._commit(rt, "MODIFIED", new, old)
+            return fast_copy(new)  # type: ignore[no-any-return]
+        if dry_run:
+            return fast_copy(old)  # type: ignore[no-any-return]
         if rt.plural == "namespaces" and rt.group == "":
             if name in ("default", "kube-system", "kube-public"):
                 raise ApiError(
@@ -1056,6 +1079,22 @@ def _check_storable(rt: ResourceType, obj: dict[str, Any]) -> None:
                 }
             ],
         ) from exc
+
+
+def _pod_grace(rt: ResourceType, obj: Mapping[str, Any], requested: int | None) -> int:
+    """Seconds of graceful termination a delete gives: only a Pod bound to a Node that has not
+    finished gets any (its ``terminationGracePeriodSeconds`` unless the request names one)."""
+    if rt.group != "" or rt.plural != "pods":
+        return 0
+    spec = obj.get("spec") or {}
+    if not spec.get("nodeName") or (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+        return 0
+    if requested is None:
+        requested = spec.get("terminationGracePeriodSeconds", 30)
+    try:
+        return max(0, int(requested))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _ready(pod: Mapping[str, Any]) -> bool:

@@ -12,6 +12,9 @@ class SimConfig:
     pod_ready_delay: float = 1.0
     #: seconds before a LoadBalancer Service gets its ingress hostname/IP
     lb_delay: float = 0.2
+    #: at most this many seconds of a deleted Pod's terminationGracePeriodSeconds are waited
+    #: (the Pod is Terminating meanwhile), so scale-downs and deletes look real but stay quick
+    termination_delay: float = 1.0
     nodes: int = 3
     node_cpu: str = "4"
     node_memory: str = "16Gi"

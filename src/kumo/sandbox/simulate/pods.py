@@ -42,6 +42,8 @@ class PodController:
         # pod uid -> (node, cpu, memory) of every bound, non-terminal Pod: the scheduler's cache
         self._bound: dict[str, tuple[str, float, float]] = {}
         self._unbound: set[tuple[str, str]] = set()
+        # uid -> monotonic time at which a terminating Pod's containers have exited
+        self._stop_due: dict[str, float] = {}
 
     def _wait(self, pod: dict[str, Any], delay: float) -> None:
         meta = pod["metadata"]
@@ -62,6 +64,7 @@ class PodController:
             if ev.type == "DELETED":
                 self._restarts.pop(uid, None)
                 self._due.pop(uid, None)
+                self._stop_due.pop(uid, None)
                 return
             if node and not terminal:
                 self._unbound.discard(key)
@@ -79,7 +82,10 @@ class PodController:
 
     def reconcile(self, namespace: str, name: str) -> None:
         pod = self.sim.store.try_get(self.pod_rt, namespace, name)
-        if pod is None or pod["metadata"].get("deletionTimestamp"):
+        if pod is None:
+            return
+        if pod["metadata"].get("deletionTimestamp"):
+            self._terminate(pod)
             return
         spec = pod.get("spec") or {}
         if not spec.get("nodeName"):
@@ -190,6 +196,37 @@ class PodController:
         )
 
     # --- kubelet ----------------------------------------------------------------------------
+
+    def _terminate(self, pod: dict[str, Any]) -> None:
+        """Graceful termination: the containers get SIGTERM and stop being Ready at once; they
+        exit after the grace period (shortened to ``termination_delay``), then the kubelet
+        deletes the Pod for good, as a real kubelet does with a grace period of 0."""
+        meta = pod["metadata"]
+        grace = int(meta.get("deletionGracePeriodSeconds") or 0)
+        if grace <= 0 or not (pod.get("spec") or {}).get("nodeName"):
+            return  # the API server deletes it (or finalizers hold it)
+        uid = meta["uid"]
+        due = self._stop_due.get(uid)
+        if due is None:
+            delay = min(float(grace), self.sim.config.termination_delay)
+            self._stop_due[uid] = time.monotonic() + delay
+            statuses = [
+                {**s, "ready": False} for s in (pod.get("status") or {}).get("containerStatuses") or []
+            ]
+            phase = str((pod.get("status") or {}).get("phase") or "Pending")
+            self._set(pod, statuses, phase, False)
+            self.sim.later(delay, self.name, meta["namespace"], meta["name"])
+            return
+        if time.monotonic() < due:
+            self.sim.later(due - time.monotonic() + 0.005, self.name, meta["namespace"], meta["name"])
+            return
+        self.sim.store.delete(
+            self.pod_rt,
+            meta["namespace"],
+            meta["name"],
+            preconditions={"uid": uid},
+            grace_period=0,
+        )
 
     def _write_status(self, pod: dict[str, Any], manager: str) -> None:
         meta = pod["metadata"]
