@@ -95,6 +95,7 @@ BUILTIN: tuple[ResourceType, ...] = (
     _rt("apps", "v1", "ReplicaSet", "replicasets", True, ["rs"], ["status", "scale"], cats=["all"]),
     _rt("apps", "v1", "StatefulSet", "statefulsets", True, ["sts"], ["status", "scale"], cats=["all"]),
     _rt("apps", "v1", "DaemonSet", "daemonsets", True, ["ds"], ["status"], cats=["all"]),
+    _rt("apps", "v1", "ControllerRevision", "controllerrevisions", True),
     _rt("batch", "v1", "Job", "jobs", True, [], ["status"], cats=["all"]),
     _rt("batch", "v1", "CronJob", "cronjobs", True, ["cj"], ["status"], cats=["all"]),
     _rt(

@@ -61,7 +61,7 @@ class Allocator:
                 self.ports.discard(int(p["nodePort"]))
 
 
-def _pct(value: Any, default: str) -> Any:
+def _pct(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
@@ -71,6 +71,7 @@ def apply_defaults(rt: ResourceType, obj: dict[str, Any], alloc: Allocator, crea
     if kind == "Pod" and isinstance(spec, dict):
         _pod_spec(spec)
         if creating:
+            _default_tolerations(spec)
             obj["status"] = {"phase": "Pending", "qosClass": _qos(spec)}
     elif kind == "Service" and isinstance(spec, dict):
         _service(spec, alloc)
@@ -93,14 +94,42 @@ def apply_defaults(rt: ResourceType, obj: dict[str, Any], alloc: Allocator, crea
                 ru = strat.setdefault("rollingUpdate", {})
                 ru["maxSurge"] = _pct(ru.get("maxSurge"), "25%")
                 ru["maxUnavailable"] = _pct(ru.get("maxUnavailable"), "25%")
+        if kind == "StatefulSet":
+            spec.setdefault("podManagementPolicy", "OrderedReady")
+            strat = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
+            if strat.get("type", "RollingUpdate") == "RollingUpdate":
+                strat["type"] = "RollingUpdate"
+                strat.setdefault("rollingUpdate", {}).setdefault("partition", 0)
+            spec.setdefault(
+                "persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"}
+            )
         tmpl = spec.get("template")
         if isinstance(tmpl, dict) and isinstance(tmpl.get("spec"), dict):
             _pod_spec(tmpl["spec"])
         if creating:
-            obj["status"] = {}
+            obj["status"] = {"replicas": 0, "availableReplicas": 0} if kind == "StatefulSet" else {}
+    elif kind == "DaemonSet" and isinstance(spec, dict):
+        spec.setdefault("revisionHistoryLimit", 10)
+        strat = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
+        if strat.get("type", "RollingUpdate") == "RollingUpdate":
+            strat["type"] = "RollingUpdate"
+            ru = strat.setdefault("rollingUpdate", {})
+            ru["maxUnavailable"] = _pct(ru.get("maxUnavailable"), 1)
+            ru["maxSurge"] = _pct(ru.get("maxSurge"), 0)
+        tmpl = spec.get("template")
+        if isinstance(tmpl, dict) and isinstance(tmpl.get("spec"), dict):
+            _pod_spec(tmpl["spec"])
+        if creating:
+            # the counts the official clients' models require, before the controller reports
+            obj["status"] = {
+                "currentNumberScheduled": 0,
+                "desiredNumberScheduled": 0,
+                "numberMisscheduled": 0,
+                "numberReady": 0,
+            }
     elif kind == "Secret":
         obj.setdefault("type", "Opaque")
-    elif kind in ("Job", "CronJob", "DaemonSet") and creating:
+    elif kind in ("Job", "CronJob") and creating:
         obj["status"] = {}
 
 
@@ -123,6 +152,34 @@ def _pod_spec(spec: dict[str, Any]) -> None:
         for p in c.get("ports") or []:
             if isinstance(p, dict):
                 p.setdefault("protocol", "TCP")
+
+
+# The DefaultTolerationSeconds admission plugin: Pods ride out a NotReady or unreachable Node for
+# five minutes before they are evicted.
+_DEFAULT_TOLERATIONS = (
+    {
+        "key": "node.kubernetes.io/not-ready",
+        "operator": "Exists",
+        "effect": "NoExecute",
+        "tolerationSeconds": 300,
+    },
+    {
+        "key": "node.kubernetes.io/unreachable",
+        "operator": "Exists",
+        "effect": "NoExecute",
+        "tolerationSeconds": 300,
+    },
+)
+
+
+def _default_tolerations(spec: dict[str, Any]) -> None:
+    tolerations = spec.get("tolerations")
+    if not isinstance(tolerations, list):
+        tolerations = []
+    for default in _DEFAULT_TOLERATIONS:
+        if not any(isinstance(t, dict) and t.get("key") == default["key"] for t in tolerations):
+            tolerations.append(dict(default))
+    spec["tolerations"] = tolerations
 
 
 def _qos(spec: dict[str, Any]) -> str:

@@ -82,6 +82,71 @@ def _rs_cells(o: dict[str, Any]) -> list[Any]:
     return [spec.get("replicas", 0), st.get("replicas", 0), st.get("readyReplicas", 0)]
 
 
+def _sts_cells(o: dict[str, Any]) -> list[Any]:
+    spec, st = o.get("spec") or {}, o.get("status") or {}
+    return [f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 0)}"]
+
+
+def _ds_cells(o: dict[str, Any]) -> list[Any]:
+    st = o.get("status") or {}
+    selector = (((o.get("spec") or {}).get("template") or {}).get("spec") or {}).get("nodeSelector") or {}
+    return [
+        st.get("desiredNumberScheduled", 0),
+        st.get("currentNumberScheduled", 0),
+        st.get("numberReady", 0),
+        st.get("updatedNumberScheduled", 0),
+        st.get("numberAvailable", 0),
+        ",".join(f"{k}={v}" for k, v in selector.items()) or "<none>",
+    ]
+
+
+def _revision_cells(o: dict[str, Any]) -> list[Any]:
+    owner = next(
+        (r for r in (o.get("metadata") or {}).get("ownerReferences") or [] if r.get("controller")), None
+    )
+    ctl = f"{str(owner.get('kind', '')).lower()}.apps/{owner.get('name', '')}" if owner else "<none>"
+    return [ctl, o.get("revision", 0)]
+
+
+def _configmap_cells(o: dict[str, Any]) -> list[Any]:
+    return [len(o.get("data") or {}) + len(o.get("binaryData") or {})]
+
+
+def _secret_cells(o: dict[str, Any]) -> list[Any]:
+    return [o.get("type", "Opaque"), len(o.get("data") or {})]
+
+
+def _pod_wide(o: dict[str, Any]) -> list[Any]:
+    spec, st = o.get("spec") or {}, o.get("status") or {}
+    gates = spec.get("readinessGates") or []
+    return [
+        st.get("podIP") or "<none>",
+        spec.get("nodeName") or "<none>",
+        st.get("nominatedNodeName") or "<none>",
+        ",".join(str(g.get("conditionType")) for g in gates) if gates else "<none>",
+    ]
+
+
+def _containers(template_spec: dict[str, Any]) -> list[Any]:
+    cs = template_spec.get("containers") or []
+    return [",".join(str(c.get("name")) for c in cs), ",".join(str(c.get("image")) for c in cs)]
+
+
+def _selector(o: dict[str, Any]) -> str:
+    sel = ((o.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return ",".join(f"{k}={v}" for k, v in sel.items()) or "<none>"
+
+
+def _workload_wide(o: dict[str, Any]) -> list[Any]:
+    tspec = (((o.get("spec") or {}).get("template") or {}).get("spec")) or {}
+    return [*_containers(tspec), _selector(o)]
+
+
+def _svc_wide(o: dict[str, Any]) -> list[Any]:
+    sel = (o.get("spec") or {}).get("selector") or {}
+    return [",".join(f"{k}={v}" for k, v in sel.items()) or "<none>"]
+
+
 def _node_cells(o: dict[str, Any]) -> list[Any]:
     conds = (o.get("status") or {}).get("conditions") or []
     ready = next((c for c in conds if c.get("type") == "Ready"), None)
@@ -131,6 +196,21 @@ _KINDS: dict[str, tuple[list[dict[str, Any]], Any]] = {
         [_col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer")],
         _rs_cells,
     ),
+    "StatefulSet": ([_col("Ready")], _sts_cells),
+    "DaemonSet": (
+        [
+            _col("Desired", "integer"),
+            _col("Current", "integer"),
+            _col("Ready", "integer"),
+            _col("Up-to-date", "integer"),
+            _col("Available", "integer"),
+            _col("Node Selector"),
+        ],
+        _ds_cells,
+    ),
+    "ControllerRevision": ([_col("Controller"), _col("Revision", "integer")], _revision_cells),
+    "ConfigMap": ([_col("Data", "integer")], _configmap_cells),
+    "Secret": ([_col("Type"), _col("Data", "integer")], _secret_cells),
     "Node": ([_col("Status"), _col("Roles"), _col("Version")], _node_cells),
     "Namespace": ([_col("Status")], _ns_cells),
 }
@@ -150,6 +230,32 @@ _BY_GROUP: dict[tuple[str, str], tuple[list[dict[str, Any]], Any]] = {
 }
 
 
+# -o wide: columns after AGE with priority 1, as the real printers add them
+_WORKLOAD_WIDE = (
+    [_col("Containers", priority=1), _col("Images", priority=1), _col("Selector", priority=1)],
+    _workload_wide,
+)
+_WIDE: dict[tuple[str, str], tuple[list[dict[str, Any]], Any]] = {
+    ("", "Pod"): (
+        [
+            _col("IP", priority=1),
+            _col("Node", priority=1),
+            _col("Nominated Node", priority=1),
+            _col("Readiness Gates", priority=1),
+        ],
+        _pod_wide,
+    ),
+    ("", "Service"): ([_col("Selector", priority=1)], _svc_wide),
+    ("apps", "Deployment"): _WORKLOAD_WIDE,
+    ("apps", "ReplicaSet"): _WORKLOAD_WIDE,
+    ("apps", "StatefulSet"): (
+        [_col("Containers", priority=1), _col("Images", priority=1)],
+        lambda o: _workload_wide(o)[:2],
+    ),
+    ("apps", "DaemonSet"): _WORKLOAD_WIDE,
+}
+
+
 def _printer(rt: ResourceType) -> tuple[list[dict[str, Any]], Any]:
     if (rt.group, rt.kind) in _BY_GROUP:
         return _BY_GROUP[(rt.group, rt.kind)]
@@ -166,7 +272,8 @@ def _events_first(rt: ResourceType) -> bool:
 def columns(rt: ResourceType) -> list[dict[str, Any]]:
     if _events_first(rt):
         return [*_printer(rt)[0], _col("Name", fmt="name", priority=1)]
-    return [_col("Name", fmt="name"), *_printer(rt)[0], _col("Age")]
+    wide = _WIDE.get((rt.group, rt.kind), ([], None))[0]
+    return [_col("Name", fmt="name"), *_printer(rt)[0], _col("Age"), *wide]
 
 
 def row(rt: ResourceType, obj: dict[str, Any], include: str) -> dict[str, Any]:
@@ -175,7 +282,13 @@ def row(rt: ResourceType, obj: dict[str, Any], include: str) -> dict[str, Any]:
     if _events_first(rt):
         cells = [*(fn(obj) if fn else []), meta.get("name", "")]
     else:
-        cells = [meta.get("name", ""), *(fn(obj) if fn else []), age(meta.get("creationTimestamp"))]
+        wide_fn = _WIDE.get((rt.group, rt.kind), ([], None))[1]
+        cells = [
+            meta.get("name", ""),
+            *(fn(obj) if fn else []),
+            age(meta.get("creationTimestamp")),
+            *(wide_fn(obj) if wide_fn else []),
+        ]
     out: dict[str, Any] = {"cells": cells}
     if include == "Object":
         out["object"] = obj

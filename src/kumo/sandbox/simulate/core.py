@@ -165,10 +165,13 @@ class Simulator(SimBase):
         from kumo.sandbox.simulate.nodes import NodeController
         from kumo.sandbox.simulate.pods import PodController
         from kumo.sandbox.simulate.services import EndpointsController, LoadBalancerController
+        from kumo.sandbox.simulate.workloads import DaemonSetController, StatefulSetController
 
         for ctl in (
             DeploymentController(self),
             ReplicaSetController(self),
+            StatefulSetController(self),
+            DaemonSetController(self),
             PodController(self),
             LoadBalancerController(self),
             EndpointsController(self),
