@@ -12,6 +12,7 @@ from typing import Any
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 READ_VERBS = ("get", "list")
+CREATE = ("create",)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ BUILTIN: tuple[ResourceType, ...] = (
     _rt("", "v1", "Endpoints", "endpoints", True, ["ep"]),
     _rt("", "v1", "ConfigMap", "configmaps", True, ["cm"]),
     _rt("", "v1", "Secret", "secrets", True),
-    _rt("", "v1", "ServiceAccount", "serviceaccounts", True, ["sa"]),
+    _rt("", "v1", "ServiceAccount", "serviceaccounts", True, ["sa"], ["token"]),
     _rt("", "v1", "Event", "events", True, ["ev"]),
     _rt("", "v1", "Node", "nodes", False, ["no"], ["status"]),
     _rt("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, ["pvc"], ["status"]),
@@ -126,6 +127,44 @@ BUILTIN: tuple[ResourceType, ...] = (
     _rt("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes", True, [], ["status"]),
     _rt("gateway.networking.k8s.io", "v1", "GRPCRoute", "grpcroutes", True, [], ["status"]),
     _rt("gateway.networking.k8s.io", "v1beta1", "ReferenceGrant", "referencegrants", True, ["refgrant"]),
+    # reviews: answered at once, never stored (see rbac.py)
+    _rt(
+        "authentication.k8s.io",
+        "v1",
+        "SelfSubjectReview",
+        "selfsubjectreviews",
+        False,
+        verbs=CREATE,
+        virtual=True,
+    ),
+    _rt("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", False, verbs=CREATE, virtual=True),
+    _rt(
+        "authorization.k8s.io",
+        "v1",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreviews",
+        False,
+        verbs=CREATE,
+        virtual=True,
+    ),
+    _rt(
+        "authorization.k8s.io",
+        "v1",
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreviews",
+        False,
+        verbs=CREATE,
+        virtual=True,
+    ),
+    _rt(
+        "authorization.k8s.io",
+        "v1",
+        "SubjectAccessReview",
+        "subjectaccessreviews",
+        False,
+        verbs=CREATE,
+        virtual=True,
+    ),
     _rt("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", False, verbs=READ_VERBS, virtual=True),
     _rt("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", True, verbs=READ_VERBS, virtual=True),
 )
@@ -142,6 +181,8 @@ GROUP_PRIORITY = [
     "rbac.authorization.k8s.io",
     "coordination.k8s.io",
     "events.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
     "apiextensions.k8s.io",
     "gateway.networking.k8s.io",
     "metrics.k8s.io",

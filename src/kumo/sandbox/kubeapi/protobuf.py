@@ -154,8 +154,75 @@ _SCHEMAS: dict[str, dict[int, tuple[str, str]]] = {
         3: ("imagePullSecrets", "rep:msg:LocalObjectReference"),
         4: ("automountServiceAccountToken", "bool"),
     },
+    # `kubectl create role|rolebinding|clusterrole|clusterrolebinding`
+    "Role": {1: ("metadata", "msg:ObjectMeta"), 2: ("rules", "rep:msg:PolicyRule")},
+    "ClusterRole": {1: ("metadata", "msg:ObjectMeta"), 2: ("rules", "rep:msg:PolicyRule")},
+    "PolicyRule": {
+        1: ("verbs", "rep:str"),
+        2: ("apiGroups", "rep:str"),
+        3: ("resources", "rep:str"),
+        4: ("resourceNames", "rep:str"),
+        5: ("nonResourceURLs", "rep:str"),
+    },
+    "RoleBinding": {
+        1: ("metadata", "msg:ObjectMeta"),
+        2: ("subjects", "rep:msg:Subject"),
+        3: ("roleRef", "msg:RoleRef"),
+    },
+    "ClusterRoleBinding": {
+        1: ("metadata", "msg:ObjectMeta"),
+        2: ("subjects", "rep:msg:Subject"),
+        3: ("roleRef", "msg:RoleRef"),
+    },
+    "Subject": {1: ("kind", "str"), 2: ("apiGroup", "str"), 3: ("name", "str"), 4: ("namespace", "str")},
+    "RoleRef": {1: ("apiGroup", "str"), 2: ("kind", "str"), 3: ("name", "str")},
+    # `kubectl create token`, `kubectl auth can-i` and `kubectl auth whoami`
+    "TokenRequest": {1: ("metadata", "msg:ObjectMeta"), 2: ("spec", "msg:TokenRequestSpec")},
+    "TokenRequestSpec": {
+        1: ("audiences", "rep:str"),
+        3: ("boundObjectRef", "msg:BoundObjectReference"),
+        4: ("expirationSeconds", "int"),
+    },
+    "BoundObjectReference": {
+        1: ("kind", "str"),
+        2: ("apiVersion", "str"),
+        3: ("name", "str"),
+        4: ("uid", "str"),
+    },
+    "SelfSubjectReview": {1: ("metadata", "msg:ObjectMeta")},
+    "SelfSubjectAccessReview": {
+        1: ("metadata", "msg:ObjectMeta"),
+        2: ("spec", "msg:SelfSubjectAccessReviewSpec"),
+    },
+    "SelfSubjectAccessReviewSpec": {
+        1: ("resourceAttributes", "msg:ResourceAttributes"),
+        2: ("nonResourceAttributes", "msg:NonResourceAttributes"),
+    },
+    "ResourceAttributes": {
+        1: ("namespace", "str"),
+        2: ("verb", "str"),
+        3: ("group", "str"),
+        4: ("version", "str"),
+        5: ("resource", "str"),
+        6: ("subresource", "str"),
+        7: ("name", "str"),
+    },
+    "NonResourceAttributes": {1: ("path", "str"), 2: ("verb", "str")},
+    "SelfSubjectRulesReview": {
+        1: ("metadata", "msg:ObjectMeta"),
+        2: ("spec", "msg:SelfSubjectRulesReviewSpec"),
+    },
+    "SelfSubjectRulesReviewSpec": {1: ("namespace", "str")},
 }
 _TOP_LEVEL = {
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ("authentication.k8s.io/v1", "TokenRequest"),
+    ("authentication.k8s.io/v1", "SelfSubjectReview"),
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"),
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"),
     ("v1", "Namespace"),
     ("v1", "ConfigMap"),
     ("v1", "Secret"),
@@ -271,7 +338,8 @@ def decode(body: bytes) -> dict[str, Any]:
             415,
             "UnsupportedMediaType",
             f"the emulator accepts {kind or 'objects'} ({api_version}) as JSON only; protobuf bodies are "
-            "understood for Namespace, ConfigMap, Secret, ServiceAccount, Deployment and Service",
+            "understood for Namespace, ConfigMap, Secret, ServiceAccount, Deployment, Service, RBAC roles and "
+            "bindings, TokenRequest and the self reviews",
         )
     obj = _message(kind, raw)
     return {"apiVersion": api_version, "kind": kind, **obj}

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 import orjson
 import yaml
 
-from kumo.sandbox.kubeapi import errors, limits, openapi, protobuf, tables
+from kumo.sandbox.kubeapi import errors, limits, openapi, protobuf, rbac, tables
 from kumo.sandbox.kubeapi.catalog import ResourceType
 from kumo.sandbox.kubeapi.errors import ApiError
 from kumo.sandbox.kubeapi.selectors import make_filter
@@ -67,7 +67,7 @@ def _jsonable(value: Any) -> Any:
 
 
 class Request:
-    __slots__ = ("body", "headers", "method", "parts", "path", "query")
+    __slots__ = ("body", "headers", "method", "parts", "path", "query", "user")
 
     def __init__(self, scope: Scope, body: bytes) -> None:
         self.method: str = scope["method"]
@@ -79,6 +79,7 @@ class Request:
         self.headers: dict[str, str] = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         self.body = body
         self.parts = [p for p in self.path.split("/") if p]
+        self.user: rbac.User = rbac.ADMIN
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() in ("true", "1", "yes")
@@ -111,6 +112,15 @@ def _json(status: int, body: Any) -> Response:
     return Response(status, body)
 
 
+def _verb(method: str, named: bool, watch: bool) -> str:
+    """The RBAC verb of a resource request."""
+    if method == "GET":
+        return "watch" if watch else ("get" if named else "list")
+    if method == "DELETE":
+        return "delete" if named else "deletecollection"
+    return {"POST": "create", "PUT": "update", "PATCH": "patch"}.get(method, method.lower())
+
+
 class KubeApp:
     """ASGI application serving one :class:`Store`."""
 
@@ -119,6 +129,8 @@ class KubeApp:
         self.bookmark_interval = bookmark_interval
         self.server_address = server_address
         self._closing = False
+        self.tokens = rbac.TokenIssuer()
+        self.authz = rbac.Authorizer(store)
 
     def closing(self) -> None:
         """Make open watches end, so the server can shut down promptly."""
@@ -176,8 +188,44 @@ class KubeApp:
 
     # --- routing ----------------------------------------------------------------------------
 
+    def _authenticate(self, req: Request) -> rbac.User:
+        """The kubeconfig's token (or none: the emulator listens on loopback only) is the admin;
+        a ServiceAccount token this server issued is that ServiceAccount; anything else is a 401."""
+        auth = req.headers.get("authorization", "")
+        if not auth:
+            return rbac.ADMIN
+        scheme, _, token = auth.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise rbac.unauthorized()
+        if token == rbac.ADMIN_TOKEN:
+            return rbac.ADMIN
+        claims = self.tokens.claims(token)
+        if claims is None:
+            raise rbac.unauthorized()
+        ref = claims.get("kubernetes.io") or {}
+        ns = str(ref.get("namespace", ""))
+        name = str((ref.get("serviceaccount") or {}).get("name", ""))
+        uid = str((ref.get("serviceaccount") or {}).get("uid", ""))
+        if self._sa_uid(ns, name) != uid:
+            raise rbac.unauthorized()  # the ServiceAccount was deleted (or recreated)
+        return rbac.service_account_user(ns, name, uid)
+
+    def _sa_uid(self, namespace: str, name: str) -> str | None:
+        rt = self.store.catalog.lookup("", "v1", "serviceaccounts")
+        assert rt is not None
+        sa = self.store.try_get(rt, namespace, name)
+        return None if sa is None else str(sa["metadata"].get("uid", ""))
+
     async def dispatch(self, req: Request, receive: Receive, send: Send) -> Response | None:
         p = req.parts
+        req.user = self._authenticate(req)
+        is_resource = (len(p) >= 3 and p[:2] == ["api", "v1"]) or (len(p) >= 4 and p[0] == "apis")
+        if not is_resource and not req.user.is_admin:
+            verb = {"GET": "get", "HEAD": "head", "POST": "post", "PUT": "put", "DELETE": "delete"}.get(
+                req.method, req.method.lower()
+            )
+            self.authz.check(req.user, rbac.Attributes(verb=verb, path=req.path.rstrip("/") or "/"))
         if req.method == "GET":
             if p in (["version"],):
                 return _json(200, VERSION_INFO)
@@ -270,10 +318,13 @@ class KubeApp:
                         "name": f"{rt.plural}/{sub}",
                         "singularName": "",
                         "namespaced": rt.namespaced,
-                        "kind": {"scale": "Scale", "eviction": "Eviction"}.get(sub, rt.kind),
+                        "kind": {"scale": "Scale", "eviction": "Eviction", "token": "TokenRequest"}.get(
+                            sub, rt.kind
+                        ),
                         **({"group": "autoscaling", "version": "v1"} if sub == "scale" else {}),
                         **({"group": "policy", "version": "v1"} if sub == "eviction" else {}),
-                        "verbs": {"log": ["get"], "eviction": ["create"]}.get(
+                        **({"group": "authentication.k8s.io", "version": "v1"} if sub == "token" else {}),
+                        "verbs": {"log": ["get"], "eviction": ["create"], "token": ["create"]}.get(
                             sub, ["get", "patch", "update"]
                         ),
                     }
@@ -323,6 +374,24 @@ class KubeApp:
         if namespace is not None and not rt.namespaced:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         m = req.method
+        self.authz.check(
+            req.user,
+            rbac.Attributes(
+                verb=_verb(m, name is not None, req.flag("watch")),
+                group=rt.group,
+                resource=rt.plural,
+                subresource=sub or "",
+                namespace=namespace or "",
+                name=name or "",
+            ),
+        )
+        if rt.virtual and m == "POST" and rt.group in ("authentication.k8s.io", "authorization.k8s.io"):
+            return _json(201, self._review(req, rt))
+        if sub == "token" and m == "POST" and name is not None:
+            sa = self.store.get_ref(rt, namespace, name)
+            return _json(201, rbac.token_request(self.tokens, sa, self._body(req)))
+        if sub == "token":
+            raise errors.method_not_allowed()
         if name is None:
             if m == "GET":
                 if req.flag("watch"):
@@ -405,6 +474,16 @@ class KubeApp:
             )
             return _json(200, obj)
         raise errors.method_not_allowed()
+
+    def _review(self, req: Request, rt: ResourceType) -> dict[str, Any]:
+        body = self._body(req)
+        if rt.plural == "selfsubjectreviews":
+            return rbac.self_review(req.user)
+        if rt.plural == "tokenreviews":
+            return rbac.token_review(self.tokens, body, self._sa_uid)
+        if rt.plural == "selfsubjectrulesreviews":
+            return rbac.rules_review(self.authz, req.user, body)
+        return rbac.access_review(self.authz, req.user, body, rt.kind)
 
     def _pod_log(self, pod: dict[str, Any], container: str | None) -> bytes:
         """What a container would have printed, as far as the emulator knows: its state changes."""
