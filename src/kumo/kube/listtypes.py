@@ -56,6 +56,11 @@ def _schema_dir() -> Any:
     return resources.files("kubernetes_validate").joinpath("kubernetes-json-schema").joinpath(SCHEMA_VERSION)
 
 
+def definitions() -> dict[str, Any]:
+    """Every built-in schema definition by name (``io.k8s.api.apps.v1.Deployment``); read-only."""
+    return _definitions()
+
+
 @functools.cache
 def _definitions() -> dict[str, Any]:
     defs: dict[str, Any] = json.loads(_schema_dir().joinpath("_definitions.json").read_text())["$defs"]

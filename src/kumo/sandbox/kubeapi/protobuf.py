@@ -338,8 +338,8 @@ def decode(body: bytes) -> dict[str, Any]:
             415,
             "UnsupportedMediaType",
             f"the emulator accepts {kind or 'objects'} ({api_version}) as JSON only; protobuf bodies are "
-            "understood for Namespace, ConfigMap, Secret, ServiceAccount, Deployment, Service, RBAC roles and "
-            "bindings, TokenRequest and the self reviews",
+            "understood for Namespace, ConfigMap, Secret, ServiceAccount, Deployment, Service, RBAC roles "
+            "and bindings, TokenRequest and the self reviews",
         )
     obj = _message(kind, raw)
     return {"apiVersion": api_version, "kind": kind, **obj}

@@ -264,6 +264,11 @@ class KubeApp:
                 doc = openapi.group_version_doc(self.store.catalog, rest[1], rest[2])
             if doc is not None:
                 return _json(200, doc)
+        if req.method == "GET" and p == ["openapi", "v2"]:
+            accept = req.headers.get("accept", "")
+            if "protobuf" in accept and "json" not in accept and "*/*" not in accept:
+                raise ApiError(406, "NotAcceptable", "only application/json is served for /openapi/v2")
+            return _json(200, openapi.swagger_v2(self.store.catalog))
         if p and p[0] in ("openapi", "swagger.json"):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if len(p) >= 3 and p[0] == "api" and p[1] == "v1":
