@@ -84,6 +84,15 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
+_ACTION_STYLES = {
+    "unchanged": "dim",
+    "created": "bold green",
+    "configured": "bold yellow",
+    "pruned": "bold red",
+    "deleted": "bold red",
+}
+
+
 class CliReporter(Reporter):
     """Live progress on stderr, one line per change, so stdout stays clean for results and JSON."""
 
@@ -98,7 +107,10 @@ class CliReporter(Reporter):
     def applied(self, ref: Ref, action: str) -> None:
         if not self.quiet:
             where = f" ({ref.namespace})" if ref.namespace else ""
-            err_console.print(f"  [dim]{action:8}[/] {ref.short}{where}", soft_wrap=True)
+            # Only what changed stands out; "unchanged" stays dim, as the noise it is.
+            style = _ACTION_STYLES.get(action, "bold")
+            line = f"{ref.short}{where} {action}"
+            err_console.print(f"  [{style}]{line}[/]", soft_wrap=True)
 
     def progress(self, objects: list[ObjectProgress]) -> None:
         if self.quiet:
@@ -128,20 +140,39 @@ class Target:
     #: the running sandbox (kumo.sandbox.supervisor.Sandbox) with --sandbox
     sandbox: Any = None
 
-    def load(self, facts: CloudFacts | None = None) -> Rendered:
+    def load(self, facts: CloudFacts | None = None, *, reading: bool = False) -> Rendered:
         """Render the release. On an aws target, values only the cloud step knows (account id,
-        certificate ARNs) are read from the account (read-only) unless ``facts`` holds them."""
+        certificate ARNs) are read from the account (read-only) unless ``facts`` holds them.
+
+        ``reading`` (status, diff, history): values that cannot be had leave their placeholders,
+        named on stderr, and the command shows what it can without them.
+        """
         spec = load_spec(self.file, self.env)
         if facts is None and _needs_cloud_facts(spec, self.env):
             from kumo.cloud.aws import CloudOptions, live_facts
 
-            facts = live_facts(spec, self.file, CloudOptions(env=self.env))
-        rendered = render_release(spec, self.env, facts)
+            try:
+                facts = live_facts(spec, self.file, CloudOptions(env=self.env))
+            except KumoError as exc:
+                if not reading:
+                    raise
+                err_console.print(f"[yellow]note:[/] {exc.message}", soft_wrap=True)
+        rendered = render_release(spec, self.env, facts, allow_placeholders=reading)
+        if rendered.missing:
+            err_console.print(
+                "[yellow]note:[/] values only the cloud step knows are not filled in yet: "
+                f"{', '.join(rendered.missing)}; showing what can be shown without them",
+                soft_wrap=True,
+            )
         if self.sandbox is not None:
             from kumo.sandbox.session import adapt_addons
 
             rendered.addons = adapt_addons(rendered.addons, self.sandbox, rendered.spec)
         return rendered
+
+    def load_for_reading(self) -> Rendered:
+        """For status, diff and history: values only the cloud step knows may still be missing."""
+        return self.load(reading=True)
 
     def options(self, **extra: Any) -> DeployOptions:
         if self.sandbox is not None and extra.get("dns_server") is None and "dns_server" in extra:
@@ -311,9 +342,11 @@ def up_cmd(
         raise
     if target.print_json(result.as_dict()):
         return
+    counts = {a: list(result.actions.values()).count(a) for a in ("created", "configured", "unchanged")}
+    summary = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
     console.print(
         f"[green]✓[/] {result.release} revision {result.revision} is ready in namespace {result.namespace}"
-        f" ({len(result.applied)} applied, {len(result.pruned)} pruned)"
+        f" ({summary or 'nothing applied'}, {len(result.pruned)} pruned)"
     )
     for url in result.urls:
         console.print(f"  {url}")
@@ -363,7 +396,7 @@ def status_cmd(
 
     Example: kumo status examples/hello-generic/kumo.yaml
     """
-    rendered = target.load()
+    rendered = target.load_for_reading()
     view = _run(release_status(rendered, target.options(dns_server=dns_server)))
     if target.print_json(view):
         return
@@ -393,10 +426,11 @@ def _print_status(view: dict[str, Any]) -> None:
             f"running {svc['running']}  pending {svc['pending']}  ({svc['message']})"
         )
         for rollout in svc["rollouts"]:
-            mark = "*" if rollout["current"] else " "
+            # The Deployment's own revision counter is not the release's: show which rollout is
+            # current, not its number.
+            which = "current" if rollout["current"] else "old    "
             console.print(
-                f"   {mark} rollout rev {rollout['revision']}: {', '.join(rollout['images'])}  "
-                f"ready {rollout['ready']}/{rollout['desired']}"
+                f"   {which} {', '.join(rollout['images'])}  ready {rollout['ready']}/{rollout['desired']}"
             )
         for pod in svc["pods"]:
             health = "ready" if pod["ready"] else (pod["problem"] or pod["phase"].lower())
@@ -449,7 +483,7 @@ def diff_cmd(
 
     Example: kumo diff examples/hello-generic/kumo.yaml --exit-code
     """
-    rendered = target.load()
+    rendered = target.load_for_reading()
     try:
         result = _run(diff_release(rendered, target.options()))
     except KumoError as exc:
@@ -457,17 +491,25 @@ def diff_cmd(
             exc.exit_code = DIFF_ERROR_EXIT  # 1 means "differences" for a diff
         raise
     if not target.print_json(result.as_dict()):
-        signs = {"create": "[green]+[/]", "update": "[yellow]~[/]", "prune": "[red]-[/]"}
+        signs = {"create": "[green]+[/]", "update": "[yellow]~[/]", "prune": "[red]-[/]", "skipped": "?"}
         for obj in result.objects:
             if obj.action == "unchanged":
                 continue
-            console.print(f"{signs[obj.action]} {obj.ref} ({obj.action})", soft_wrap=True)
+            what = "skipped: holds values the cloud step fills" if obj.action == "skipped" else obj.action
+            console.print(f"{signs[obj.action]} {obj.ref} ({what})", soft_wrap=True)
             for change in obj.changes:
                 console.print(f"    {describe(change)}", soft_wrap=True, markup=False)
         if not result.changed:
-            console.print("no differences")
+            console.print("no differences" if result.complete else "no differences in what could be compared")
     if exit_code and result.changed:
         raise SystemExit(1)  # typer.Exit is swallowed when the root app runs with standalone_mode=False
+    if exit_code and not result.complete:
+        incomplete = KumoError(
+            f"could not compare everything: {', '.join(result.missing)} not filled in yet",
+            "Run the cloud step first; the objects marked ? hold these values.",
+        )
+        incomplete.exit_code = DIFF_ERROR_EXIT
+        raise incomplete
 
 
 @release_command()
@@ -478,7 +520,7 @@ def history_cmd(
 
     Example: kumo history examples/hello-generic/kumo.yaml
     """
-    rendered = target.load()
+    rendered = target.load_for_reading()
     revisions = _run(history(rendered, target.options()))
     summary = {
         "release": rendered.release,
@@ -490,18 +532,19 @@ def history_cmd(
     if not revisions:
         console.print(f"{rendered.release}: no revisions")
         return
-    console.print(f"{'REV':>4}  {'STATUS':12} {'WHEN':21} {'BY':32} DESCRIPTION")
+    console.print(f"{'REV':>4}  {'STATUS':12} {'WHEN':21} {'BY':32} {'IMAGES':32} DESCRIPTION")
     for revision in revisions:
+        images = ", ".join(sorted(set(revision.images.values()))) or "-"
         console.print(
             f"{revision.number:>4}  {revision.status:12} {revision.deployed_at:21} {revision.deployed_by:32} "
-            f"{revision.description}",
+            f"{images:32} {revision.description}",
             markup=False,
         )
         if revision.failure:
             console.print(f"{'':6}{revision.failure.splitlines()[0]}", markup=False)
 
 
-@release_command(file=Annotated[Path, typer.Option("--file", "-f", help="Path of the kumo.yaml.")])
+@release_command()
 def rollback_cmd(
     target: Target,
     revision: Annotated[
@@ -514,7 +557,7 @@ def rollback_cmd(
 ) -> None:
     """Make an earlier revision live again (recorded as a new revision).
 
-    Example: kumo rollback 3 -f examples/hello-generic/kumo.yaml
+    Example: kumo rollback examples/hello-generic/kumo.yaml 3
     """
     rendered = target.load()
     options = target.options(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import os
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -95,14 +96,31 @@ SERVE_FLAGS = tuple(f for f in FLAGS if f.provider)
 
 @dns_app.command("run")
 @with_flags(RUN_FLAGS)
-def run(values: dict[str, Any], version: VersionOpt = False) -> None:
+def run(
+    values: dict[str, Any],
+    version: VersionOpt = False,
+    file: Annotated[
+        str | None,
+        typer.Option(
+            "--file", "-f", help="Take sources, zone, owner id and provider from this kumo.yaml (local run)."
+        ),
+    ] = None,
+) -> None:
     """Run the DNS controller: watch Services, Ingresses and Gateway routes, keep their DNS records true.
 
     It takes external-dns v0.22's flags and EXTERNAL_DNS_<FLAG> variables. A flag kumo does not
     implement is accepted and logged when it cannot change records, and an error when it could.
 
+    With -f kumo.yaml, the sources, zone, owner id and provider come from the spec (as the in-cluster
+    add-on gets them), for a run on your machine; flags given as well override them. The leader Lease
+    is the add-on's, in dns.controller.namespace, which must exist.
+
     Example: kumo dns run --source=service --provider=aws --domain-filter=example.com --txt-owner-id=kumo
+
+    Example: kumo dns run -f examples/hello-generic/kumo.yaml --kubeconfig /tmp/kumo.kubeconfig
     """
+    if file is not None:  # kumo.cli.main expands it into flags before parsing
+        raise UsageError("--file: run it as `kumo dns run -f FILE` from the kumo command")
     from kumo.dns import logfmt
     from kumo.dns.flags import log_notices
     from kumo.dns.providers import make_provider
@@ -162,6 +180,56 @@ def webhook_serve(
         asyncio.run(serve())
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+
+
+def spec_run_args(argv: list[str]) -> list[str]:
+    """``kumo dns run -f kumo.yaml ...`` as the flags the spec implies, for a run outside the cluster.
+
+    The spec gives the sources, zone, owner id and provider, exactly as the add-on is started;
+    what only makes sense in a Pod changes for a local run: the local provider's zone file goes to
+    the temporary directory and it answers on 127.0.0.1, /metrics listens on 127.0.0.1, and the
+    leader Lease is the add-on's own (in ``dns.controller.namespace``), so a local run and an
+    in-cluster one never write at the same time, and `kumo up` sees the local run as live.
+    Flags given on the command line come after and so override single-valued ones.
+    """
+    if argv[:2] != ["dns", "run"]:
+        return argv
+    rest = argv[2:]
+    for flag in ("-f", "--file"):
+        if flag in rest:
+            at = rest.index(flag)
+            if at + 1 >= len(rest):
+                raise UsageError(f"{flag}: expected the path of a kumo.yaml")
+            path = rest[at + 1]
+            rest = rest[:at] + rest[at + 2 :]
+            break
+    else:
+        found = next((a for a in rest if a.startswith(("--file=", "-f="))), None)
+        if found is None:
+            return argv
+        path = found.split("=", 1)[1]
+        rest = [a for a in rest if a != found]
+    import tempfile
+
+    from kumo.render import controller_args
+    from kumo.spec import load_spec
+
+    spec = load_spec(path)
+    if spec.dns is None:
+        raise UsageError(f"{path}: has no dns section, so there is no DNS controller to run")
+    local_db = os.path.join(tempfile.gettempdir(), f"kumo-dns-{spec.dns.zone}.sqlite")
+    args = []
+    for arg in controller_args(spec)[2:]:
+        name = arg.split("=", 1)[0]
+        if name == "--local-db":
+            arg = f"--local-db={local_db}"
+        elif name == "--local-listen":
+            arg = "--local-listen=127.0.0.1:" + arg.rsplit(":", 1)[1]
+        elif name == "--metrics-address":
+            arg = "--metrics-address=127.0.0.1:" + arg.rsplit(":", 1)[1]
+        args.append(arg)
+    args.append(f"--leader-election-namespace={spec.dns.controller.namespace}")
+    return ["dns", "run", *args, *rest]
 
 
 def register(app: typer.Typer) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 
 from rich.console import Console
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Rich wraps at the terminal's width; into a pipe or a file (CI logs, grep) a line stays one line.
+console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+err_console = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
 
 
 class OutputFormat(StrEnum):

@@ -24,9 +24,10 @@ from kumo.deploy.rendering import Rendered
 from kumo.deploy.report import Reporter
 from kumo.deploy.wait import ObjectProgress, ReleaseWatcher, RolloutFailure, WaitResult
 from kumo.errors import ClusterError, KumoError, UsageError
-from kumo.kube import KubeClient, connect, record_event
+from kumo.kube import KubeClient, LeaseHolder, connect, lease_holder, record_event
 from kumo.kube.errors import ApiError, ApiLost, NotFound, Unreachable
 from kumo.kube.timefmt import format_time, now
+from kumo.render import DNS_LEASE_NAME
 
 APPLY_CONCURRENCY = 4
 PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -59,6 +60,8 @@ class UpResult:
     urls: list[str] = field(default_factory=list)
     objects: list[ObjectProgress] = field(default_factory=list)
     applied: list[Ref] = field(default_factory=list)
+    #: What each apply did, as kubectl says it: created, configured or unchanged.
+    actions: dict[Ref, str] = field(default_factory=dict)
     pruned: list[Ref] = field(default_factory=list)
     dns: dict[str, list[str]] = field(default_factory=dict)
     failure: RolloutFailure | None = None
@@ -74,7 +77,7 @@ class UpResult:
             "status": self.status,
             "urls": self.urls,
             "objects": [o.as_dict() for o in self.objects],
-            "applied": [r.as_dict() for r in self.applied],
+            "applied": [{**r.as_dict(), "action": self.actions.get(r, "applied")} for r in self.applied],
             "pruned": [r.as_dict() for r in self.pruned],
             "dns": {host: {"resolves": bool(v), "answers": v} for host, v in self.dns.items()},
             "failure": self.failure.as_dict() if self.failure else None,
@@ -116,11 +119,13 @@ def _images(objects: Iterable[Obj]) -> dict[str, str]:
     return images
 
 
-async def preflight(client: KubeClient, objects: list[Obj]) -> None:
+async def preflight(client: KubeClient, objects: list[Obj]) -> dict[Ref, str]:
     """Check access and validity with a server-side dry run, without changing anything.
 
     Objects in a namespace that does not exist yet cannot be dry-run (the server would answer
-    404), so for those only the Namespace itself is checked.
+    404), so for those only the Namespace itself is checked. Returns the resourceVersion of each
+    object that exists (a dry run answers with the stored one), so that the apply can tell
+    ``created``, ``configured`` and ``unchanged`` apart as kubectl does.
     """
     namespaces = {
         str((o.get("metadata") or {}).get("namespace"))
@@ -151,13 +156,17 @@ async def preflight(client: KubeClient, objects: list[Obj]) -> None:
                 "Install what defines that kind (e.g. cert-manager), or edit kumo.yaml.",
             ) from None
     limit = asyncio.Semaphore(APPLY_CONCURRENCY)
+    versions: dict[Ref, str] = {}
 
     async def dry_run(obj: Obj) -> None:
         async with limit:
             try:
-                await client.apply(obj, FIELD_MANAGER, force=True, dry_run=True)
+                answer = await client.apply(obj, FIELD_MANAGER, force=True, dry_run=True)
             except ApiError as exc:
                 raise ClusterError(f"{Ref.of(obj)}: {exc.message}; nothing was changed", exc.hint) from None
+        version = (answer.get("metadata") or {}).get("resourceVersion")
+        if version:
+            versions[Ref.of(obj)] = str(version)
 
     checkable = [
         o
@@ -166,6 +175,7 @@ async def preflight(client: KubeClient, objects: list[Obj]) -> None:
         or (o.get("metadata") or {}).get("namespace") in existing
     ]
     await _gather_all([dry_run(obj) for obj in checkable])
+    return versions
 
 
 async def _apply_all(
@@ -174,6 +184,7 @@ async def _apply_all(
     objects: list[Obj],
     reporter: Reporter,
     result: UpResult | None,
+    before: dict[Ref, str] | None = None,
 ) -> None:
     # Kinds apply in dependency order; objects of one kind go concurrently (bounded), which on a
     # real cluster turns N round trips into N/APPLY_CONCURRENCY.
@@ -183,11 +194,19 @@ async def _apply_all(
         async with limit:
             if lock is not None:
                 lock.check()
-            await client.apply(obj, FIELD_MANAGER, force=True)
+            answer = await client.apply(obj, FIELD_MANAGER, force=True)
         ref = Ref.of(obj)
-        reporter.applied(ref, "applied")
+        action = "applied"
+        if before is not None:
+            version = (answer.get("metadata") or {}).get("resourceVersion")
+            if ref not in before:
+                action = "created"
+            else:
+                action = "unchanged" if str(version) == before[ref] else "configured"
+        reporter.applied(ref, action)
         if result is not None:
             result.applied.append(ref)
+            result.actions[ref] = action
 
     for _rank, group in itertools.groupby(in_apply_order(objects), key=lambda o: order_key(o)[:2]):
         await _gather_all([apply_one(obj) for obj in group])
@@ -258,10 +277,10 @@ async def up(rendered: Rendered, options: DeployOptions, reporter: Reporter | No
     reporter = reporter or Reporter()
     client = await open_client(rendered, options)
     try:
-        await preflight(client, rendered.addons + rendered.objects)
+        before = await preflight(client, rendered.addons + rendered.objects)
         await _ensure_namespace(client, rendered)
         async with _release_lock(client, rendered, options, reporter) as lock:
-            result = await _up_locked(client, lock, rendered, options, reporter)
+            result = await _up_locked(client, lock, rendered, options, reporter, before)
         result.api_requests = client.request_count
         return result
     finally:
@@ -294,7 +313,12 @@ async def _mark_interrupted(store: ReleaseStore, history: list[Revision], report
 
 
 async def _up_locked(
-    client: KubeClient, lock: DeployLock, rendered: Rendered, options: DeployOptions, reporter: Reporter
+    client: KubeClient,
+    lock: DeployLock,
+    rendered: Rendered,
+    options: DeployOptions,
+    reporter: Reporter,
+    before: dict[Ref, str],
 ) -> UpResult:
     store = ReleaseStore(client, rendered.release, rendered.namespace)
     history = await store.revisions()
@@ -321,14 +345,14 @@ async def _up_locked(
         if rendered.addons:
             reporter.message("installing add-ons")
             phase = "while the add-ons were applied (the app was not changed)"
-            await _apply_all(client, lock, rendered.addons, reporter, None)
+            await _apply_all(client, lock, rendered.addons, reporter, None, before)
             if options.wait:
                 await _wait_addons(client, rendered.addons, options, reporter)
         reporter.message(
             f"applying revision {number} of {rendered.release} to namespace {rendered.namespace}"
         )
         phase = "part-way through applying its objects"
-        await _apply_all(client, lock, rendered.objects, reporter, result)
+        await _apply_all(client, lock, rendered.objects, reporter, result, before)
         since = previous.number if previous else 0
         candidates = [o for r in history if r.number >= since for o in r.manifests]
         phase = "after applying its objects, while pruning the previous revision's leftovers"
@@ -345,7 +369,7 @@ async def _up_locked(
     result.objects = waited.objects
     if waited.ready:
         await _finish_success(store, history, revision, options, result)
-        await _check_dns(rendered, options, reporter, result)
+        await _check_dns(client, rendered, options, reporter, result)
         return result
     assert waited.failure is not None
     return await _fail(
@@ -390,10 +414,34 @@ async def _finish_success(
     await store.trim(options.max_history)
 
 
+async def dns_controller_live(client: KubeClient, namespace: str) -> LeaseHolder | None:
+    """The DNS controller's leader, when one holds its Lease and renews it; None otherwise."""
+    try:
+        lease = await client.get("coordination.k8s.io/v1", "Lease", DNS_LEASE_NAME, namespace)
+    except ApiError:
+        return None
+    holder = lease_holder(lease)
+    return holder if holder is not None and not holder.expired else None
+
+
 async def _check_dns(
-    rendered: Rendered, options: DeployOptions, reporter: Reporter, result: UpResult
+    client: KubeClient, rendered: Rendered, options: DeployOptions, reporter: Reporter, result: UpResult
 ) -> None:
-    if options.dns_timeout <= 0 or not rendered.hostnames:
+    if options.dns_timeout <= 0 or not rendered.hostnames or rendered.spec.dns is None:
+        return
+    namespace = rendered.spec.dns.controller.namespace
+    if await dns_controller_live(client, namespace) is None:
+        # Waiting for a name that nobody will publish only delays the bad news.
+        if rendered.spec.dns.controller.enabled:
+            how = f"check its Pods: kubectl -n {namespace} logs deployment/{DNS_LEASE_NAME}"
+        else:
+            how = f"run one: kumo dns run -f {rendered.source or 'kumo.yaml'}"
+        reporter.message(
+            f"no DNS controller is running (its Lease {namespace}/{DNS_LEASE_NAME} is not held and "
+            f"renewed), so {', '.join(rendered.hostnames)} will not resolve until one runs; not waiting; "
+            f"{how}"
+        )
+        result.dns = {hostname: [] for hostname in rendered.hostnames}
         return
     for hostname in rendered.hostnames:
         reporter.message(f"waiting for {hostname} to resolve (up to {options.dns_timeout:g}s)")

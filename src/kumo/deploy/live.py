@@ -13,11 +13,12 @@ from kumo.deploy.engine import DeployOptions, open_client
 from kumo.deploy.objects import FIELD_MANAGER, Obj, Ref
 from kumo.deploy.releases import ReleaseStore
 from kumo.deploy.rendering import Rendered
-from kumo.deploy.wait import newest_replicaset, pods_of
+from kumo.deploy.wait import event_time, in_time_order, newest_replicaset, pods_of
 from kumo.errors import ClusterError
 from kumo.kube import KubeClient, readiness
 from kumo.kube.errors import ApiError
 from kumo.kube.timefmt import parse_time
+from kumo.render import find_placeholders
 
 #: Objects compared at once (one GET and one dry-run apply each).
 DIFF_CONCURRENCY = 8
@@ -31,16 +32,24 @@ class ReleaseDiff:
     release: str
     namespace: str
     objects: list[ObjectDiff] = field(default_factory=list)
+    #: Placeholders only the cloud step fills; objects holding one are ``skipped``, not compared.
+    missing: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return any(o.action != "unchanged" for o in self.objects)
+        return any(o.action not in ("unchanged", "skipped") for o in self.objects)
+
+    @property
+    def complete(self) -> bool:
+        return not any(o.action == "skipped" for o in self.objects)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "release": self.release,
             "namespace": self.namespace,
             "changed": self.changed,
+            "complete": self.complete,
+            "missing": self.missing,
             "objects": [o.as_dict() for o in self.objects],
         }
 
@@ -51,12 +60,14 @@ async def diff_release(rendered: Rendered, options: DeployOptions) -> ReleaseDif
     Each existing object is compared with the server's answer to a dry-run of kumo's apply, so
     lists merge as the API server merges them (by their schema), never by a key guessed here.
     """
-    result = ReleaseDiff(rendered.release, rendered.namespace)
+    result = ReleaseDiff(rendered.release, rendered.namespace, missing=list(rendered.missing))
     async with await open_client(rendered, options) as client:
         limit = asyncio.Semaphore(DIFF_CONCURRENCY)
 
         async def compare(obj: Obj) -> ObjectDiff:
             ref = Ref.of(obj)
+            if rendered.missing and find_placeholders([obj]):
+                return ObjectDiff(ref, "skipped")  # what it would be is not known yet
             async with limit:
                 live = await client.get(ref.api_version, ref.kind, ref.name, ref.namespace or None)
                 if live is None:
@@ -289,15 +300,7 @@ async def release_status(rendered: Rendered, options: DeployOptions) -> dict[str
             }
         )
 
-    def when(event: Obj) -> str:
-        return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
-
-    def order(event: Obj) -> tuple[str, int]:
-        # Timestamps have one-second resolution; the resourceVersion orders events within a second.
-        version = str((event.get("metadata") or {}).get("resourceVersion") or "0")
-        return when(event), int(version) if version.isdigit() else 0
-
-    events.sort(key=order)
+    events = in_time_order(events)
     view["events"] = [
         {
             "type": e.get("type"),
@@ -306,7 +309,7 @@ async def release_status(rendered: Rendered, options: DeployOptions) -> dict[str
             f"{(e.get('involvedObject') or {}).get('name', '')}",
             "message": e.get("message"),
             "count": e.get("count"),
-            "last": when(e),
+            "last": event_time(e),
         }
         for e in events[-10:]
     ]

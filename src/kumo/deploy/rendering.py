@@ -23,6 +23,10 @@ class Rendered:
     addons: list[Obj] = field(default_factory=list)
     hostnames: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
+    #: The kumo.yaml it came from, when it came from a file.
+    source: Path | None = None
+    #: Values only the cloud step knows that are still placeholders (read-only commands only).
+    missing: list[str] = field(default_factory=list)
 
     @property
     def app(self) -> str:
@@ -58,11 +62,14 @@ def endpoint_urls(spec: Spec) -> tuple[list[str], list[str]]:
     return hostnames, urls
 
 
-def render_release(spec: Spec, env: str | None, facts: CloudFacts | None = None) -> Rendered:
+def render_release(
+    spec: Spec, env: str | None, facts: CloudFacts | None = None, *, allow_placeholders: bool = False
+) -> Rendered:
     """Render the spec; every object gets the release labels and, if namespaced, a namespace.
 
     ``facts`` are the values only the cloud step knows (account id, certificate ARNs); without
-    them an object that needs one cannot be deployed.
+    them an object that needs one cannot be deployed. Read-only commands (status, diff, history)
+    pass ``allow_placeholders``: ``missing`` then lists what is unfilled instead of an error.
     """
     release = release_name(spec, env)
     namespace = spec.default_namespace
@@ -70,7 +77,7 @@ def render_release(spec: Spec, env: str | None, facts: CloudFacts | None = None)
     objects = [_finish(o, namespace, labels) for o in render_app(spec, env, facts)]
     addons = [_finish(o, namespace, {}) for o in render_addons(spec, env, facts)]
     left = find_placeholders(objects + addons)
-    if left:
+    if left and not allow_placeholders:
         raise UsageError(
             "cannot deploy yet: the rendered objects still hold values only the cloud step knows: "
             + ", ".join(left),
@@ -79,13 +86,25 @@ def render_release(spec: Spec, env: str | None, facts: CloudFacts | None = None)
         )
     hostnames, urls = endpoint_urls(spec)
     return Rendered(
-        spec, env, release, namespace, in_apply_order(objects), in_apply_order(addons), hostnames, urls
+        spec,
+        env,
+        release,
+        namespace,
+        in_apply_order(objects),
+        in_apply_order(addons),
+        hostnames,
+        urls,
+        missing=left,
     )
 
 
-def load_release(path: str | Path, env: str | None, facts: CloudFacts | None = None) -> Rendered:
+def load_release(
+    path: str | Path, env: str | None, facts: CloudFacts | None = None, *, allow_placeholders: bool = False
+) -> Rendered:
     """Load, validate and render; raises before anything touches a cluster."""
-    return render_release(load_spec(path, env=env), env, facts)
+    rendered = render_release(load_spec(path, env=env), env, facts, allow_placeholders=allow_placeholders)
+    rendered.source = Path(path)
+    return rendered
 
 
 def _finish(obj: Obj, namespace: str, labels: dict[str, str]) -> Obj:

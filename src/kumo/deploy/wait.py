@@ -14,12 +14,16 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from kumo.deploy.objects import Obj, Ref
 from kumo.errors import ClusterError
 from kumo.kube import ApiLost, Informer, KubeClient, readiness
 from kumo.kube.timefmt import now, parse_time
+
+#: Log lines of a crashing container shown in the failure report.
+LOG_LINES = 10
 
 #: Kinds whose readiness is waited for; anything else (ConfigMap, RBAC, ...) is ready once applied.
 WAITABLE_KINDS = frozenset(
@@ -56,12 +60,15 @@ class RolloutFailure:
     message: str
     pod: str | None = None
     events: list[str] = field(default_factory=list)
+    #: The crashing container's last log lines (CrashLoopBackOff), as ``container: line``.
+    logs: list[str] = field(default_factory=list)
 
     def explain(self) -> str:
         lines = [f"{self.ref.short} failed: {self.reason}: {self.message}"]
         if self.pod:
             lines.append(f"  pod {self.pod}")
         lines.extend(f"  event: {event}" for event in self.events)
+        lines.extend(f"  log: {line}" for line in self.logs)
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
@@ -71,6 +78,7 @@ class RolloutFailure:
             "message": self.message,
             "pod": self.pod,
             "events": self.events,
+            "logs": self.logs,
         }
 
 
@@ -182,16 +190,48 @@ def deployment_failure(
     return None
 
 
+def event_time(event: Obj) -> str:
+    """When an event last happened, as the API wrote it (Time or MicroTime)."""
+    return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
+
+
+def in_time_order(events: list[Obj]) -> list[Obj]:
+    """Oldest first. Times are compared as times (a MicroTime and a Time of the same second do not
+    sort as text would); within one second the resourceVersion, which only grows, orders them."""
+    epoch = datetime.min.replace(tzinfo=UTC)
+
+    def key(event: Obj) -> tuple[datetime, int]:
+        version = str((event.get("metadata") or {}).get("resourceVersion") or "0")
+        moment = parse_time(event_time(event)) or epoch
+        return moment.replace(microsecond=0), int(version) if version.isdigit() else 0
+
+    return sorted(events, key=key)
+
+
 async def pod_events(client: KubeClient, namespace: str, pod: str, limit: int = 5) -> list[str]:
-    """The most recent events about a Pod, as ``Warning Failed: message`` lines."""
+    """The most recent events about a Pod, oldest first, as ``Warning Failed: message`` lines."""
     events = await client.list("v1", "Event", namespace)
-    mine = [e for e in events if (e.get("involvedObject") or {}).get("name") == pod]
-
-    def when(event: Obj) -> str:
-        return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
-
-    mine.sort(key=when)
+    mine = in_time_order([e for e in events if (e.get("involvedObject") or {}).get("name") == pod])
     return [f"{e.get('type', 'Normal')} {e.get('reason', '')}: {e.get('message', '')}" for e in mine[-limit:]]
+
+
+async def crash_logs(client: KubeClient, namespace: str, pod: Obj, lines: int = LOG_LINES) -> list[str]:
+    """The last log lines of each crashing container's previous run (what it printed before dying)."""
+    found: list[str] = []
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        waiting = (status.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") != "CrashLoopBackOff":
+            continue
+        name = str(status.get("name"))
+        try:
+            text = await client.logs(
+                namespace, pod["metadata"]["name"], name, previous=True, tail_lines=lines
+            )
+        except ClusterError as exc:
+            found.append(f"{name}: (no log: {exc.message})")
+            continue
+        found.extend(f"{name}: {line}" for line in text.splitlines()[-lines:])
+    return found
 
 
 class ReleaseWatcher:
@@ -298,6 +338,9 @@ class ReleaseWatcher:
                 if failure is not None:
                     if failure.pod:
                         failure.events = await pod_events(self.client, self.namespace, failure.pod)
+                        pod = self.pods.get(self.namespace, failure.pod)
+                        if pod is not None and failure.reason == "CrashLoopBackOff":
+                            failure.logs = await crash_logs(self.client, self.namespace, pod)
                     return WaitResult(False, progress, failure)
             if all(p.state == readiness.CURRENT for p in progress):
                 return WaitResult(True, progress)

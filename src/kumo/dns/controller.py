@@ -67,6 +67,11 @@ class _Grace:
     endpoints: list[Endpoint]
 
 
+def _log_change(action: str, ep: Endpoint) -> None:
+    # One line per record an operator cares about; the ownership TXT beside it goes to debug.
+    log.log(logging.DEBUG if ep.record_type == RECORD_TXT else logging.INFO, "%s %s", action, ep)
+
+
 def obj_key(kind: str, obj: dict[str, Any]) -> ObjKey:
     meta = obj.get("metadata") or {}
     return kind, str(meta.get("namespace") or ""), str(meta.get("name") or "")
@@ -419,15 +424,18 @@ class Controller:
             if ok(ep):
                 self._forget(ep)
                 self.metrics.changes.labels("delete").inc()
+                _log_change("deleted", ep)
         for old, new in zip(changes.update_old, changes.update_new, strict=True):
             if ok(new):
                 self._forget(old)
                 self._store(new)
                 self.metrics.changes.labels("update").inc()
+                _log_change("updated", new)
         for ep in changes.create:
             if ok(ep):
                 self._store(ep)
                 self.metrics.changes.labels("create").inc()
+                _log_change("created", ep)
         self.applied_changes += sum(
             1 for ep in [*changes.create, *changes.update_new, *changes.delete] if ok(ep)
         )

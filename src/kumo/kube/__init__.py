@@ -6,7 +6,7 @@ from kumo.kube.config import load_config
 from kumo.kube.errors import ApiError, ApiLost, Conflict, Forbidden, Gone, Invalid, NotFound, Unreachable
 from kumo.kube.events import record_event
 from kumo.kube.informer import RESYNC, Informer
-from kumo.kube.lease import LeaseHolder, LeaseLock, default_identity
+from kumo.kube.lease import LeaseHolder, LeaseLock, default_identity, lease_holder
 from kumo.kube.resources import ResourceInfo
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "Unreachable",
     "connect",
     "default_identity",
+    "lease_holder",
     "load_config",
     "readiness",
     "record_event",

@@ -73,7 +73,7 @@ class LeaseLock:
 
     async def holder_of(self) -> LeaseHolder | None:
         """The current holder (expired or not), or None when the lease is absent or released."""
-        return _holder(await self._read())
+        return lease_holder(await self._read())
 
     async def try_acquire(self) -> bool:
         """Take the lease when it is absent, released or expired; keep it when we hold it."""
@@ -85,7 +85,7 @@ class LeaseLock:
                 return False
             self.took_over_from = None
             return True
-        current = _holder(lease)
+        current = lease_holder(lease)
         if current is not None and current.identity == self.holder:
             return await self._write(lease, transitions=_transitions(lease))
         if current is not None and not current.expired:
@@ -98,7 +98,7 @@ class LeaseLock:
     async def renew(self) -> bool:
         """Extend our hold; False (and no longer held) when someone else has it now."""
         lease = await self._read()
-        current = _holder(lease)
+        current = lease_holder(lease)
         if lease is None or current is None or current.identity != self.holder:
             self._lease = None
             return False
@@ -107,7 +107,7 @@ class LeaseLock:
     async def release(self) -> None:
         """Give the lease up at once, so the next contender need not wait for expiry."""
         lease = await self._read()
-        current = _holder(lease)
+        current = lease_holder(lease)
         self._lease = None
         if lease is None or current is None or current.identity != self.holder:
             return
@@ -147,7 +147,8 @@ class LeaseLock:
         return {"apiVersion": API_VERSION, "kind": "Lease", "metadata": metadata, "spec": spec}
 
 
-def _holder(lease: Obj | None) -> LeaseHolder | None:
+def lease_holder(lease: Obj | None) -> LeaseHolder | None:
+    """Who holds a Lease object, and until when; None when nobody does."""
     if lease is None:
         return None
     spec = lease.get("spec") or {}

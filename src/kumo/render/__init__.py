@@ -1,6 +1,6 @@
 """spec -> Kubernetes objects, through one profile per target cloud, plus kumo's own add-ons."""
 
-from kumo.render.addons import controller_args, render_dns_controller
+from kumo.render.addons import DNS_LEASE_NAME, controller_args, render_dns_controller
 from kumo.render.context import (
     ACCOUNT_ID_PLACEHOLDER,
     CloudFacts,
@@ -20,6 +20,7 @@ from kumo.render.validate import DEFAULT_VERSIONS, validate_object, validate_obj
 __all__ = [
     "ACCOUNT_ID_PLACEHOLDER",
     "DEFAULT_VERSIONS",
+    "DNS_LEASE_NAME",
     "HOSTNAME_ANNOTATION",
     "PROFILES",
     "TTL_ANNOTATION",

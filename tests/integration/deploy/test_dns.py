@@ -17,6 +17,7 @@ from kumo.deploy.dnscheck import resolve
 from .conftest import KUMO, SpecFile, kumo
 
 pytestmark = pytest.mark.integration
+KUBECTL = str(Path(KUMO[0]).parent / "kubectl")
 
 
 def free_udp_tcp_port() -> int:
@@ -33,25 +34,27 @@ def free_udp_tcp_port() -> int:
 
 
 @pytest.fixture
-def dns_controller(kubeapi: Any, tmp_path: Path) -> Iterator[str]:
-    """The DNS controller, run as the add-on runs it, serving the zone on 127.0.0.1; yields HOST:PORT."""
+def dns_controller(kubeapi: Any, spec: SpecFile, tmp_path: Path) -> Iterator[str]:
+    """The DNS controller, run locally from the spec (`kumo dns run -f`), serving the zone on 127.0.0.1;
+    yields HOST:PORT. It leads through the add-on's Lease, which is how `kumo up` knows it is live."""
     port = free_udp_tcp_port()
+    subprocess.run(
+        [KUBECTL, "--kubeconfig", kubeapi.kubeconfig, "create", "namespace", "kumo-system"],
+        check=True,
+        capture_output=True,
+    )
     log = (tmp_path / "dns.log").open("w")
     proc = subprocess.Popen(
         [
             *KUMO,
             "dns",
             "run",
-            "--source=service",
-            "--provider=local",
-            "--domain-filter=sandbox.test",
-            "--txt-owner-id=kumo-test",
-            "--registry=txt",
-            "--policy=sync",
+            "-f",
+            str(spec.path),
             "--interval=1s",
             f"--local-db={tmp_path / 'zone.db'}",
-            "--local-zone=sandbox.test",
             f"--local-listen=127.0.0.1:{port}",
+            "--metrics-address=",
             f"--kubeconfig={kubeapi.kubeconfig}",
         ],
         stdout=log,
@@ -70,7 +73,7 @@ def dns_controller(kubeapi: Any, tmp_path: Path) -> Iterator[str]:
 
 
 async def test_up_waits_for_the_name_and_down_lets_the_controller_remove_it(
-    spec: SpecFile, kubeapi: Any, dns_controller: str
+    spec: SpecFile, kubeapi: Any, dns_controller: str, tmp_path: Path
 ) -> None:
     base = ["--kubeconfig", kubeapi.kubeconfig, "--dns-server", dns_controller]
     result = kumo("up", str(spec.path), *base, "--dns-timeout", "60", "--output", "json")
@@ -90,3 +93,7 @@ async def test_up_waits_for_the_name_and_down_lets_the_controller_remove_it(
         await asyncio.sleep(0.5)
     else:
         raise AssertionError("the record was not removed after kumo down")
+    # The controller logs each record it writes, at info level.
+    logged = (tmp_path / "dns.log").read_text()
+    assert "INFO kumo.dns.controller: created web.hello.sandbox.test CNAME" in logged, logged
+    assert "INFO kumo.dns.controller: deleted web.hello.sandbox.test CNAME" in logged, logged

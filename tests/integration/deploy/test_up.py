@@ -133,6 +133,11 @@ async def test_crash_loop_is_detected_and_a_failed_first_revision_is_removed(
         await up(spec.write(image="busybox:crash").render(), options)
     assert "CrashLoopBackOff" in caught.value.message
     assert "was removed" in caught.value.message
+    # The report carries what the container printed before it died (its previous run's log).
+    failure = caught.value.result.failure
+    assert failure is not None and failure.logs, caught.value.message
+    assert failure.logs[-1].startswith("web: ") and "exited with code" in failure.logs[-1]
+    assert "  log: web: " in caught.value.message
     assert await kube.get("apps/v1", "Deployment", "web", "hello") is None
     assert await kube.get("v1", "Service", "web", "hello") is None
     revisions = await history(spec.render(), options)
@@ -165,11 +170,11 @@ async def test_rollback_command_and_max_history(spec: SpecFile, kubeapi: Any, ku
     for image in ("nginx:1.25", "nginx:1.26", "nginx:1.27"):
         spec.write(image=image)
         kumo("up", str(spec.path), *base, "--dns-timeout", "0", "--max-history", "2", check=True)
-    back = kumo("rollback", "1", "-f", str(spec.path), *base, "--output", "json")
+    back = kumo("rollback", str(spec.path), "1", *base, "--output", "json")
     assert back.returncode == 2, back.stdout + back.stderr  # revision 1 was trimmed away
     assert "no revision 1; available: 2, 3" in back.stderr
     back = kumo(
-        "rollback", "2", "-f", str(spec.path), *base, "--max-history", "2", "--output", "json", check=True
+        "rollback", str(spec.path), "2", *base, "--max-history", "2", "--output", "json", check=True
     )
     assert json.loads(back.stdout)["rolledBackTo"] == 2
     deployment = await kube.get("apps/v1", "Deployment", "web", "hello")
