@@ -224,9 +224,7 @@ async def crash_logs(client: KubeClient, namespace: str, pod: Obj, lines: int = 
             continue
         name = str(status.get("name"))
         try:
-            text = await client.logs(
-                namespace, pod["metadata"]["name"], name, previous=True, tail_lines=lines
-            )
+            text = await client.pod_log(namespace, pod["metadata"]["name"], name, lines, previous=True)
         except ClusterError as exc:
             found.append(f"{name}: (no log: {exc.message})")
             continue

@@ -316,12 +316,21 @@ class KubeClient:
         )
 
     async def pod_log(
-        self, namespace: str, name: str, container: str | None = None, tail_lines: int = 100
+        self,
+        namespace: str,
+        name: str,
+        container: str | None = None,
+        tail_lines: int = 100,
+        *,
+        previous: bool = False,
     ) -> str:
-        """The last ``tail_lines`` lines of a Pod's log (of ``container``, or its only container)."""
+        """The last ``tail_lines`` lines of a Pod's log (of ``container``, or its only container);
+        ``previous``: of the container's last terminated run, as after a crash."""
         info = await self.resource("v1", "Pod")
         path = self._object_path(info, name, namespace, "log")
-        params = _clean({"container": container, "tailLines": tail_lines})
+        params = _clean(
+            {"container": container, "tailLines": tail_lines, "previous": "true" if previous else None}
+        )
         self.request_count += 1
         try:
             response = await self._http.request("GET", path, params=params, headers={"Accept": "text/plain"})
@@ -333,31 +342,6 @@ class KubeClient:
         if response.status_code >= 400:
             raise self._api_error(response.status_code, response.content, "GET", path)
         return response.content.decode(errors="replace")
-
-    async def logs(
-        self,
-        namespace: str,
-        pod: str,
-        container: str | None = None,
-        *,
-        previous: bool = False,
-        tail_lines: int | None = None,
-    ) -> str:
-        """A container's log (``previous``: of its last terminated run, as after a crash) as text."""
-        path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
-        params = {
-            "container": container,
-            "previous": "true" if previous else None,
-            "tailLines": str(tail_lines) if tail_lines is not None else None,
-        }
-        self.request_count += 1
-        try:
-            response = await self._http.request("GET", path, params=_clean(params))
-        except httpx2.TransportError as exc:
-            raise self._unreachable(exc) from None
-        if response.status_code >= 400:
-            raise self._api_error(response.status_code, response.content, "GET", path)
-        return response.text
 
     async def server_version(self) -> Obj:
         return await self.request("GET", "/version") or {}
