@@ -158,6 +158,7 @@ class Target:
                     raise
                 err_console.print(f"[yellow]note:[/] {exc.message}", soft_wrap=True)
         rendered = render_release(spec, self.env, facts, allow_placeholders=reading)
+        rendered.source = self.file
         if rendered.missing:
             err_console.print(
                 "[yellow]note:[/] values only the cloud step knows are not filled in yet: "

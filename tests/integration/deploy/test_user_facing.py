@@ -75,7 +75,18 @@ def test_up_does_not_wait_for_a_name_no_controller_will_publish(spec: SpecFile, 
     assert json.loads(result.stdout)["dns"]["web.hello.sandbox.test"]["resolves"] is False
 
 
-def test_read_only_commands_on_aws_say_what_is_missing_and_show_the_rest(kubeapi: Any) -> None:
+def test_read_only_commands_on_aws_say_what_is_missing_and_show_the_rest(
+    kubeapi: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No AWS account answers (a closed port), as before the cloud step or without credentials.
+    for name, value in {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
     path = ROOT / "examples" / "online-app" / "kumo.yaml"
     base = ["--kubeconfig", kubeapi.kubeconfig]
     options = DeployOptions(kubeconfig=kubeapi.kubeconfig, timeout=60, dns_timeout=0, lock_timeout=30)
