@@ -1,10 +1,14 @@
-"""The DNS records the controller will keep for the rendered objects, with their TXT owners."""
+"""The DNS records the controller will keep for the rendered objects, with their TXT owners.
+
+They come from ``kumo.dns.expected``: the controller's own source, provider and registry code run on
+the rendered objects, with a stand-in load balancer address of the kind the target cloud gives.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from kumo.dns.registry import ownership_txt_content, txt_record_name
+from kumo.dns.endpoint import RECORD_TXT, RESOURCE_LABEL
+from kumo.dns.expected import expected_endpoints, sample_address
+from kumo.dns.registry import NameMapper, parse_labels
 from kumo.plan.model import LB_ADDRESS, DnsRecord
 from kumo.render import dns_objects
 from kumo.spec import Spec
@@ -13,47 +17,44 @@ TXT_TTL = 300
 DEFAULT_TTL = 300
 
 
-def _resource(obj: dict[str, Any]) -> str:
-    meta = obj["metadata"]
-    return f"{obj['kind'].lower()}/{meta['namespace']}/{meta['name']}"
-
-
-def record_types(spec: Spec) -> tuple[list[str], bool]:
-    """The record types a load balancer address becomes, and whether they are aliases.
-
-    On aws the address is a hostname: Route 53 gets an A and an AAAA ALIAS (as external-dns
-    writes them), any other provider a CNAME. Elsewhere the address is an IP: an A record."""
-    if spec.target.cloud == "aws":
-        if spec.dns is not None and spec.dns.provider == "route53":
-            return ["A", "AAAA"], True
-        return ["CNAME"], False
-    return ["A"], False
-
-
 def expected_records(spec: Spec, env: str | None = None) -> list[DnsRecord]:
     if spec.dns is None:
         return []
     owner = spec.dns.owner_id
-    types, alias = record_types(spec)
-    by_host = {s.endpoint.hostname: s.endpoint for s in spec.services if s.endpoint is not None}
+    endpoints = expected_endpoints(
+        dns_objects(spec, env),
+        provider=spec.dns.provider,
+        owner=owner,
+        address=sample_address(spec.target.cloud, spec.target.region or ""),
+        zone=spec.dns.zone,
+    )
+    mapper = NameMapper()
     records: list[DnsRecord] = []
-    for obj in dns_objects(spec, env):
-        annotations = obj["metadata"].get("annotations", {})
-        hostname = next(v for k, v in annotations.items() if k.endswith("/hostname"))
-        endpoint = by_host[hostname]
-        resource = _resource(obj)
-        for rtype in types:
-            ttl = None if alias else (endpoint.ttl or DEFAULT_TTL)
-            records.append(DnsRecord(hostname, rtype, LB_ADDRESS, ttl, alias=alias, source=resource))
-        for rtype in types:
-            records.append(
+    txts: list[DnsRecord] = []
+    for ep in endpoints:
+        if ep.record_type == RECORD_TXT:
+            labels = parse_labels(ep.targets[0]) or {}
+            owned, rtype = mapper.endpoint_name(ep.dns_name)
+            txts.append(
                 DnsRecord(
-                    txt_record_name(hostname, rtype),
-                    "TXT",
-                    ownership_txt_content(owner, resource),
+                    ep.dns_name,
+                    RECORD_TXT,
+                    ep.targets[0],
                     TXT_TTL,
-                    source=resource,
-                    owns=f"{rtype} {hostname}",
+                    source=labels.get(RESOURCE_LABEL, ""),
+                    owns=f"{rtype} {owned}",
                 )
             )
-    return records
+            continue
+        ttl = None if ep.is_alias else (ep.record_ttl or DEFAULT_TTL)
+        records.append(
+            DnsRecord(
+                ep.dns_name,
+                ep.record_type,
+                LB_ADDRESS,
+                ttl,
+                alias=ep.is_alias,
+                source=ep.labels[RESOURCE_LABEL],
+            )
+        )
+    return records + txts

@@ -34,6 +34,7 @@ from kumo.dns.endpoint import (
 )
 from kumo.dns.filters import DomainFilter
 from kumo.dns.plan import Changes
+from kumo.dns.providers.aws_alias import adjust_for_route53, clean_zone_id
 from kumo.dns.providers.aws_zones import canonical_hosted_zone
 from kumo.dns.providers.base import ApplyResult, Provider, group_key
 from kumo.dns.providers.ratelimit import TokenBucket, backoff_delay
@@ -94,10 +95,6 @@ class _Batch:
     @property
     def groups(self) -> list[str]:
         return list(dict.fromkeys(c.group for c in self.changes))
-
-
-def _clean_zone_id(zone_id: str) -> str:
-    return zone_id.rsplit("/", 1)[-1]
 
 
 def _wildcard_unescape(name: str) -> str:
@@ -173,14 +170,6 @@ def _parse_tags(items: list[str]) -> dict[str, str | None]:
     return tags
 
 
-def use_alias(ep: Endpoint, prefer_cname: bool = False) -> bool:
-    if ep.provider_specific.get(PS_ALIAS) == "true":
-        return True
-    if prefer_cname or ep.provider_specific.get(PS_ALIAS) == "false":
-        return False
-    return bool(ep.targets) and canonical_hosted_zone(ep.targets[0]) != ""
-
-
 class Route53Provider(Provider):
     name = "route53"
 
@@ -207,7 +196,7 @@ class Route53Provider(Provider):
             raise ProviderError(f"--aws-zone-type: expected public or private, found {zone_type!r}")
         self.filter = domain_filter or DomainFilter()
         self.zone_type = zone_type
-        self.zone_ids = {_clean_zone_id(z) for z in (zone_ids or []) if z}
+        self.zone_ids = {clean_zone_id(z) for z in (zone_ids or []) if z}
         self.bucket = TokenBucket(rate_limit)
         self.evaluate_target_health = evaluate_target_health
         self.prefer_cname = prefer_cname
@@ -271,7 +260,7 @@ class Route53Provider(Provider):
                 raise ProviderError(f"route53: listing hosted zones failed: {exc}") from exc
             for hz in page.get("HostedZones", []):
                 zone = Zone(
-                    _clean_zone_id(hz["Id"]),
+                    clean_zone_id(hz["Id"]),
                     normalize_name(hz["Name"]),
                     bool(hz.get("Config", {}).get("PrivateZone")),
                 )
@@ -304,7 +293,7 @@ class Route53Provider(Provider):
             except ClientError as exc:
                 raise ProviderError(f"route53: reading hosted zone tags failed: {exc}") from exc
             tags_by_id = {
-                _clean_zone_id(str(item.get("ResourceId", ""))): {
+                clean_zone_id(str(item.get("ResourceId", ""))): {
                     str(t["Key"]): str(t.get("Value", "")) for t in item.get("Tags", [])
                 }
                 for item in page.get("ResourceTagSets", [])
@@ -376,7 +365,7 @@ class Route53Provider(Provider):
             target = str(alias["DNSName"]).rstrip(".")
             ps[PS_EVALUATE_TARGET_HEALTH] = "true" if alias.get("EvaluateTargetHealth") else "false"
             ps[PS_ALIAS] = "true"
-            zone_id = _clean_zone_id(str(alias.get("HostedZoneId", "")))
+            zone_id = clean_zone_id(str(alias.get("HostedZoneId", "")))
             if zone_id and zone_id != canonical_hosted_zone(target):
                 ps[PS_TARGET_HOSTED_ZONE] = zone_id
             ep = Endpoint(name, (target,), rtype, ttl or DEFAULT_TTL, provider_specific=ps)
@@ -418,52 +407,7 @@ class Route53Provider(Provider):
 
     def adjust_endpoints(self, endpoints: list[Endpoint]) -> list[Endpoint]:
         """external-dns AdjustEndpoints: CNAMEs to AWS targets become an A ALIAS plus an AAAA ALIAS."""
-        out: list[Endpoint] = []
-        for original in endpoints:
-            ep = original.copy()
-            alias = False
-            flag = ep.provider_specific.get(PS_ALIAS)
-            only = flag if flag in (RECORD_A, RECORD_AAAA) else ""
-            if only:
-                flag = "true"  # alias=A / alias=AAAA: an ALIAS of that type only (external-dns #5997)
-                ep.provider_specific[PS_ALIAS] = flag
-            if flag == "true":
-                alias = ep.record_type in (RECORD_A, RECORD_AAAA, RECORD_CNAME)
-                if not alias:
-                    ep.provider_specific.pop(PS_ALIAS, None)
-            elif flag is not None:
-                if ep.record_type == RECORD_CNAME:
-                    ep.provider_specific[PS_ALIAS] = "false"
-                else:
-                    ep.provider_specific.pop(PS_ALIAS, None)
-            elif ep.record_type == RECORD_CNAME:
-                alias = use_alias(ep, self.prefer_cname)
-                ep.provider_specific[PS_ALIAS] = "true" if alias else "false"
-            if alias:
-                ep.provider_specific[PS_ALIAS] = "true"
-                if ep.record_ttl:
-                    ep.record_ttl = DEFAULT_TTL
-                eth = ep.provider_specific.get(PS_EVALUATE_TARGET_HEALTH)
-                if eth is None:
-                    ep.provider_specific[PS_EVALUATE_TARGET_HEALTH] = (
-                        "true" if self.evaluate_target_health else "false"
-                    )
-                elif eth not in ("true", "false"):
-                    ep.provider_specific[PS_EVALUATE_TARGET_HEALTH] = "false"
-                zone = ep.provider_specific.get(PS_TARGET_HOSTED_ZONE)
-                if zone and ep.targets and _clean_zone_id(zone) == canonical_hosted_zone(ep.targets[0]):
-                    ep.provider_specific.pop(PS_TARGET_HOSTED_ZONE)
-                if ep.record_type == RECORD_CNAME:
-                    for rtype in (RECORD_A, RECORD_AAAA):
-                        if not only or only == rtype:
-                            typed = ep.copy()
-                            typed.record_type = rtype
-                            out.append(typed)
-                    continue
-            else:
-                ep.provider_specific.pop(PS_EVALUATE_TARGET_HEALTH, None)
-            out.append(ep)
-        return out
+        return adjust_for_route53(endpoints, self.prefer_cname, self.evaluate_target_health)
 
     # -- changes ----------------------------------------------------------------------------------
 
@@ -477,7 +421,7 @@ class Route53Provider(Provider):
             if zone_id == "same-zone" or not zone_id:
                 zone_id = canonical_hosted_zone(target) or zone.id
             rrset["AliasTarget"] = {
-                "HostedZoneId": _clean_zone_id(zone_id),
+                "HostedZoneId": clean_zone_id(zone_id),
                 "DNSName": target,
                 "EvaluateTargetHealth": ep.provider_specific.get(
                     PS_EVALUATE_TARGET_HEALTH, "true" if self.evaluate_target_health else "false"
