@@ -52,6 +52,7 @@ def _root(
 ) -> None:
     """One spec to provision, deploy, name and watch a web app on any Kubernetes."""
 
+
 for module in (spec_cmds, deploy_cmds, cloud_cmds, dns_cmds, sandbox_cmds, console_cmds):
     module.register(app)
 

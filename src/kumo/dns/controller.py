@@ -140,6 +140,7 @@ class Controller:
         # kept incrementally: counting 10,000s of records on every reconcile would dominate it
         self._source_count = 0
         self._record_count = 0
+        self._calls_counted = provider.calls
 
     # ------------------------------------------------------------------ desired side (object events)
 
@@ -270,7 +271,10 @@ class Controller:
 
     async def resync(self) -> None:
         """Read the provider afresh and mark every relevant name dirty (repairs drift)."""
-        records = await self.provider.records()
+        try:
+            records = await self.provider.records()
+        finally:
+            self.count_calls()
         self.metrics.resyncs.inc()
         fresh: dict[str, dict[EndpointKey, Endpoint]] = defaultdict(dict)
         for ep in records:
@@ -406,8 +410,15 @@ class Controller:
         self._update_gauges()
         return result
 
+    def count_calls(self) -> None:
+        """Bring kumo_dns_provider_calls_total up to the provider's own count: every call, lists,
+        zone reads and drift probes included, not only changes."""
+        seen = self._calls_counted
+        self._calls_counted = self.provider.calls
+        if self.provider.calls > seen:
+            self.metrics.provider_calls.labels(self.provider.name).inc(self.provider.calls - seen)
+
     async def _apply(self, changes: Changes) -> ApplyResult:
-        calls_before = self.provider.calls
         try:
             result = await self.provider.apply_changes(changes)
         except Exception as exc:  # the provider's own safety net failed: treat every group as failed
@@ -415,7 +426,7 @@ class Controller:
             result = ApplyResult(
                 {group_key(ep): str(exc) for ep in [*changes.create, *changes.update_new, *changes.delete]}
             )
-        self.metrics.provider_calls.labels(self.provider.name).inc(self.provider.calls - calls_before)
+        self.count_calls()
 
         def ok(ep: Endpoint) -> bool:
             return group_key(ep) not in result.failed
@@ -505,6 +516,7 @@ class Controller:
                 self._mark(names)
 
     def _update_gauges(self) -> None:
+        self.count_calls()
         self.metrics.source_endpoints.set(self._source_count)
         self.metrics.registry_endpoints.set(self._record_count)
         self.metrics.grace_records.set(len(self.grace))

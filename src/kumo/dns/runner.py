@@ -52,6 +52,7 @@ class DnsRunner:
         self.health: HealthServer | None = None
         self._need_resync = True
         self._last_resync = 0.0
+        self._last_drift_check = time.monotonic()
         self._tasks: list[asyncio.Task[Any]] = []
         self.started = asyncio.Event()
 
@@ -137,6 +138,9 @@ class DnsRunner:
         while True:
             if ctrl.is_leader or self.options.config.dry_run:
                 now = time.monotonic()
+                if not self._need_resync and now - self._last_drift_check >= self.options.interval:
+                    self._last_drift_check = now
+                    self._need_resync = await self._drifted()
                 if self._need_resync or now - self._last_resync >= self.options.resync_period:
                     try:
                         await ctrl.resync()
@@ -160,6 +164,16 @@ class DnsRunner:
                     if ctrl.dirty:
                         continue
             await self._wait()
+
+    async def _drifted(self) -> bool:
+        """The provider's cheap drift probe (Route 53: GetHostedZone record counts), each --interval."""
+        try:
+            return bool(await self.controller.provider.drifted())
+        except Exception as exc:
+            log.warning("checking the zone for changes made outside kumo failed: %s", exc)
+            return False
+        finally:
+            self.controller.count_calls()
 
     async def _wait(self) -> None:
         ctrl = self.controller

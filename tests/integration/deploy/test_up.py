@@ -173,9 +173,7 @@ async def test_rollback_command_and_max_history(spec: SpecFile, kubeapi: Any, ku
     back = kumo("rollback", str(spec.path), "1", *base, "--output", "json")
     assert back.returncode == 2, back.stdout + back.stderr  # revision 1 was trimmed away
     assert "no revision 1; available: 2, 3" in back.stderr
-    back = kumo(
-        "rollback", str(spec.path), "2", *base, "--max-history", "2", "--output", "json", check=True
-    )
+    back = kumo("rollback", str(spec.path), "2", *base, "--max-history", "2", "--output", "json", check=True)
     assert json.loads(back.stdout)["rolledBackTo"] == 2
     deployment = await kube.get("apps/v1", "Deployment", "web", "hello")
     assert deployment is not None

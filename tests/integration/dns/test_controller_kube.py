@@ -107,6 +107,12 @@ def _zone_records(zone_id: str) -> dict[tuple[str, str], dict[str, Any]]:
     return out
 
 
+def change_zone(zone_id: str, changes: list[dict[str, Any]]) -> None:
+    boto3.client("route53").change_resource_record_sets(
+        HostedZoneId=zone_id, ChangeBatch={"Changes": changes}
+    )
+
+
 def new_zone(name: str = "example.com") -> str:
     resp = boto3.client("route53").create_hosted_zone(Name=name, CallerReference=name)
     return str(resp["HostedZone"]["Id"]).rsplit("/", 1)[-1]
@@ -148,12 +154,27 @@ async def test_services_to_route53_events_and_idle(kubeapi: KubeAPI, kube: KubeC
             )
 
         await eventually(warned, what="a Warning event on the bad Service")
-        # idle: once the work is done, the provider gets no call while nothing changes
+        # idle: once the work is done, the provider gets no list or change call while nothing
+        # changes, only the drift probe (one GetHostedZone per zone each --interval)
         await eventually(lambda: _settled(runner), what="the controller to finish its work")
-        calls = provider.calls
+        ops: list[str] = []
+        provider.on_call = ops.append
         await asyncio.sleep(1.5)
-        assert provider.calls == calls
+        assert set(ops) <= {"get_hosted_zone"}, ops
         assert runner.controller.settled()
+        # drift: a record deleted by hand is back within a few --interval (no full resync is due)
+        www = await zone_records(zone_id)
+        await asyncio.to_thread(
+            change_zone,
+            zone_id,
+            [{"Action": "DELETE", "ResourceRecordSet": www[("www.example.com", t)]} for t in ("A", "AAAA")],
+        )
+
+        async def repaired() -> bool:
+            return ("www.example.com", "A") in await zone_records(zone_id)
+
+        await eventually(repaired, what="the record deleted by hand to be recreated")
+        assert "list_resource_record_sets" in ops and runner.controller.metrics.resyncs._value.get() >= 2
         assert runner.health is not None
         async with httpx.AsyncClient() as http:
             base = f"http://127.0.0.1:{runner.health.port}"
@@ -163,6 +184,12 @@ async def test_services_to_route53_events_and_idle(kubeapi: KubeAPI, kube: KubeC
         assert "external_dns_registry_endpoints_total" in metrics
         assert "external_dns_controller_last_sync_timestamp_seconds" in metrics
         assert "kumo_dns_provider_calls_total" in metrics
+        counted = next(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("kumo_dns_provider_calls_total{")
+        )
+        assert counted >= provider.calls - 2  # list, zone and probe calls are counted, not only changes
         # deleting the Service deletes its records
         await kube.delete("v1", "Service", "web", "default")
 

@@ -383,3 +383,24 @@ async def test_aws_profile(aws: Moto, tmp_path: Any, monkeypatch: pytest.MonkeyP
     assert [z.id for z in await Route53Provider(rate_limit=0, client=client).zones()] == [zone_id]
     with pytest.raises(ProviderError, match="--aws-profile"):
         make_client(profile="nope")
+
+
+async def test_drift_probe_sees_additions_and_deletions_not_own_changes(aws: Moto) -> None:
+    """GetHostedZone's record set count: kumo's own writes keep it as expected, a hand-made record not."""
+    zone_id = make_zone()
+    p = Route53Provider(DomainFilter.of(["example.com"]), rate_limit=0)
+    assert await p.drifted() is None  # nothing read yet: no baseline
+    await p.records()
+    assert await p.drifted() is False
+    ep = Endpoint("own.example.com", ("192.0.2.1",), "A", 60)
+    assert not (await p.apply_changes(Changes(create=[ep]))).failed
+    updated = Endpoint("own.example.com", ("192.0.2.2",), "A", 60)
+    assert not (await p.apply_changes(Changes(update_old=[ep], update_new=[updated]))).failed
+    assert await p.drifted() is False
+    change(zone_id, [{"Action": "CREATE", "ResourceRecordSet": {"Name": "hand.example.com", "Type": "A",
+                      "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.9"}]}}])  # fmt: skip
+    assert await p.drifted() is True
+    await p.records()
+    assert await p.drifted() is False
+    assert not (await p.apply_changes(Changes(delete=[updated]))).failed
+    assert await p.drifted() is False

@@ -68,6 +68,11 @@ class Provider(abc.ABC):
     def domain_filter(self) -> DomainFilter:
         return DomainFilter()
 
+    async def drifted(self) -> bool | None:
+        """Whether the zone changed outside kumo since the last full read (cheaply, without re-reading
+        it), or None when this provider has no cheap probe (a full re-read is the only check)."""
+        return None
+
     async def prepare(self) -> None:
         """Learn what ``domain_filter`` needs (e.g. Route 53's zones) before serving it; most need nothing."""
         return None

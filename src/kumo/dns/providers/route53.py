@@ -214,6 +214,9 @@ class Route53Provider(Provider):
             config=Config(retries={"total_max_attempts": 1}, max_pool_connections=4),
         )
         self._zones: list[Zone] | None = None
+        # record sets per zone as kumo believes them (last full read, plus its own changes), to tell
+        # additions and deletions made by hand from GetHostedZone's ResourceRecordSetCount
+        self._counts: dict[str, int] = {}
         # the raw record sets last seen, so a DELETE repeats exactly what Route 53 holds
         self._raw: dict[EndpointKey, dict[str, Any]] = {}
         self.on_call: Callable[[str], None] | None = None
@@ -328,8 +331,10 @@ class Route53Provider(Provider):
         zones = await self.zones(refresh=True)
         out: list[Endpoint] = []
         raw: dict[EndpointKey, dict[str, Any]] = {}
+        counts: dict[str, int] = {}
         for zone in zones:
             kwargs: dict[str, Any] = {"HostedZoneId": zone.id, "MaxItems": PAGE_SIZE}
+            counts[zone.id] = 0
             while True:
                 try:
                     page = await self._call("list_resource_record_sets", **kwargs)
@@ -338,6 +343,7 @@ class Route53Provider(Provider):
                         f"route53: listing records of zone {zone.name} failed: {exc}"
                     ) from exc
                 for rrset in page.get("ResourceRecordSets", []):
+                    counts[zone.id] += 1
                     ep = self._to_endpoint(rrset)
                     if ep is not None:
                         out.append(ep)
@@ -351,7 +357,29 @@ class Route53Provider(Provider):
                 else:
                     kwargs.pop("StartRecordIdentifier", None)
         self._raw = raw
+        self._counts = counts
         return out
+
+    async def drifted(self) -> bool | None:
+        """One GetHostedZone per zone: a record set count other than kumo's own means records were
+        added or deleted by hand (an edit in place keeps the count; the full resync finds those)."""
+        if not self._zones or not self._counts:
+            return None
+        for zone in self._zones:
+            try:
+                got = await self._call("get_hosted_zone", Id=zone.id)
+            except ClientError as exc:
+                raise ProviderError(f"route53: reading hosted zone {zone.name} failed: {exc}") from exc
+            count = got.get("HostedZone", {}).get("ResourceRecordSetCount")
+            if count is not None and int(count) != self._counts.get(zone.id):
+                log.info(
+                    "zone %s holds %s record sets, kumo expected %s: re-reading it",
+                    zone.name,
+                    count,
+                    self._counts.get(zone.id),
+                )
+                return True
+        return False
 
     def _to_endpoint(self, rrset: dict[str, Any]) -> Endpoint | None:
         rtype = rrset["Type"]
@@ -548,6 +576,12 @@ class Route53Provider(Provider):
         for zone_id, zchanges in by_zone.items():
             for batch in self.batches(zchanges):
                 result.merge(await self._submit(zone_id, batch))
+            if zone_id in self._counts:
+                self._counts[zone_id] += sum(
+                    {"CREATE": 1, "DELETE": -1}.get(c.body["Action"], 0)
+                    for c in zchanges
+                    if c.group not in result.failed
+                )
         self._remember(changes, result)
         return result
 
