@@ -266,7 +266,12 @@ def _argv(name: str, sandbox: Sandbox) -> tuple[list[str], dict[str, str]]:
             "127.0.0.1",
             "-p",
             str(port),
-        ], {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ACM_VALIDATION_WAIT": "1"}
+        ], {
+            "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+            "MOTO_ACM_VALIDATION_WAIT": "1",
+            # kumo launches no instances; loading moto's default AMIs makes the first EC2 call seconds slower
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+        }
     if name == "dns":
         return [sys.executable, "-m", "kumo.sandbox.route53dns", "--listen", f"127.0.0.1:{port}"], {}
     if name == "console":
