@@ -112,28 +112,38 @@ def _reap(pid: int) -> None:
 
 
 def stop(record: ProcessRecord, timeout: float = 5.0) -> None:
-    """SIGTERM the process group, then SIGKILL after ``timeout``; only while it is still ours."""
-    if not record.alive():
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(record.pid, signal.SIGTERM)
+    """Stop one process; see :func:`stop_all`."""
+    stop_all([record], timeout)
+
+
+def stop_all(records: list[ProcessRecord], timeout: float = 5.0) -> None:
+    """SIGTERM each process group at once, SIGKILL what is left after ``timeout``; each only while
+    the process is still ours (same PID and start time)."""
+    live = [r for r in records if r.alive()]
+    for record in live:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(record.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        _reap(record.pid)
-        if not record.alive():
-            break
-        time.sleep(0.05)
-    else:
+    while live and time.monotonic() < deadline:
+        for record in live:
+            _reap(record.pid)
+        live = [r for r in live if r.alive()]
+        if live:
+            time.sleep(0.05)
+    for record in live:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(record.pid, signal.SIGKILL)
-        for _ in range(100):
+    for _ in range(100):
+        for record in live:
             _reap(record.pid)
-            if not record.alive():
-                break
-            time.sleep(0.02)
-    # anything the child left in its group (it never should) goes too
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(record.pid, signal.SIGKILL)
+        live = [r for r in live if r.alive()]
+        if not live:
+            break
+        time.sleep(0.02)
+    # anything a child left in its group (it never should) goes too
+    for record in records:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(record.pid, signal.SIGKILL)
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:

@@ -41,7 +41,7 @@ from typing import Any
 
 from kumo.errors import KumoError, UsageError
 from kumo.sandbox.kubeapi import write_kubeconfig
-from kumo.sandbox.processes import PidFile, ProcessRecord, log_tail, pick_port, spawn, stop
+from kumo.sandbox.processes import PidFile, ProcessRecord, log_tail, pick_port, spawn, stop, stop_all
 from kumo.spec import Spec
 
 DEFAULT_DIR = Path(".kumo/sandbox")
@@ -86,6 +86,8 @@ class Sandbox:
     region: str = DEFAULT_REGION
     services: dict[str, Service] = field(default_factory=dict)
     spec_file: str | None = None
+    #: what moto was seeded with, as "<moto pid>:<start ticks>:<what>" (a restarted moto is empty)
+    seeded: list[str] = field(default_factory=list)
 
     @property
     def kubeconfig(self) -> Path:
@@ -166,6 +168,7 @@ def load(directory: Path = DEFAULT_DIR) -> Sandbox:
         sandbox.ports = {str(k): int(v) for k, v in state.get("ports", {}).items()}
         sandbox.region = str(state.get("region") or DEFAULT_REGION)
         sandbox.spec_file = state.get("spec")
+        sandbox.seeded = [str(key) for key in state.get("seeded") or []]
     except (OSError, ValueError):
         pass
     for name in SERVICES:
@@ -191,7 +194,12 @@ def _address(name: str, port: int) -> str:
 
 
 def _save(sandbox: Sandbox) -> None:
-    state = {"ports": sandbox.ports, "region": sandbox.region, "spec": sandbox.spec_file}
+    state = {
+        "ports": sandbox.ports,
+        "region": sandbox.region,
+        "spec": sandbox.spec_file,
+        "seeded": sandbox.seeded,
+    }
     tmp = _state_path(sandbox.directory).with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2))
     tmp.replace(_state_path(sandbox.directory))
@@ -439,10 +447,21 @@ def prepare(sandbox: Sandbox, spec: Spec, progress: Progress | None = None) -> N
     if spec.target.cloud == "aws" or route53:
         from kumo.sandbox.awsseed import seed_aws
 
-        region = spec.target.region if spec.target.cloud == "aws" else None
-        with environment(sandbox):
-            seeded = seed_aws(spec, region=region or DEFAULT_REGION)
-        say(f"moto holds VPC {seeded.vpc_id}" + (f" and zone {seeded.zone_name}" if seeded.zone_name else ""))
+        region = (spec.target.region if spec.target.cloud == "aws" else None) or DEFAULT_REGION
+        moto = PidFile(sandbox.directory, "moto").live()
+        what = json.dumps(
+            [region, spec.cluster.model_dump(mode="json") if spec.cluster else spec.app]
+            + ([spec.dns.zone, spec.dns.zone_type] if spec.dns and route53 else []),
+            sort_keys=True,
+        )
+        key = f"{moto.pid}:{moto.ticks}:{hashlib.sha256(what.encode()).hexdigest()[:16]}" if moto else ""
+        if key not in sandbox.seeded:
+            with environment(sandbox):
+                seeded = seed_aws(spec, region=region)
+            zone = f" and zone {seeded.zone_name}" if seeded.zone_name else ""
+            say(f"moto holds VPC {seeded.vpc_id}{zone}")
+            sandbox.seeded = [k for k in sandbox.seeded if moto and k.startswith(f"{moto.pid}:")] + [key]
+            _save(sandbox)
     bind_nodes(sandbox, spec)
     ensure_dns_controller(sandbox, spec, progress=say)
 
@@ -586,14 +605,21 @@ def down(directory: Path = DEFAULT_DIR, purge: bool = False, progress: Progress 
     say = progress or (lambda _text: None)
     directory = directory.absolute()
     stopped = []
-    for name in reversed(SERVICES):
-        pidfile = PidFile(directory, name)
-        record = pidfile.live()
-        if record is not None:
-            stop(record)
-            stopped.append(name)
-            say(f"stopped {name} (pid {record.pid})")
-        pidfile.path.unlink(missing_ok=True)
+    # clients first (the DNS controller releases its Lease while the emulator still answers), then
+    # the servers; each wave stops at once
+    for wave in (("console", "dns-controller"), ("dns", "moto", "kubeapi")):
+        records = []
+        for name in wave:
+            pidfile = PidFile(directory, name)
+            record = pidfile.live()
+            if record is not None:
+                records.append(record)
+        stop_all(records)
+        for record in records:
+            stopped.append(record.name)
+            say(f"stopped {record.name} (pid {record.pid})")
+        for name in wave:
+            PidFile(directory, name).path.unlink(missing_ok=True)
     if purge and directory.exists():
         if not _state_path(directory).exists() and any(directory.iterdir()):
             raise UsageError(
