@@ -310,6 +310,8 @@ def up_cmd(
         from kumo.cli.cloud_cmds import run_apply
 
         err_console.print("[bold cyan]»[/] cloud step (kumo cloud apply)", soft_wrap=True)
+        if target.sandbox is not None and kubeconfig_endpoint is None:
+            kubeconfig_endpoint = target.sandbox.kube_url  # the cluster's context: the emulator
         cloud = run_apply(
             target.file, cloud_options(target.env, False, target.kubeconfig, kubeconfig_endpoint)
         )
