@@ -233,3 +233,13 @@ def test_sandbox_down_leaves_no_process_and_a_second_up_works(demo: Demo) -> Non
     assert all(s["running"] for s in info["services"])
     status = demo.kumo("sandbox", "status")
     assert status.returncode == 0, status.stdout
+    # the README's `. .kumo/sandbox/env` points kubectl at it
+    nodes = subprocess.run(
+        ["bash", "-c", ". .kumo/sandbox/env && kubectl get nodes -o name"],
+        cwd=demo.checkout,
+        env=demo.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert nodes.returncode == 0 and nodes.stdout.split() == [f"node/kumo-node-{i}" for i in range(3)]

@@ -204,7 +204,7 @@ def _save(sandbox: Sandbox) -> None:
     tmp.write_text(json.dumps(state, indent=2))
     tmp.replace(_state_path(sandbox.directory))
     lines = [
-        "# Source this file to point kumo, kubectl and the AWS CLI at the sandbox.",
+        "# Source this file to point kumo, kubectl and AWS SDKs at the sandbox.",
         *(f"export {k}={shlex.quote(v)}" for k, v in sandbox.env().items()),
     ]
     sandbox.env_file.write_text("\n".join(lines) + "\n")
