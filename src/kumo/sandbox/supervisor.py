@@ -264,6 +264,9 @@ def _argv(name: str, sandbox: Sandbox) -> tuple[list[str], dict[str, str]]:
             str(sandbox.directory / "kubeapi.kubeconfig"),
             "--ready-delay",
             "0.5",
+            # the EKS cluster the cloud step binds to the emulator authenticates as EKS does
+            "--eks-sts-endpoint",
+            sandbox.aws_url,
         ], {}
     if name == "moto":
         return [

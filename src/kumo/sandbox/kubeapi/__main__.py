@@ -20,9 +20,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--ready-delay", type=float, default=None)
     ap.add_argument("--ready-json", action="store_true", help='print {"url": ...} on stdout when ready')
+    ap.add_argument(
+        "--eks-sts-endpoint",
+        default=None,
+        help="accept EKS tokens (k8s-aws-v1.) by replaying them to this STS endpoint (the sandbox's moto)",
+    )
     args = ap.parse_args(argv)
     sim = {} if args.ready_delay is None else {"pod_ready_delay": args.ready_delay}
     emu = Emulator(EmulatorOptions(port=args.port, simulate=not args.no_simulate, seed=args.seed, sim=sim))
+    if args.eks_sts_endpoint:
+        from kumo.sandbox.eksauth import EksAuthenticator
+
+        emu.app.authenticators.append(EksAuthenticator(args.eks_sts_endpoint))
     emu.bind()
     write_kubeconfig(args.kubeconfig, emu.url)
 
