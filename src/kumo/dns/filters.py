@@ -115,3 +115,7 @@ class LabelFilter:
     def selector(self) -> str | None:
         """The selector string for the API server, so it filters lists and watches for us."""
         return self.text or None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.requirements

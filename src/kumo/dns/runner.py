@@ -13,6 +13,7 @@ from kumo.dns.controller import Controller, ControllerConfig
 from kumo.dns.health import HealthServer
 from kumo.dns.providers.base import Provider
 from kumo.dns.sources import GATEWAY_KIND, SOURCES
+from kumo.dns.sources.common import slim
 from kumo.errors import ClusterError
 from kumo.kube import Informer, KubeClient, LeaseLock, connect, default_identity, record_event
 from kumo.kube.timefmt import now
@@ -60,6 +61,9 @@ class DnsRunner:
         if self.client is not None and not self.options.config.dry_run:
             await record_event(self.client, obj, reason, message, type=type_, component="kumo-dns")
 
+    def _slim(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return slim(obj, self.options.config.source)
+
     async def _connect(self) -> KubeClient:
         if self.client is None:
             self.client = await connect(self.options.kubeconfig, self.options.context)
@@ -71,7 +75,7 @@ class DnsRunner:
         for name in self.options.sources:
             source = SOURCES[name]
             api_version, kind = source.api_version, source.kind
-            informer = Informer(client, api_version, kind, namespace, selector)
+            informer = Informer(client, api_version, kind, namespace, selector, transform=self._slim)
 
             def handler(
                 event: str, obj: dict[str, Any], old: dict[str, Any] | None, kind: str = kind
@@ -83,7 +87,7 @@ class DnsRunner:
         if any(SOURCES[name].gateway_route for name in self.options.sources):
             # Gateways are read in every namespace and without the label filter: routes name them
             api_version, kind = GATEWAY_KIND
-            gateways = Informer(client, api_version, kind)
+            gateways = Informer(client, api_version, kind, transform=self._slim)
 
             def on_gateway(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
                 self.controller.on_object("Gateway", event, obj)

@@ -46,6 +46,7 @@ class Informer:
         resync_seconds: float | None = None,
         watch_timeout_seconds: int = 300,
         max_backoff_seconds: float = 10.0,
+        transform: Callable[[Obj], Obj] | None = None,
     ) -> None:
         self.client = client
         self.api_version = api_version
@@ -56,6 +57,9 @@ class Informer:
         self.resync_seconds = resync_seconds
         self.watch_timeout_seconds = watch_timeout_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        #: applied to each object before it is cached and handed to handlers, as client-go's
+        #: SetTransform: a cache of 10,000s of objects keeps only the fields its users read
+        self.transform = transform
         self.resource_version = ""
         #: How many times the informer listed (the first list included).
         self.list_count = 0
@@ -128,7 +132,7 @@ class Informer:
             self.api_version, self.kind, self.namespace, self.label_selector, self.field_selector
         )
         self.list_count += 1
-        fresh = {key_of(item): item for item in items}
+        fresh = {key_of(item): self.transform(item) if self.transform else item for item in items}
         old_cache = self._cache
         self._cache = fresh
         self.resource_version = items.resource_version
@@ -161,6 +165,8 @@ class Informer:
                     self.resource_version = version
                 if event_type == "BOOKMARK":
                     continue
+                if self.transform is not None:
+                    obj = self.transform(obj)
                 key = key_of(obj)
                 old = self._cache.get(key)
                 if event_type == "DELETED":

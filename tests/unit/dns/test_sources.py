@@ -328,3 +328,33 @@ def test_ignore_hostname_annotation() -> None:
     web = svc({A + "hostname": "w.ex.com"}, [{"ip": "1.1.1.1"}])
     assert service_endpoints(web, SourceConfig()).endpoints
     assert not service_endpoints(web, SourceConfig(ignore_hostname_annotation=True)).endpoints
+
+
+def test_slim_objects_give_the_same_endpoints() -> None:
+    """The informers cache slimmed objects: every source must read the same endpoints from them."""
+    from kumo.dns.sources import endpoints_for
+    from kumo.dns.sources.common import slim
+
+    web = svc({A + "hostname": "w.ex.com", A + "ttl": "60", "other/x": "y"}, [{"hostname": "lb.ex.net"}])
+    web["metadata"]["managedFields"] = [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}]
+    web["spec"]["ports"] = [{"port": 80}]
+    ing: dict[str, Any] = {
+        "metadata": {"name": "i", "namespace": "n", "annotations": {"kubernetes.io/ingress.class": "nginx"}},
+        "spec": {
+            "rules": [{"host": "r.ex.com", "http": {"paths": []}}],
+            "tls": [{"hosts": ["t.ex.com"], "secretName": "s"}],
+        },
+        "status": {"loadBalancer": {"ingress": [{"ip": "1.1.1.1"}]}},
+    }
+    rt = route(["shop.ex.com"], [{"name": "public"}])
+    gws = {("web", "public"): gateway("192.0.2.1")}
+    cfg = SourceConfig(ingress_classes=("nginx",))
+    for kind, obj in (("Service", web), ("Ingress", ing), ("HTTPRoute", rt)):
+        small = slim(obj, cfg)
+        assert endpoints_for(kind, small, cfg, gws).endpoints == endpoints_for(kind, obj, cfg, gws).endpoints
+    small = slim(web, cfg)
+    assert "managedFields" not in small["metadata"] and "ports" not in small["spec"]
+    assert small["metadata"]["annotations"] == {A + "hostname": "w.ex.com", A + "ttl": "60"}
+    # with --annotation-filter every annotation is kept: the filter may name any of them
+    keep = slim(web, SourceConfig(annotation_filter=LabelFilter.parse("other/x=y")))
+    assert keep["metadata"]["annotations"]["other/x"] == "y"

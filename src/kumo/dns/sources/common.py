@@ -167,3 +167,46 @@ def filter_domains(result: SourceResult, cfg: SourceConfig) -> SourceResult:
             result.problems.append(f"hostname {ep.dns_name!r} is outside the domain filter; not published")
     result.endpoints = kept
     return result
+
+
+_SPEC_KEYS = ("type", "clusterIP", "externalName", "ingressClassName", "hostnames", "parentRefs")
+_STATUS_KEYS = ("loadBalancer", "addresses", "parents")
+INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+
+
+def slim(obj: dict[str, Any], cfg: SourceConfig) -> dict[str, Any]:
+    """Only what the sources read from an object: the informer caches this, not the whole object.
+
+    At 10,000 Services the cache of whole objects (managedFields, ports, selectors, every annotation)
+    was most of the controller's memory.
+    """
+    meta = obj.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    if cfg.annotation_filter.is_empty:
+        annotations = {
+            k: v
+            for k, v in annotations.items()
+            if k.startswith(cfg.annotation_prefix) or k == INGRESS_CLASS_ANNOTATION
+        }
+    out_meta = {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "labels") if k in meta}
+    if annotations:
+        out_meta["annotations"] = annotations
+    out: dict[str, Any] = {"metadata": out_meta}
+    for key in ("apiVersion", "kind"):
+        if key in obj:
+            out[key] = obj[key]
+    spec = obj.get("spec") or {}
+    slim_spec = {k: spec[k] for k in _SPEC_KEYS if k in spec}
+    if isinstance(spec.get("rules"), list):
+        slim_spec["rules"] = [
+            {"host": r["host"]} for r in spec["rules"] if isinstance(r, dict) and r.get("host")
+        ]
+    if isinstance(spec.get("tls"), list):
+        slim_spec["tls"] = [{"hosts": t.get("hosts") or []} for t in spec["tls"] if isinstance(t, dict)]
+    if slim_spec:
+        out["spec"] = slim_spec
+    status = obj.get("status") or {}
+    slim_status = {k: status[k] for k in _STATUS_KEYS if k in status}
+    if slim_status:
+        out["status"] = slim_status
+    return out

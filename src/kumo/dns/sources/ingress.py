@@ -6,6 +6,7 @@ from typing import Any
 
 from kumo.dns.sources.annotations import INGRESS_HOSTNAME_SOURCE
 from kumo.dns.sources.common import (
+    INGRESS_CLASS_ANNOTATION,
     RecordSettings,
     SourceConfig,
     SourceResult,
@@ -28,9 +29,6 @@ def _spec_hosts(ing: dict[str, Any], cfg: SourceConfig, problems: list[str]) -> 
             if isinstance(tls, dict):
                 hosts.extend(str(h) for h in tls.get("hosts") or [])
     return spec_hostnames(hosts, "spec host", problems)
-
-
-INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 
 
 def ingress_class(ing: dict[str, Any]) -> str:
