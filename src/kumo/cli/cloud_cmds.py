@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kumo.cli.output import OutputFormat, console, err_console, print_json
-from kumo.cloud.aws import CloudOptions, CloudResult, Reporter, Waits
 from kumo.errors import UsageError
+
+if TYPE_CHECKING:  # imported inside each command: `kumo --help` loads no AWS client
+    from kumo.cloud.aws import CloudOptions, CloudResult
 
 cloud_app = typer.Typer(
     help="Provision the cloud side of an aws target (EKS, node group, OIDC, IAM roles, certificate).\n\n"
@@ -59,11 +61,6 @@ WaitOpt = Annotated[
 _SIGNS = {"create": "[green]+[/]", "update": "[yellow]~[/]", "unchanged": "=", "lookup": "[cyan]?[/]"}
 
 
-class CliReporter(Reporter):
-    def line(self, text: str) -> None:
-        err_console.print(text, soft_wrap=True, markup=False)
-
-
 def options(
     env: str | None = None,
     fix_subnet_tags: bool = False,
@@ -71,6 +68,9 @@ def options(
     kubeconfig_endpoint: str | None = None,
     wait_timeout: float = 1800.0,
 ) -> CloudOptions:
+    from kumo.cli.progress import CloudCliReporter
+    from kumo.cloud.aws import CloudOptions, Waits
+
     if wait_timeout <= 0:
         raise UsageError(f"--wait-timeout: expected a number of seconds > 0, found {wait_timeout}")
     waits = Waits(cluster=wait_timeout, nodegroup=wait_timeout, certificate=wait_timeout, delete=wait_timeout)
@@ -80,7 +80,7 @@ def options(
         kubeconfig=kubeconfig,
         kubeconfig_endpoint=kubeconfig_endpoint,
         waits=waits,
-        reporter=CliReporter(),
+        reporter=CloudCliReporter(),
     )
 
 

@@ -8,30 +8,17 @@ import inspect
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from kumo.cli.output import OutputFormat, console, err_console, print_json
-from kumo.deploy import (
-    DeployFailed,
-    DeployOptions,
-    ObjectProgress,
-    Ref,
-    Rendered,
-    Reporter,
-    describe,
-    diff_release,
-    down,
-    history,
-    release_status,
-    render_release,
-    rollback,
-    up,
-)
 from kumo.errors import KumoError, UsageError
-from kumo.render import CloudFacts, find_placeholders, render
-from kumo.spec import Spec, load_spec
+
+if TYPE_CHECKING:  # the library is imported inside each command: `kumo --help` stays fast
+    from kumo.deploy import DeployOptions, Rendered
+    from kumo.render import CloudFacts
+    from kumo.spec import Spec
 
 T = TypeVar("T")
 
@@ -84,50 +71,6 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-_ACTION_STYLES = {
-    "unchanged": "dim",
-    "created": "bold green",
-    "configured": "bold yellow",
-    "pruned": "bold red",
-    "deleted": "bold red",
-}
-
-
-class CliReporter(Reporter):
-    """Live progress on stderr, one line per change, so stdout stays clean for results and JSON."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-        self._last: dict[Ref, tuple[str, str, str | None]] = {}
-
-    def message(self, text: str) -> None:
-        if not self.quiet:
-            err_console.print(f"[bold cyan]»[/] {text}", soft_wrap=True)
-
-    def applied(self, ref: Ref, action: str) -> None:
-        if not self.quiet:
-            where = f" ({ref.namespace})" if ref.namespace else ""
-            # Only what changed stands out; "unchanged" stays dim, as the noise it is.
-            style = _ACTION_STYLES.get(action, "bold")
-            line = f"{ref.short}{where} {action}"
-            err_console.print(f"  [{style}]{line}[/]", soft_wrap=True)
-
-    def progress(self, objects: list[ObjectProgress]) -> None:
-        if self.quiet:
-            return
-        for item in objects:
-            key = (item.state, item.message, item.address)
-            if self._last.get(item.ref) == key:
-                continue
-            self._last[item.ref] = key
-            colour = {"Current": "green", "Failed": "red"}.get(item.state, "yellow")
-            err_console.print(
-                f"  [{colour}]{item.state:10}[/] {item.ref.short:32} {item.message}",
-                soft_wrap=True,
-                markup=True,
-            )
-
-
 @dataclass(frozen=True)
 class Target:
     """What every release command is pointed at: a kumo.yaml and environment, a cluster, an output."""
@@ -147,6 +90,9 @@ class Target:
         ``reading`` (status, diff, history): values that cannot be had leave their placeholders,
         named on stderr, and the command shows what it can without them.
         """
+        from kumo.deploy import render_release
+        from kumo.spec import load_spec
+
         spec = load_spec(self.file, self.env)
         if facts is None and _needs_cloud_facts(spec, self.env):
             from kumo.cloud.aws import CloudOptions, live_facts
@@ -176,6 +122,8 @@ class Target:
         return self.load(reading=True)
 
     def options(self, **extra: Any) -> DeployOptions:
+        from kumo.deploy import DeployOptions
+
         if self.sandbox is not None and extra.get("dns_server") is None and "dns_server" in extra:
             extra["dns_server"] = self.sandbox.dns_server
         return DeployOptions(kubeconfig=self.kubeconfig, context=self.context, **extra)
@@ -189,6 +137,8 @@ class Target:
 
 
 def _needs_cloud_facts(spec: Spec, env: str | None) -> bool:
+    from kumo.render import find_placeholders, render
+
     return spec.target.cloud == "aws" and bool(find_placeholders(render(spec, env)))
 
 
@@ -303,6 +253,10 @@ def up_cmd(
 
     Example: kumo up examples/hello-generic/kumo.yaml --env pr-42
     """
+    from kumo.cli.progress import CliReporter
+    from kumo.deploy import DeployFailed, up
+    from kumo.spec import load_spec
+
     spec = load_spec(target.file, target.env)
     facts = None
     if spec.target.cloud == "aws" and not skip_cloud:
@@ -379,6 +333,9 @@ def down_cmd(
 
     Example: kumo down examples/hello-generic/kumo.yaml --env pr-42
     """
+    from kumo.cli.progress import CliReporter
+    from kumo.deploy import down
+
     rendered = target.load()
     options = target.options(timeout=timeout, lock_timeout=lock_timeout, lock_duration=lock_duration)
     result = _run(down(rendered, options, CliReporter()))
@@ -399,6 +356,8 @@ def status_cmd(
 
     Example: kumo status examples/hello-generic/kumo.yaml
     """
+    from kumo.deploy import release_status
+
     rendered = target.load_for_reading()
     view = _run(release_status(rendered, target.options(dns_server=dns_server)))
     if target.print_json(view):
@@ -486,6 +445,8 @@ def diff_cmd(
 
     Example: kumo diff examples/hello-generic/kumo.yaml --exit-code
     """
+    from kumo.deploy import describe, diff_release
+
     rendered = target.load_for_reading()
     try:
         result = _run(diff_release(rendered, target.options()))
@@ -523,6 +484,8 @@ def history_cmd(
 
     Example: kumo history examples/hello-generic/kumo.yaml
     """
+    from kumo.deploy import history
+
     rendered = target.load_for_reading()
     revisions = _run(history(rendered, target.options()))
     summary = {
@@ -562,6 +525,9 @@ def rollback_cmd(
 
     Example: kumo rollback examples/hello-generic/kumo.yaml 3
     """
+    from kumo.cli.progress import CliReporter
+    from kumo.deploy import rollback
+
     rendered = target.load()
     options = target.options(
         timeout=timeout,

@@ -1,0 +1,56 @@
+"""Progress printed while long library calls run (deploy, cloud). Imported only by the commands
+that need it, so that `kumo plan` and `kumo --help` load no cluster or cloud client."""
+
+from __future__ import annotations
+
+from kumo.cli.output import err_console
+from kumo.cloud.aws import Reporter as CloudReporter
+from kumo.deploy import ObjectProgress, Ref, Reporter
+
+_ACTION_STYLES = {
+    "unchanged": "dim",
+    "created": "bold green",
+    "configured": "bold yellow",
+    "pruned": "bold red",
+    "deleted": "bold red",
+}
+
+
+class CliReporter(Reporter):
+    """Live progress on stderr, one line per change, so stdout stays clean for results and JSON."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._last: dict[Ref, tuple[str, str, str | None]] = {}
+
+    def message(self, text: str) -> None:
+        if not self.quiet:
+            err_console.print(f"[bold cyan]»[/] {text}", soft_wrap=True)
+
+    def applied(self, ref: Ref, action: str) -> None:
+        if not self.quiet:
+            where = f" ({ref.namespace})" if ref.namespace else ""
+            # Only what changed stands out; "unchanged" stays dim, as the noise it is.
+            style = _ACTION_STYLES.get(action, "bold")
+            line = f"{ref.short}{where} {action}"
+            err_console.print(f"  [{style}]{line}[/]", soft_wrap=True)
+
+    def progress(self, objects: list[ObjectProgress]) -> None:
+        if self.quiet:
+            return
+        for item in objects:
+            key = (item.state, item.message, item.address)
+            if self._last.get(item.ref) == key:
+                continue
+            self._last[item.ref] = key
+            colour = {"Current": "green", "Failed": "red"}.get(item.state, "yellow")
+            err_console.print(
+                f"  [{colour}]{item.state:10}[/] {item.ref.short:32} {item.message}",
+                soft_wrap=True,
+                markup=True,
+            )
+
+
+class CloudCliReporter(CloudReporter):
+    def line(self, text: str) -> None:
+        err_console.print(text, soft_wrap=True, markup=False)
