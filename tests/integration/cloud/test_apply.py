@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,7 @@ from botocore.exceptions import ClientError
 from kumo.cloud.aws import CloudOptions, apply, plan
 from kumo.errors import ProviderError
 from kumo.sandbox.awsseed import ELB_TAG, INTERNAL_ELB_TAG, Seeded, seed_aws
-from tests.integration.cloud.conftest import ONLINE_APP, Moto, counted_session, kumo
+from tests.integration.cloud.conftest import ONLINE_APP, ROOT, Moto, counted_session, kumo
 
 REGION = "ap-northeast-1"
 
@@ -27,17 +30,45 @@ def _clients() -> tuple[Any, Any, Any]:
     )
 
 
-def test_apply_then_up_onto_the_emulator(aws: Moto, kubeapi: Any, tmp_path: Path) -> None:
-    seed_aws(ONLINE_APP)
-    kubeconfig = tmp_path / "kubeconfig"
+README = ROOT / "README.md"
 
-    applied = kumo(
-        "cloud", "apply", str(ONLINE_APP), "--output", "json",
-        "--kubeconfig", str(kubeconfig), "--kubeconfig-endpoint", kubeapi.url,
-    )  # fmt: skip
-    assert applied.returncode == 0, applied.stderr
-    assert "+ create    AWS::EKS::Cluster online-app" in applied.stderr
-    outputs = json.loads(applied.stdout)["outputs"]
+
+def readme_commands(heading: str) -> list[str]:
+    """The lines of the first ```bash block under ``heading`` in the README."""
+    text = README.read_text()
+    block = text[text.index(heading) :].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def run_lines(lines: list[str]) -> subprocess.CompletedProcess[str]:
+    script = "set -euo pipefail\n" + "\n".join(lines)
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        ["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env
+    )
+
+
+def test_the_readme_flow_apply_then_up_onto_the_emulator(aws: Moto, kubeapi: Any, tmp_path: Path) -> None:
+    """The README's commands as written, with moto and the emulator started by fixtures instead."""
+    kubeconfig = tmp_path / "kumo.kubeconfig"
+    moto_port = aws.url.rsplit(":", 1)[1]
+    lines = [
+        line.replace("127.0.0.1:5000", f"127.0.0.1:{moto_port}")
+        .replace("http://127.0.0.1:8001", kubeapi.url)
+        .replace("/tmp/kumo.kubeconfig", str(kubeconfig))
+        for line in readme_commands("## The AWS side, on moto server")
+    ]
+    started = [line for line in lines if line.endswith("&")]
+    assert len(started) == 2 and "moto_server" in started[0] and "sandbox kubeapi" in started[1]
+    steps = [line for line in lines if not line.endswith("&")]
+    assert steps[-1].endswith("kumo cloud destroy examples/online-app/kumo.yaml --yes")
+
+    ran = run_lines(steps[:-1])
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "+ create    AWS::EKS::Cluster" in ran.stdout and "8 to change" in ran.stdout  # cloud plan
+    assert "+ create    AWS::EKS::Cluster online-app" in ran.stderr  # cloud apply
+    assert "= unchanged AWS::EKS::Cluster online-app" in ran.stderr  # the cloud step of kumo up
+    assert "online-app revision 1 is ready" in ran.stdout
 
     iam, eks, acm = _clients()
     role_arn = iam.get_role(RoleName="online-app-kumo-dns")["Role"]["Arn"]
@@ -45,8 +76,7 @@ def test_apply_then_up_onto_the_emulator(aws: Moto, kubeapi: Any, tmp_path: Path
     assert [c["DomainName"] for c in certificates] == ["nginx.example.com"]
     cert_arn = certificates[0]["CertificateArn"]
     assert acm.describe_certificate(CertificateArn=cert_arn)["Certificate"]["Status"] == "ISSUED"
-    assert outputs["certificateArns"] == {"nginx.example.com": cert_arn}
-    assert outputs["dnsRoleArn"] == role_arn
+    assert f"certificate nginx.example.com: {cert_arn}" in ran.stdout  # cloud status
     assert eks.describe_nodegroup(clusterName="online-app", nodegroupName="online-app-default")
 
     config = yaml.safe_load(kubeconfig.read_text())
@@ -56,13 +86,6 @@ def test_apply_then_up_onto_the_emulator(aws: Moto, kubeapi: Any, tmp_path: Path
     assert cluster == {"server": kubeapi.url}  # plain http: no CA
     user = next(u["user"] for u in config["users"] if u["name"] == context)
     assert user["exec"]["args"][-5:] == ["token", "--cluster", "online-app", "--region", REGION]
-
-    up = kumo(
-        "up", str(ONLINE_APP), "--kubeconfig", str(kubeconfig), "--kubeconfig-endpoint", kubeapi.url,
-        "--dns-timeout", "0", "--timeout", "90", "--output", "json",
-    )  # fmt: skip
-    assert up.returncode == 0, up.stderr
-    assert "= unchanged AWS::EKS::Cluster online-app" in up.stderr
 
     def get(kind: str, namespace: str, name: str) -> dict[str, Any]:
         out = kumo_kubectl(kubeconfig, "get", kind, "-n", namespace, name, "-o", "json")
@@ -74,16 +97,25 @@ def test_apply_then_up_onto_the_emulator(aws: Moto, kubeapi: Any, tmp_path: Path
     account = get("serviceaccount", "kumo-system", "kumo-dns")
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role_arn
 
+    cloud_status = kumo("cloud", "status", str(ONLINE_APP), "--output", "json")
+    assert cloud_status.returncode == 0, cloud_status.stderr
+    states = {r["name"]: r["state"] for r in json.loads(cloud_status.stdout)["resources"]}
+    assert states["online-app"] == "ACTIVE" and states["nginx.example.com"] == "ISSUED"
+    outputs = json.loads(cloud_status.stdout)["outputs"]
+    assert outputs["certificateArns"] == {"nginx.example.com": cert_arn}
+    assert outputs["dnsRoleArn"] == role_arn
+
     # read-only commands fill the placeholders from the account too
     status = kumo("status", str(ONLINE_APP), "--kubeconfig", str(kubeconfig), "--output", "json")
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["installed"] is True
 
+    destroyed = run_lines(steps[:1] + steps[-1:])  # the environment, then destroy
+    assert destroyed.returncode == 0, destroyed.stderr
+    assert eks.list_clusters()["clusters"] == []
+
 
 def kumo_kubectl(kubeconfig: Path, *args: str) -> str:
-    import subprocess
-    import sys
-
     kubectl = str(Path(sys.executable).parent / "kubectl")
     out = subprocess.run(
         [kubectl, "--kubeconfig", str(kubeconfig), *args], capture_output=True, text=True, timeout=60
