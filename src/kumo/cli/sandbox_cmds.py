@@ -124,6 +124,12 @@ def kubeapi(
     output: OutputFormat = typer.Option(
         OutputFormat.text, "--output", help="json: print one line {url, kubeconfig} when ready."
     ),
+    eks_sts_endpoint: str | None = typer.Option(
+        None,
+        "--eks-sts-endpoint",
+        help="Accept EKS tokens (k8s-aws-v1., from `kumo cloud token`) by replaying them to this STS "
+        "endpoint, e.g. moto server's URL.",
+    ),
 ) -> None:
     """Run a Kubernetes API emulator in the foreground and write a kubeconfig for it.
 
@@ -145,6 +151,10 @@ def kubeapi(
             sim={"pod_ready_delay": ready_delay, "nodes": nodes, "region": region, "lb_mode": lb_mode},
         )
     )
+    if eks_sts_endpoint:
+        from kumo.sandbox.eksauth import EksAuthenticator
+
+        emu.app.authenticators.append(EksAuthenticator(eks_sts_endpoint))
     emu.bind()
     write_kubeconfig(kubeconfig, emu.url)
 

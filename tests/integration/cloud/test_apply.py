@@ -18,6 +18,7 @@ from kumo.cloud.aws import CloudOptions, apply, plan
 from kumo.errors import ProviderError
 from kumo.sandbox.awsseed import ELB_TAG, INTERNAL_ELB_TAG, Seeded, seed_aws
 from tests.integration.cloud.conftest import ONLINE_APP, ROOT, Moto, counted_session, kumo
+from tests.integration.dns.conftest import _stop, _wait_http, free_port
 
 REGION = "ap-northeast-1"
 
@@ -48,14 +49,17 @@ def run_lines(lines: list[str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_readme_flow_apply_then_up_onto_the_emulator(aws: Moto, kubeapi: Any, tmp_path: Path) -> None:
-    """The README's commands as written, with moto and the emulator started by fixtures instead."""
+def test_the_readme_flow_apply_then_up_onto_the_emulator(aws: Moto, tmp_path: Path) -> None:
+    """The README's commands as written; moto is the module's (started the same way)."""
     kubeconfig = tmp_path / "kumo.kubeconfig"
     moto_port = aws.url.rsplit(":", 1)[1]
+    emulator = f"http://127.0.0.1:{free_port()}"
     lines = [
         line.replace("127.0.0.1:5000", f"127.0.0.1:{moto_port}")
-        .replace("http://127.0.0.1:8001", kubeapi.url)
+        .replace("--port 8001", f"--port {emulator.rsplit(':', 1)[1]}")
+        .replace("http://127.0.0.1:8001", emulator)
         .replace("/tmp/kumo.kubeconfig", str(kubeconfig))
+        .replace("/tmp/emulator.kubeconfig", str(tmp_path / "emulator.kubeconfig"))
         for line in readme_commands("## The AWS side, on moto server")
     ]
     started = [line for line in lines if line.endswith("&")]
@@ -63,6 +67,22 @@ def test_the_readme_flow_apply_then_up_onto_the_emulator(aws: Moto, kubeapi: Any
     steps = [line for line in lines if not line.endswith("&")]
     assert steps[-1].endswith("kumo cloud destroy examples/online-app/kumo.yaml --yes")
 
+    env = {**os.environ, "AWS_ENDPOINT_URL": aws.url}
+    server = subprocess.Popen(
+        ["bash", "-c", "exec " + started[1].removesuffix("&")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_http(emulator + "/version", server)
+        _readme_flow(steps, kubeconfig, emulator)
+    finally:
+        _stop(server)
+
+
+def _readme_flow(steps: list[str], kubeconfig: Path, emulator: str) -> None:
     ran = run_lines(steps[:-1])
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "+ create    AWS::EKS::Cluster" in ran.stdout and "8 to change" in ran.stdout  # cloud plan
@@ -83,7 +103,7 @@ def test_the_readme_flow_apply_then_up_onto_the_emulator(aws: Moto, kubeapi: Any
     context = config["current-context"]
     assert context == eks.describe_cluster(name="online-app")["cluster"]["arn"]
     cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context)
-    assert cluster == {"server": kubeapi.url}  # plain http: no CA
+    assert cluster == {"server": emulator}  # plain http: no CA
     user = next(u["user"] for u in config["users"] if u["name"] == context)
     assert user["exec"]["args"][-5:] == ["token", "--cluster", "online-app", "--region", REGION]
 
