@@ -272,7 +272,13 @@ def _argv(name: str, sandbox: Sandbox) -> tuple[list[str], dict[str, str]]:
         return [
             sys.executable,
             "-c",
-            "import sys; from moto.server import main; sys.exit(main())",
+            # the services kumo calls are imported before serving (moto imports each on its first
+            # request, EC2 taking seconds): the imports overlap with the other processes' start
+            "import sys, importlib\n"
+            "for svc in ('ec2', 'iam', 'eks', 'acm', 'route53', 'sts'):\n"
+            "    importlib.import_module(f'moto.{svc}.urls')\n"
+            "from moto.server import main\n"
+            "sys.exit(main())",
             "-H",
             "127.0.0.1",
             "-p",
@@ -395,7 +401,8 @@ def up(
     if not sandbox.token_file.exists():
         sandbox.token_file.write_text(secrets.token_urlsafe(24) + "\n")
         os.chmod(sandbox.token_file, 0o600)
-    names = ["kubeapi", "moto", "dns"] + (["console"] if console_available() else [])
+    # moto first: it has the longest start
+    names = ["moto", "kubeapi", "dns"] + (["console"] if console_available() else [])
     records: dict[str, ProcessRecord] = {}
     started: list[str] = []
     for name in names:
