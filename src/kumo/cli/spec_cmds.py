@@ -13,7 +13,7 @@ from kumo.cli.plan_view import print_plan
 from kumo.errors import KumoError, UsageError
 from kumo.plan import build_plan
 from kumo.render import find_placeholders, render, to_yaml_stream, validate_objects, write_directory
-from kumo.spec import Spec, json_schema, load_spec, retarget
+from kumo.spec import Spec, field_reference, json_schema, load_spec, retarget
 
 FileArg = Annotated[Path, typer.Argument(help="Path of the kumo.yaml to read.", show_default=False)]
 EnvOption = Annotated[
@@ -22,11 +22,25 @@ EnvOption = Annotated[
 ]
 
 
-def schema() -> None:
-    """Print the JSON Schema of kumo.yaml, for editor completion.
+def schema(
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format", help="json (the JSON Schema) or markdown (the field reference in docs/spec.md)."
+        ),
+    ] = "json",
+) -> None:
+    """Print the JSON Schema of kumo.yaml, for editor completion, or its field reference.
 
     Example: kumo schema > kumo.schema.json
+
+    Example: kumo schema --format markdown > docs/spec.md
     """
+    if format == "markdown":
+        sys.stdout.write(field_reference())
+        return
+    if format != "json":
+        raise UsageError(f"--format: expected json or markdown, found {format!r}")
     print_json(json_schema())
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from kumo.render.addons import render_console, render_dns_controller
 from kumo.render.context import CloudFacts, RenderContext
 from kumo.render.profiles import get_profile
-from kumo.render.workload import deployment, namespace
+from kumo.render.workload import deployment, files_config_map, namespace
 from kumo.spec import Spec
 
 
@@ -18,6 +18,9 @@ def render_app(spec: Spec, env: str | None = None, facts: CloudFacts | None = No
     profile = get_profile(spec.target.cloud)
     objects = [namespace(ctx, ctx.namespace)]
     for service in spec.services:
+        files = files_config_map(ctx, service)
+        if files is not None:
+            objects.append(files)
         objects.append(deployment(ctx, service))
         objects.extend(profile.expose(ctx, service).objects)
     return copy.deepcopy(objects)

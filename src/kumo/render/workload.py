@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from typing import Any
 
 from kumo.render.context import RenderContext
 from kumo.render.meta import labels, metadata, selector
 from kumo.render.security import container_security_context, pod_security_context, writable_paths
-from kumo.spec import Probe, Service, volume_name
+from kumo.spec import Probe, Service, ValueFrom, service_files, volume_name
+
+FILES_VOLUME = "kumo-files"
 
 PSS_ENFORCE = "pod-security.kubernetes.io/enforce"
 
@@ -45,6 +50,50 @@ def _resources(service: Service) -> dict[str, Any]:
     return result
 
 
+def _ref(name: str, optional: bool) -> dict[str, Any]:
+    return {"name": name, **({"optional": True} if optional else {})}
+
+
+def _env_var(name: str, value: str | ValueFrom) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"name": name, "value": value}
+    kind = "secretKeyRef" if value.secret else "configMapKeyRef"
+    source = value.secret or str(value.config_map)
+    return {"name": name, "valueFrom": {kind: {**_ref(source, value.optional), "key": value.key}}}
+
+
+def file_key(mount: str) -> str:
+    """The ConfigMap key of the file mounted at ``mount`` (keys allow letters, digits, '-', '_', '.')."""
+    return re.sub(r"[^-._a-zA-Z0-9]", "_", mount.strip("/"))[-253:]
+
+
+def files_config_map(ctx: RenderContext, service: Service) -> dict[str, Any] | None:
+    """The ConfigMap carrying ``service.files``. Its name ends in a hash of the content, so a changed
+    file is a new ConfigMap and a changed Pod template: the Deployment rolls, and the old ReplicaSet
+    keeps the ConfigMap it was started with until kumo prunes it."""
+    if not service.files:
+        return None
+    contents = service_files(ctx.spec, service)
+    digest = hashlib.sha256()
+    data: dict[str, str] = {}
+    binary: dict[str, str] = {}
+    for mount in sorted(contents):
+        key, raw = file_key(mount), contents[mount]
+        digest.update(key.encode() + b"\0" + raw + b"\0")
+        try:
+            data[key] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            binary[key] = base64.b64encode(raw).decode()
+    name = f"{service.name}-files-{digest.hexdigest()[:10]}"
+    meta: dict[str, Any] = metadata(name, labels(ctx, service.name, "app"), ctx.namespace)
+    obj: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "immutable": True}
+    if data:
+        obj["data"] = data
+    if binary:
+        obj["binaryData"] = binary
+    return obj
+
+
 def deployment(ctx: RenderContext, service: Service) -> dict[str, Any]:
     security = service.security
     paths = writable_paths(service)
@@ -58,7 +107,19 @@ def deployment(ctx: RenderContext, service: Service) -> dict[str, Any]:
     if service.args is not None:
         container["args"] = list(service.args)
     if service.env:
-        container["env"] = [{"name": key, "value": value} for key, value in service.env.items()]
+        container["env"] = [_env_var(key, value) for key, value in service.env.items()]
+    if service.env_from:
+        container["envFrom"] = [
+            {
+                **({"prefix": source.prefix} if source.prefix else {}),
+                **(
+                    {"secretRef": _ref(source.secret, source.optional)}
+                    if source.secret
+                    else {"configMapRef": _ref(str(source.config_map), source.optional)}
+                ),
+            }
+            for source in service.env_from
+        ]
     if resources := _resources(service):
         container["resources"] = resources
     if service.probes.readiness is not None:
@@ -66,8 +127,16 @@ def deployment(ctx: RenderContext, service: Service) -> dict[str, Any]:
     if service.probes.liveness is not None:
         container["livenessProbe"] = _probe(service.probes.liveness, service)
     container["securityContext"] = container_security_context(security.read_only_root_filesystem)
-    if paths:
-        container["volumeMounts"] = [{"name": volume_name(p), "mountPath": p} for p in paths]
+    mounts: list[dict[str, Any]] = [{"name": volume_name(p), "mountPath": p} for p in paths]
+    files = files_config_map(ctx, service)
+    if files is not None:
+        # One file per mount (subPath): the directory around it stays the image's.
+        mounts += [
+            {"name": FILES_VOLUME, "mountPath": mount, "subPath": file_key(mount), "readOnly": True}
+            for mount in service.files
+        ]
+    if mounts:
+        container["volumeMounts"] = mounts
 
     run_as = security.run_as_user if security.run_as_non_root else None
     pod_spec: dict[str, Any] = {
@@ -75,8 +144,11 @@ def deployment(ctx: RenderContext, service: Service) -> dict[str, Any]:
         "securityContext": pod_security_context(run_as, service.port if run_as is not None else None),
         "containers": [container],
     }
-    if paths:
-        pod_spec["volumes"] = [{"name": volume_name(p), "emptyDir": {}} for p in paths]
+    volumes: list[dict[str, Any]] = [{"name": volume_name(p), "emptyDir": {}} for p in paths]
+    if files is not None:
+        volumes.append({"name": FILES_VOLUME, "configMap": {"name": files["metadata"]["name"]}})
+    if volumes:
+        pod_spec["volumes"] = volumes
     all_labels = labels(ctx, service.name, "app")
     return {
         "apiVersion": "apps/v1",

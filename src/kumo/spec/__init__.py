@@ -7,6 +7,7 @@ from kumo.spec.model import (
     DnsController,
     Endpoint,
     EndpointPort,
+    EnvFrom,
     Network,
     NodeGroup,
     Preview,
@@ -20,13 +21,16 @@ from kumo.spec.model import (
     Spec,
     Target,
     TlsRef,
+    ValueFrom,
     Webhook,
     acm_region,
     dns_sources,
     is_hostname,
     required_sources,
+    service_files,
     volume_name,
 )
+from kumo.spec.reference import field_reference
 from kumo.spec.schema import json_schema
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "DnsController",
     "Endpoint",
     "EndpointPort",
+    "EnvFrom",
     "Network",
     "NodeGroup",
     "Preview",
@@ -48,9 +53,11 @@ __all__ = [
     "Spec",
     "Target",
     "TlsRef",
+    "ValueFrom",
     "Webhook",
     "acm_region",
     "dns_sources",
+    "field_reference",
     "is_hostname",
     "json_schema",
     "load_spec",
@@ -58,6 +65,7 @@ __all__ = [
     "parse_yaml",
     "required_sources",
     "retarget",
+    "service_files",
     "validate_document",
     "volume_name",
 ]

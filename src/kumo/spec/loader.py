@@ -31,7 +31,7 @@ from ruamel.yaml.tokens import (
 
 from kumo.errors import SpecError, UsageError
 from kumo.spec.model import _DNS_LABEL as _ENV_NAME
-from kumo.spec.model import Spec, cross_field_problems
+from kumo.spec.model import Spec, cross_field_problems, file_problems
 
 Loc = tuple[str | int, ...]
 _HINT = "Run `kumo schema` for the full JSON Schema of kumo.yaml."
@@ -238,8 +238,9 @@ def validate_document(
         spec = Spec.model_validate(plain)
     except ValidationError as exc:
         raise SpecError(_problems(exc, plain, positions, path, where_from), _HINT) from None
+    spec.from_directory(path.parent)
     problems = []
-    for loc, msg in cross_field_problems(spec):
+    for loc, msg in [*cross_field_problems(spec), *file_problems(spec)]:
         source = where_from(loc)
         problems.append(f"{_where(path, positions, source, False)}: {_dotted(source)}: {msg}")
     if problems:
@@ -583,4 +584,4 @@ def retarget(spec: Spec, cloud: str, region: str | None = None) -> Spec:
     problems = [f"{where}: {_dotted(loc)}: {msg}" for loc, msg in cross_field_problems(result)]
     if problems:
         raise SpecError(problems, "Adjust kumo.yaml for that profile, or drop --profile.")
-    return result
+    return result.from_directory(spec.source_dir)

@@ -7,6 +7,7 @@ Every model forbids unknown keys, so a typo is an error with a did-you-mean, nev
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -15,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -42,6 +44,8 @@ _IMAGE = re.compile(
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")
 _ACM_ARN = re.compile(
     r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9-]+$"
@@ -243,9 +247,21 @@ class Dns(Model):
         return zone
 
 
+Quantity = Annotated[
+    str,
+    BeforeValidator(_scalar_text),
+    Field(description="A Kubernetes quantity: 100m, 0.5 (CPUs, a number as Kubernetes accepts), 128Mi."),
+]
+
+
 class Resources(Model):
-    requests: dict[Literal["cpu", "memory", "ephemeral-storage"], str] = {"cpu": "100m", "memory": "128Mi"}
-    limits: dict[Literal["cpu", "memory", "ephemeral-storage"], str] = {"memory": "256Mi"}
+    requests: dict[Literal["cpu", "memory", "ephemeral-storage"], Quantity] = Field(
+        default={"cpu": "100m", "memory": "128Mi"},
+        description="What the scheduler reserves for each Pod (cpu, memory, ephemeral-storage).",
+    )
+    limits: dict[Literal["cpu", "memory", "ephemeral-storage"], Quantity] = Field(
+        default={"memory": "256Mi"}, description="The most each Pod may use; no CPU limit by default."
+    )
 
     @field_validator("requests", "limits")
     @classmethod
@@ -377,18 +393,113 @@ class Security(Model):
     )
 
 
+def _object_name(value: str) -> str:
+    if len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
+        raise ValueError(
+            f"expected the name of a Kubernetes object (such as db-credentials), found {value!r}"
+        )
+    return value
+
+
+def _config_key(value: str) -> str:
+    if len(value) > 253 or not _CONFIG_KEY.match(value):
+        raise ValueError(
+            f"expected a key of a Secret or ConfigMap (letters, digits, '-', '_', '.'), found {value!r}"
+        )
+    return value
+
+
+ObjectName = Annotated[str, AfterValidator(_object_name)]
+ConfigKey = Annotated[str, AfterValidator(_config_key)]
+
+
+class _OneSource(Model):
+    @model_validator(mode="after")
+    def _exactly_one(self) -> _OneSource:
+        given = [v for v in (getattr(self, "secret", None), getattr(self, "config_map", None)) if v]
+        if len(given) != 1:
+            raise ValueError("expected exactly one of secret or configMap")
+        return self
+
+
+class ValueFrom(_OneSource):
+    """An environment variable whose value is one key of a Secret or ConfigMap in the app's namespace.
+    kumo only refers to it: the Secret is created by whoever owns it, never written from kumo.yaml."""
+
+    secret: ObjectName | None = Field(default=None, description="Name of a Secret in the app's namespace.")
+    config_map: ObjectName | None = Field(
+        default=None, description="Name of a ConfigMap in the app's namespace."
+    )
+    key: ConfigKey = Field(description="The key whose value becomes the variable's value.")
+    optional: bool = Field(
+        default=False, description="Start the container even when the Secret, ConfigMap or key is missing."
+    )
+
+
+class EnvFrom(_OneSource):
+    """Every key of a Secret or ConfigMap in the app's namespace, each as an environment variable."""
+
+    secret: ObjectName | None = Field(default=None, description="Name of a Secret in the app's namespace.")
+    config_map: ObjectName | None = Field(
+        default=None, description="Name of a ConfigMap in the app's namespace."
+    )
+    prefix: str = Field(default="", description="Put before every variable name, e.g. DB_.")
+    optional: bool = Field(default=False, description="Start the container even when it is missing.")
+
+
+def _mount_path(value: str) -> str:
+    if not value.startswith("/") or "/../" in value + "/" or value.endswith("/") or "\x00" in value:
+        raise ValueError(
+            "expected an absolute file path in the container, such as /etc/app/config.json, "
+            f"found {value!r}"
+        )
+    return value
+
+
+def _source_path(value: str) -> str:
+    parts = value.replace("\\", "/").split("/")
+    if not value or value.startswith("/") or ".." in parts:
+        raise ValueError(f"expected a path relative to kumo.yaml, inside its directory, found {value!r}")
+    return value
+
+
+MountPath = Annotated[str, AfterValidator(_mount_path)]
+SourcePath = Annotated[str, AfterValidator(_source_path)]
+
+
 class Service(Model):
     name: str = Field(description="Service name (a DNS label).")
     image: str = Field(description="Container image, e.g. nginx:1.27.")
-    replicas: int = Field(default=2, ge=0, le=1000)
+    replicas: int = Field(default=2, ge=0, le=1000, description="How many Pods run it.")
     port: Port = Field(default=80, description="Port the container listens on.")
-    env: dict[EnvVarName, EnvVarValue] = {}
-    resources: Resources = Resources()
-    probes: Probes = Probes()
-    endpoint: Endpoint | None = None
-    command: list[str] | None = None
-    args: list[str] | None = None
-    security: Security = Security()
+    env: dict[EnvVarName, EnvVarValue | ValueFrom] = Field(
+        default={},
+        description="Environment variables: a value (text; numbers and booleans are written as text), "
+        "or {secret: NAME, key: KEY} / {configMap: NAME, key: KEY} to read one key of a Secret or "
+        "ConfigMap in the app's namespace. Point a frontend at its API with the API's internal "
+        "address, e.g. API_URL: http://api:8080.",
+    )
+    env_from: list[EnvFrom] = Field(
+        default=[], description="Secrets and ConfigMaps whose every key becomes an environment variable."
+    )
+    files: dict[MountPath, SourcePath] = Field(
+        default={},
+        description="Files from kumo.yaml's directory, mounted read-only in the container: mount path -> "
+        "path relative to kumo.yaml. They travel in a ConfigMap whose name carries a hash of their "
+        "content, so changing a file rolls the Deployment (as kustomize's configMapGenerator). Not for "
+        "secrets: reference a Secret through env or envFrom instead.",
+    )
+    resources: Resources = Field(default=Resources(), description="CPU and memory requests and limits.")
+    probes: Probes = Field(default=Probes(), description="Readiness and liveness checks.")
+    endpoint: Endpoint | None = Field(
+        default=None,
+        description="How the service is reached from outside, with its DNS name. Without an endpoint the "
+        "service is internal: a ClusterIP Service that other services of the app reach as NAME:PORT "
+        "(e.g. http://api:8080), and from other namespaces as NAME.NAMESPACE.svc.cluster.local:PORT.",
+    )
+    command: list[str] | None = Field(default=None, description="Replaces the image's entrypoint.")
+    args: list[str] | None = Field(default=None, description="Replaces the image's arguments (CMD).")
+    security: Security = Field(default=Security(), description="Pod and container security settings.")
 
     @field_validator("name")
     @classmethod
@@ -427,14 +538,25 @@ class Preview(Model):
 class Spec(Model):
     """A whole kumo.yaml."""
 
-    api_version: Literal["kumo.dev/v1alpha1"] = Field(default="kumo.dev/v1alpha1")
+    #: The directory of the kumo.yaml it was loaded from: ``files:`` are read relative to it.
+    _source_dir: Path | None = PrivateAttr(default=None)
+
+    api_version: Literal["kumo.dev/v1alpha1"] = Field(
+        default="kumo.dev/v1alpha1", description="Version of the kumo.yaml format."
+    )
     app: str = Field(description="Application name (a DNS label).")
     namespace: str | None = Field(default=None, description="Namespace; defaults to the app name.")
-    target: Target
+    target: Target = Field(description="Where it runs: the cloud profile, region and kubeconfig context.")
     cluster: Cluster | None = Field(default=None, description="The cluster kumo provisions (aws).")
-    dns: Dns | None = None
-    services: list[Service] = Field(min_length=1)
-    preview: Preview = Preview()
+    dns: Dns | None = Field(
+        default=None, description="The zone the endpoints' names go in, and the DNS controller add-on."
+    )
+    services: list[Service] = Field(
+        min_length=1, description="The containers of the app, one Deployment each."
+    )
+    preview: Preview = Field(
+        default=Preview(), description="Names of preview environments (any --env not under environments)."
+    )
     environments: dict[EnvironmentName, dict[str, object]] = Field(
         default={}, description="Per-environment overrides, merged over the base spec."
     )
@@ -458,6 +580,50 @@ class Spec(Model):
     @property
     def default_namespace(self) -> str:
         return self.namespace or self.app
+
+    @property
+    def source_dir(self) -> Path | None:
+        return self._source_dir
+
+    def from_directory(self, directory: Path | None) -> Spec:
+        """This spec, reading ``files:`` relative to ``directory``."""
+        self._source_dir = directory
+        return self
+
+
+#: A ConfigMap holds at most 1 MiB; the files of one service must fit in it.
+MAX_FILES_BYTES = 1024 * 1024 - 16 * 1024
+
+
+def service_files(spec: Spec, service: Service) -> dict[str, bytes]:
+    """The content of each of ``service.files``, by mount path, read relative to the spec's directory."""
+    base = spec.source_dir or Path(".")
+    return {mount: (base / source).read_bytes() for mount, source in service.files.items()}
+
+
+def file_problems(spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
+    """Files the spec names that cannot be read, or that do not fit in one ConfigMap."""
+    base = (spec.source_dir or Path(".")).resolve()
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for index, service in enumerate(spec.services):
+        total = 0
+        for mount, source in service.files.items():
+            path = (base / source).resolve()
+            loc: tuple[str | int, ...] = ("services", index, "files", mount)
+            if not path.is_relative_to(base):
+                problems.append((loc, f"expected a file inside {base}, found {source!r}"))
+            elif not path.is_file():
+                problems.append((loc, f"expected a file relative to kumo.yaml, found no file {path}"))
+            else:
+                total += path.stat().st_size
+        if total > MAX_FILES_BYTES:
+            problems.append(
+                (
+                    ("services", index, "files"),
+                    f"the files add up to {total} bytes; one ConfigMap holds at most {MAX_FILES_BYTES}",
+                )
+            )
+    return problems
 
 
 def required_sources(spec: Spec) -> list[DnsSource]:
