@@ -51,6 +51,11 @@ PRIVATE = {"kubernetes.io/role/internal-elb": "1"}
 PUBLIC = {"kubernetes.io/role/elb": "1"}
 
 
+def _cluster_section() -> str:
+    text = ONLINE_APP.read_text()
+    return text[text.index("cluster:\n") : text.index("dns:\n")]
+
+
 def _untagged_vpc() -> None:
     _vpc(
         "untagged",
@@ -140,6 +145,12 @@ def _cases() -> list[Case]:
             [('version: "1.33"', 'version: "1.21"')],
             "version:",
             "EKS does not offer Kubernetes 1.21",
+        ),
+        Case(
+            "no cluster: section and no existing cluster",
+            [(_cluster_section(), "")],
+            "cloud: aws",
+            "no EKS cluster online-app",
         ),
         Case(
             "account id that differs from the credentials'",

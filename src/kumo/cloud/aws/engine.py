@@ -26,7 +26,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 )
 
 from kumo.cloud.aws.certificate import CertificateReconciler, check_certificate_refs, find_certificate
-from kumo.cloud.aws.context import Ctx, Reporter, Step, Waits, tag_dict
+from kumo.cloud.aws.context import Ctx, Reporter, Step, Waits, error_code, tag_dict
 from kumo.cloud.aws.eks import ClusterReconciler, NodegroupReconciler, check_version
 from kumo.cloud.aws.iam import OidcReconciler, RolePolicyReconciler, RoleReconciler
 from kumo.cloud.aws.kubeconfig import default_kubeconfig, write_context
@@ -193,7 +193,29 @@ def _preflight(ctx: Ctx) -> None:
     _account(ctx)
     if ctx.spec.cluster is not None:
         check_version(ctx)
+    else:
+        _existing_cluster(ctx)
     check_certificate_refs(ctx)
+
+
+def _existing_cluster(ctx: Ctx) -> None:
+    """Without ``cluster:`` kumo creates no cluster; the DNS controller's role then trusts the OIDC
+    issuer of an existing EKS cluster named after the app, which must exist."""
+    try:
+        cluster = ctx.client("eks").describe_cluster(name=ctx.cluster_name)["cluster"]
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        raise ctx.located(
+            ("target",),
+            f"kumo.yaml has no cluster: section, and there is no EKS cluster {ctx.cluster_name} "
+            f"in {ctx.region} to deploy to",
+            "Add cluster: (kumo creates it), or create the cluster first.",
+        ) from None
+    ctx.live.cluster_arn = cluster.get("arn")
+    ctx.live.cluster_endpoint = cluster.get("endpoint")
+    ctx.live.cluster_ca = (cluster.get("certificateAuthority") or {}).get("data")
+    ctx.live.oidc_issuer = ((cluster.get("identity") or {}).get("oidc") or {}).get("issuer")
 
 
 def _guard(call: Any) -> Any:
@@ -244,13 +266,13 @@ def _apply(ctx: Ctx, options: CloudOptions) -> CloudResult:
             ctx.reporter.line(f"  {_SIGN[step.action]} {step.action:9} {resource.type} {step.name}")
         steps.append(step)
     outputs = _outputs(ctx)
-    if ctx.live.cluster_endpoint and ctx.spec.cluster is not None:
+    if ctx.live.cluster_endpoint:
         target = Path(options.kubeconfig).expanduser() if options.kubeconfig else default_kubeconfig()
-        name = ctx.live.cluster_arn or ctx.spec.cluster.name
+        name = ctx.live.cluster_arn or ctx.cluster_name
         outputs.context = write_context(
             target,
             name,
-            ctx.spec.cluster.name,
+            ctx.cluster_name,
             ctx.region,
             options.kubeconfig_endpoint or ctx.live.cluster_endpoint,
             ctx.live.cluster_ca,
@@ -276,7 +298,7 @@ def _outputs(ctx: Ctx) -> Outputs:
     return Outputs(
         account_id=ctx.live.account_id,
         region=ctx.region,
-        cluster=spec.cluster.name if spec.cluster is not None else None,
+        cluster=ctx.cluster_name if ctx.live.cluster_arn or spec.cluster is not None else None,
         cluster_arn=ctx.live.cluster_arn,
         cluster_endpoint=ctx.live.cluster_endpoint,
         oidc_issuer=ctx.live.oidc_issuer,

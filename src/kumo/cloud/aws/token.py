@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import os
 from typing import Any
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
@@ -24,7 +25,8 @@ TOKEN_MINUTES = 14
 
 def eks_token(cluster: str, region: str | None = None, session: Any = None) -> str:
     session = session or boto3.session.Session()
-    region = region or session.region_name or "us-east-1"
+    # AWS_REGION as the AWS CLI and SDKs read it (botocore itself reads only AWS_DEFAULT_REGION)
+    region = region or os.environ.get("AWS_REGION") or session.region_name or "us-east-1"
     if session.get_credentials() is None:
         raise UsageError(
             "no AWS credentials found",
