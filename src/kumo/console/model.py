@@ -140,6 +140,16 @@ class ReadModel:
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._view_cache: dict[Any, tuple[int, Any]] = {}
+        # Indexes kept up to date on every informer event, so a view never scans the whole cluster:
+        # the objects of each release by kind, a counter per release bumped on each of its changes
+        # (views memoize per release on it), and Events by namespace.
+        self.index: dict[ReleaseKey, dict[str, dict[tuple[str, str], Obj]]] = {}
+        self.stamps: dict[ReleaseKey, int] = defaultdict(int)
+        self.events_by_ns: dict[str, dict[str, Obj]] = defaultdict(dict)
+        #: Bumped when a DNS controller's document changes.
+        self.dns_version = 0
+        #: Per-release memo of the views (keyed and validated by the views themselves).
+        self.memo: dict[Any, Any] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -195,9 +205,28 @@ class ReadModel:
 
     # -- changes -------------------------------------------------------------------------------
 
-    def _on_change(self, _event: str, obj: Obj, _old: Obj | None) -> None:
+    def _on_change(self, event: str, obj: Obj, old: Obj | None) -> None:
+        kind = str(obj.get("kind") or "")
+        metadata = obj.get("metadata") or {}
+        name = (str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
+        if kind == "Event":
+            if event == "DELETED":
+                self.events_by_ns[name[0]].pop(name[1], None)
+            else:
+                self.events_by_ns[name[0]][name[1]] = obj
         key = release_of(obj)
+        old_key = release_of(old) if old is not None else None
+        if old_key is not None and old_key != key:
+            self.index.get(old_key, {}).get(kind, {}).pop(name, None)
+            self.stamps[old_key] += 1
+            self._touched.add(old_key)
         if key is not None:
+            objects = self.index.setdefault(key, {}).setdefault(kind, {})
+            if event == "DELETED":
+                objects.pop(name, None)
+            else:
+                objects[name] = obj
+            self.stamps[key] += 1
             self._touched.add(key)
         else:
             # Events, Nodes and objects outside a release: the pages that show them refresh.
@@ -312,9 +341,11 @@ class ReadModel:
         self.dns = [known.get(url) or DnsFetch(url) for url in urls]
 
     async def read_dns(self, http: httpx.AsyncClient) -> None:
-        if self.dns_pods:
-            self._find_dns_pods()
         changed = False
+        if self.dns_pods:
+            urls = [f.url for f in self.dns]
+            self._find_dns_pods()
+            changed = urls != [f.url for f in self.dns]
         for fetch in self.dns:
             before = (fetch.document, fetch.error)
             try:
@@ -329,13 +360,5 @@ class ReadModel:
             fetch.fetched_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             changed = changed or before != (fetch.document, fetch.error)
         if changed:
+            self.dns_version += 1
             self.touch_all()
-
-
-def group_by_release(objects: list[Obj]) -> dict[ReleaseKey, list[Obj]]:
-    out: dict[ReleaseKey, list[Obj]] = defaultdict(list)
-    for obj in objects:
-        key = release_of(obj)
-        if key is not None:
-            out[key].append(obj)
-    return out

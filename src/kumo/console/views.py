@@ -14,7 +14,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from kumo.console.model import ReadModel, ReleaseKey, group_by_release, parse_cpu, parse_memory
+from kumo.console.model import ReadModel, ReleaseKey, parse_cpu, parse_memory
 from kumo.console.schema import (
     AppDetail,
     AppSummary,
@@ -93,24 +93,31 @@ class ReleaseObjects:
     gateways: list[Obj] = field(default_factory=list)
 
 
+_KIND_ATTR = {
+    "Deployment": "deployments",
+    "ReplicaSet": "replicasets",
+    "Pod": "pods",
+    "Service": "services",
+    "Ingress": "ingresses",
+    "Gateway": "gateways",
+}
+
+
 def releases(model: ReadModel) -> dict[ReleaseKey, ReleaseObjects]:
+    """Every release with history, from the model's per-release index (no scan of the cluster)."""
+
     def compute() -> dict[ReleaseKey, ReleaseObjects]:
         out: dict[ReleaseKey, ReleaseObjects] = {}
-        for key, secrets in group_by_release(model.items("Secret")).items():
-            records = [_revision(s) for s in secrets if s.get("type") == RELEASE_SECRET_TYPE]
-            if records:
-                out[key] = ReleaseObjects(key, sorted(records, key=lambda r: r.number))
-        for kind, attr in (
-            ("Deployment", "deployments"),
-            ("ReplicaSet", "replicasets"),
-            ("Pod", "pods"),
-            ("Service", "services"),
-            ("Ingress", "ingresses"),
-            ("Gateway", "gateways"),
-        ):
-            for key, objs in group_by_release(model.items(kind)).items():
-                if key in out:
-                    getattr(out[key], attr).extend(objs)
+        for key, kinds in model.index.items():
+            records = [
+                _revision(s) for s in kinds.get("Secret", {}).values() if s.get("type") == RELEASE_SECRET_TYPE
+            ]
+            if not records:
+                continue
+            rel = ReleaseObjects(key, sorted(records, key=lambda r: r.number))
+            for kind, attr in _KIND_ATTR.items():
+                getattr(rel, attr).extend(kinds.get(kind, {}).values())
+            out[key] = rel
         return out
 
     result: dict[ReleaseKey, ReleaseObjects] = model.cached("releases", compute)
@@ -361,10 +368,25 @@ def _summary(model: ReadModel, rel: ReleaseObjects) -> tuple[AppSummary, list[Wo
     return summary, workloads, eps
 
 
+def _summary_memo(
+    model: ReadModel, rel: ReleaseObjects
+) -> tuple[AppSummary, list[Workload], list[EndpointView]]:
+    """``_summary``, recomputed only when the release or the DNS view changed since last time."""
+    stamp = (model.stamps.get(rel.key, 0), model.dns_version)
+    hit = model.memo.get(("summary", rel.key))
+    if hit is not None and hit[0] == stamp:
+        return hit[1]  # type: ignore[no-any-return]
+    value = _summary(model, rel)
+    model.memo[("summary", rel.key)] = (stamp, value)
+    return value
+
+
 def overview(model: ReadModel) -> list[AppSummary]:
     def compute() -> list[AppSummary]:
         rels = releases(model)
-        return [_summary(model, rels[key])[0] for key in sorted(rels)]
+        for key in [k for k in model.memo if k[0] == "summary" and k[1] not in rels]:
+            del model.memo[key]
+        return [_summary_memo(model, rels[key])[0] for key in sorted(rels)]
 
     result: list[AppSummary] = model.cached("overview", compute)
     return result
@@ -455,7 +477,7 @@ def _events(model: ReadModel, rel: ReleaseObjects) -> list[EventView]:
     namespace = rel.key[0]
     mine = [
         e
-        for e in _events_by_namespace(model).get(namespace, [])
+        for e in _events_in(model, namespace)
         if (
             str((e.get("involvedObject") or {}).get("kind")),
             str((e.get("involvedObject") or {}).get("name")),
@@ -486,15 +508,8 @@ def _when(event: Obj) -> str:
     return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
 
 
-def _events_by_namespace(model: ReadModel) -> dict[str, list[Obj]]:
-    def compute() -> dict[str, list[Obj]]:
-        out: dict[str, list[Obj]] = defaultdict(list)
-        for event in model.items("Event"):
-            out[str((event.get("metadata") or {}).get("namespace") or "")].append(event)
-        return out
-
-    result: dict[str, list[Obj]] = model.cached("events", compute)
-    return result
+def _events_in(model: ReadModel, namespace: str) -> list[Obj]:
+    return list(model.events_by_ns.get(namespace, {}).values())
 
 
 def app_detail(model: ReadModel, key: ReleaseKey) -> AppDetail | None:
@@ -502,7 +517,7 @@ def app_detail(model: ReadModel, key: ReleaseKey) -> AppDetail | None:
         rel = releases(model).get(key)
         if rel is None:
             return None
-        summary, workloads, eps = _summary(model, rel)
+        summary, workloads, eps = _summary_memo(model, rel)
         _, records = _dns_state(model, [h for e in eps for h in e.hostnames])
         pods: list[PodView] = []
         for deployment in rel.deployments:

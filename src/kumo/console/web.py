@@ -139,7 +139,15 @@ class Console:
 
     async def healthz(self, _: Request) -> Response:
         synced = self.model.synced
-        body = {"ok": synced, "synced": synced, "version": self.model.version}
+        body = {
+            "ok": synced,
+            "synced": synced,
+            "version": self.model.version,
+            # Every request the console has sent to the API server (watches included): what a
+            # browser must never raise.
+            "api_requests": self.model.client.request_count,
+            "subscribers": self.model.subscriber_count,
+        }
         return JSONResponse(body, status_code=200 if synced else 503)
 
     # -- pages -----------------------------------------------------------------------------
@@ -150,8 +158,20 @@ class Console:
         )
         return HTMLResponse(html, status_code=status)
 
+    def _shared_page(self, key: Any, template: str, **context: Any) -> HTMLResponse:
+        """A page without per-request input, rendered once per model version for every browser."""
+        html = self.model.cached(
+            ("html", key),
+            lambda: self.templates.get_template(template).render(
+                synced=self.model.synced, version=self.model.version, **context
+            ),
+        )
+        return HTMLResponse(html)
+
     async def page_overview(self, _: Request) -> Response:
-        return self._page("overview.html", apps=views.overview(self.model), dns=views.dns_view(self.model))
+        return self._shared_page(
+            "overview", "overview.html", apps=views.overview(self.model), dns=views.dns_view(self.model)
+        )
 
     async def page_app(self, request: Request) -> Response:
         key = (request.path_params["namespace"], request.path_params["release"])
@@ -169,6 +189,8 @@ class Console:
                 if diff is None:
                     diff_error = "no such revision"
         log_pod = request.query_params.get("pod")
+        if not request.query_params:
+            return self._shared_page(("app", key), "app.html", app=detail, diff=None, log_lines=None)
         log_lines: list[str] | None = None
         log_error = None
         if log_pod:
@@ -192,10 +214,10 @@ class Console:
         )
 
     async def page_nodes(self, _: Request) -> Response:
-        return self._page("nodes.html", nodes=views.nodes(self.model).nodes)
+        return self._shared_page("nodes", "nodes.html", nodes=views.nodes(self.model).nodes)
 
     async def page_dns(self, _: Request) -> Response:
-        return self._page("dns.html", dns=views.dns_view(self.model))
+        return self._shared_page("dns", "dns.html", dns=views.dns_view(self.model))
 
     # -- JSON API --------------------------------------------------------------------------
 
