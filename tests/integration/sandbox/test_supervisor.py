@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -230,6 +231,39 @@ def test_up_status_down_with_sandbox_on_a_generic_target(sandbox: supervisor.San
     down = kumo("down", str(spec), "--sandbox", env=env)
     assert down.returncode == 0, down.stderr
     assert wait_for(lambda: ask(sandbox, "shop.example.com").rcode() == dns.rcode.NXDOMAIN)
+
+
+def test_the_emulator_takes_eks_tokens_replayed_to_the_sandboxs_sts_and_nothing_else(
+    sandbox: supervisor.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    from kumo.cloud.aws.token import eks_token
+
+    for key, value in sandbox.env().items():
+        monkeypatch.setenv(key, value)
+    token = eks_token("online-app", "ap-northeast-1")
+
+    def status(bearer: str) -> int:
+        request = urllib.request.Request(
+            f"{sandbox.kube_url}/api/v1/nodes", headers={"Authorization": f"Bearer {bearer}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert status(token) == 200
+    # the same presigned URL aimed at another endpoint is never replayed
+    url = base64.urlsafe_b64decode(token[11:] + "=" * (-len(token[11:]) % 4)).decode()
+    elsewhere = url.replace(sandbox.aws_url, "http://127.0.0.1:9")
+    forged = "k8s-aws-v1." + base64.urlsafe_b64encode(elsewhere.encode()).decode().rstrip("=")
+    assert status(forged) == 401
+    # an STS URL not signed for a cluster is not an EKS token
+    unsigned = url.replace("host%3Bx-k8s-aws-id", "host")
+    assert status("k8s-aws-v1." + base64.urlsafe_b64encode(unsigned.encode()).decode().rstrip("=")) == 401
+    assert status("k8s-aws-v1.not-base64!") == 401
 
 
 def test_a_dead_service_is_restarted_and_down_leaves_nothing(
