@@ -200,6 +200,12 @@ def test_cli_exit_codes_missing_credentials_and_fixing_subnet_tags(aws: Moto, tm
     assert f"{path}:{line_of(path, 'version:')}:" in bad.stderr
     assert "Traceback" not in bad.stderr
 
+    skipped = kumo("up", str(ONLINE_APP), "--skip-cloud", "--kubeconfig", str(tmp_path / "kubeconfig"))
+    assert skipped.returncode == 2, skipped.stderr  # no cloud step: the certificate is not there to use
+    assert "no ISSUED ACM certificate for nginx.example.com" in skipped.stderr
+    assert "kumo cloud apply" in skipped.stderr
+    assert boto3.client("eks", region_name=REGION).list_clusters()["clusters"] == []
+
     no_credentials = {
         "AWS_ACCESS_KEY_ID": "",
         "AWS_SECRET_ACCESS_KEY": "",
