@@ -44,6 +44,11 @@ def test_destroy_removes_only_what_kumo_tagged_and_handles_the_clusters_load_bal
         "CertificateArn"
     ]
     apply(ONLINE_APP, CloudOptions(kubeconfig=str(tmp_path / "kubeconfig")))
+    # what EKS does on a real account: an instance profile for the node role
+    iam.create_instance_profile(InstanceProfileName="eks-online-app-nodes")
+    iam.add_role_to_instance_profile(
+        InstanceProfileName="eks-online-app-nodes", RoleName="online-app-kumo-node"
+    )
 
     # a Service's load balancer, as the in-tree controller and the AWS Load Balancer Controller tag them
     made_by_cluster = elbv2.create_load_balancer(

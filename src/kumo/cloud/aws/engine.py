@@ -226,7 +226,8 @@ def _guard(call: Any) -> Any:
         raise
     except ClientError as exc:
         raise ProviderError(
-            f"AWS refused: {exc}", "Fix the cause, then run `kumo cloud apply` again: it resumes."
+            f"AWS refused: {exc}",
+            "Fix the cause, then run the command again: it finds what exists and carries on.",
         ) from exc
     except BotoCoreError as exc:
         raise ProviderError(f"AWS call failed: {exc}") from exc

@@ -107,6 +107,11 @@ class RoleReconciler:
             iam.detach_role_policy(RoleName=self.name, PolicyArn=policy["PolicyArn"])
         for name in iam.list_role_policies(RoleName=self.name)["PolicyNames"]:
             iam.delete_role_policy(RoleName=self.name, PolicyName=name)
+        # an instance profile EKS left on the node role would make DeleteRole fail with DeleteConflict
+        for profile in iam.list_instance_profiles_for_role(RoleName=self.name)["InstanceProfiles"]:
+            iam.remove_role_from_instance_profile(
+                InstanceProfileName=profile["InstanceProfileName"], RoleName=self.name
+            )
         iam.delete_role(RoleName=self.name)
         return True
 
