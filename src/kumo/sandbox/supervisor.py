@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 import secrets
@@ -245,10 +246,8 @@ def _child_env(sandbox: Sandbox, extra: Mapping[str, str] | None = None) -> dict
 
 
 def console_available() -> bool:
-    """Whether this kumo has the console; the sandbox runs it when it does."""
-    from kumo.cli.app import app
-
-    return any(c.name == "console" for c in app.registered_commands)
+    """Whether this kumo has the console (``kumo console``); the sandbox runs it when it does."""
+    return importlib.util.find_spec("kumo.console.server") is not None
 
 
 def _argv(name: str, sandbox: Sandbox) -> tuple[list[str], dict[str, str]]:
