@@ -424,6 +424,7 @@ def up(
     # the cluster and the account first: the spec's preparation needs them, and it overlaps with
     # the start of the others
     _wait_ready(sandbox, ["kubeapi", "moto"], records)
+    say(f"the cluster answers at {sandbox.kube_url}, the AWS account at {sandbox.aws_url}")
     if spec is not None:
         prepare(sandbox, spec, progress=say)
     _wait_ready(sandbox, names, records)
