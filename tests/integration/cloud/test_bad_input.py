@@ -227,3 +227,12 @@ def test_cli_exit_codes_missing_credentials_and_fixing_subnet_tags(aws: Moto, tm
     assert fixed.returncode == 0, fixed.stderr
     assert "~ update    AWS::EC2::VPC" in fixed.stdout
     assert "kubernetes.io/role/elb=1" in fixed.stdout
+    apply(untagged, CloudOptions(fix_subnet_tags=True, kubeconfig=str(tmp_path / "kubeconfig")))
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["untagged"]}])["Vpcs"][0]["VpcId"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    roles = sorted(
+        next(t["Key"] for t in s.get("Tags", []) if t["Key"].startswith("kubernetes.io/role/"))
+        for s in subnets
+    )
+    assert roles == ["kubernetes.io/role/elb"] * 2 + ["kubernetes.io/role/internal-elb"] * 2
