@@ -1,8 +1,11 @@
 """The controller core: incremental, cache-backed, one bad object or record never stops the others.
 
-It is fed object events (from informers, see ``kumo.dns.runner``) and keeps two caches:
-- desired endpoints per object, indexed by name;
-- the provider's records per name, read once and then updated from kumo's own successful changes.
+It is fed object events (from informers, see ``kumo.dns.runner``) and works with the parts in
+``kumo.dns.state`` and a registry (``kumo.dns.registry``: TXT or noop, behind one protocol):
+- ``DesiredIndex``: desired endpoints per object, indexed by name;
+- ``RecordCache``: the provider's records per name, read once and then updated from kumo's own
+  successful changes;
+- ``RetrySchedule``: failed names and when each is retried.
 
 An event recomputes the object's endpoints; only names whose endpoints changed become dirty, and
 only dirty names are planned. When nothing changed the provider gets no call. A full resync (a fresh
@@ -22,23 +25,20 @@ from typing import Any
 
 from kumo.dns.endpoint import (
     MANAGED_TYPES,
-    OWNER_LABEL,
     RECORD_TXT,
-    RESOURCE_LABEL,
     Endpoint,
     EndpointKey,
-    targets_key,
 )
 from kumo.dns.filters import DomainFilter
 from kumo.dns.metrics import DnsMetrics
 from kumo.dns.plan import Changes, Policy, plan
 from kumo.dns.providers.base import ApplyResult, Provider, group_key
-from kumo.dns.registry import NameMapper, NameView, TXTRegistry, parse_labels
+from kumo.dns.registry import NameMapper, NameView, NoopRegistry, Registry, TXTRegistry
 from kumo.dns.sources import BY_KIND, SourceConfig, endpoints_for, parent_gateways
+from kumo.dns.state import DesiredIndex, ObjKey, RecordCache, RetrySchedule
 
 log = logging.getLogger("kumo.dns.controller")
 
-ObjKey = tuple[str, str, str]  # kind, namespace, name
 EventSink = Callable[[dict[str, Any], str, str, str], Awaitable[None]]
 
 
@@ -77,22 +77,6 @@ def obj_key(kind: str, obj: dict[str, Any]) -> ObjKey:
     return kind, str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
 
-def _endpoints_equal(a: list[Endpoint], b: list[Endpoint]) -> bool:
-    def sig(eps: list[Endpoint]) -> list[tuple[Any, ...]]:
-        return sorted(
-            (
-                e.key,
-                targets_key(e.targets),
-                e.record_ttl,
-                tuple(sorted(e.provider_specific.items())),
-                e.labels.get(RESOURCE_LABEL, ""),
-            )
-            for e in eps
-        )
-
-    return sig(a) == sig(b)
-
-
 class Controller:
     def __init__(
         self,
@@ -108,26 +92,25 @@ class Controller:
         self.events = events
         self.clock = clock
         self.metrics = metrics or DnsMetrics()
-        self.owner = self.config.owner_id if self.config.registry == "txt" else ""
-        self.registry = TXTRegistry(
-            self.config.owner_id,
-            NameMapper(self.config.txt_prefix, self.config.txt_suffix, self.config.txt_wildcard_replacement),
-        )
+        self.registry: Registry
+        if self.config.registry == "txt":
+            cfg = self.config
+            mapper = NameMapper(cfg.txt_prefix, cfg.txt_suffix, cfg.txt_wildcard_replacement)
+            self.registry = TXTRegistry(cfg.owner_id, mapper)
+        else:
+            self.registry = NoopRegistry(self.config.managed_types)
+        self.owner = self.registry.owner
         # desired side
-        self.objects: dict[ObjKey, list[Endpoint]] = {}
-        self.by_name: dict[str, dict[ObjKey, list[Endpoint]]] = defaultdict(dict)
+        self.desired = DesiredIndex()
         self.grace: dict[ObjKey, _Grace] = {}
         self._problems: dict[ObjKey, tuple[str, ...]] = {}
         self._objs: dict[ObjKey, dict[str, Any]] = {}
         self.gateways: dict[tuple[str, str], dict[str, Any]] = {}
         # provider side
-        self.records: dict[str, dict[EndpointKey, Endpoint]] = defaultdict(dict)
-        self.provider_loaded = False
+        self.cache = RecordCache()
         # work
         self.dirty: set[str] = set()
-        self.retry_at: dict[str, float] = {}
-        self._retry_attempts: dict[str, int] = {}
-        self.failures: dict[str, str] = {}
+        self.retries = RetrySchedule(self.config.retry_base, self.config.retry_cap)
         self.wake = asyncio.Event()
         self.is_leader = True
         self.last_success: float | None = None
@@ -137,10 +120,32 @@ class Controller:
         self.planned: list[Changes] = []  # dry-run output
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
-        # kept incrementally: counting 10,000s of records on every reconcile would dominate it
-        self._source_count = 0
-        self._record_count = 0
         self._calls_counted = provider.calls
+
+    # the parts' state under the names the runner, the status view and the tests read
+    @property
+    def records(self) -> dict[str, dict[EndpointKey, Endpoint]]:
+        return self.cache.records
+
+    @property
+    def provider_loaded(self) -> bool:
+        return self.cache.loaded
+
+    @provider_loaded.setter
+    def provider_loaded(self, value: bool) -> None:
+        self.cache.loaded = value
+
+    @property
+    def by_name(self) -> dict[str, dict[ObjKey, list[Endpoint]]]:
+        return self.desired.by_name
+
+    @property
+    def failures(self) -> dict[str, str]:
+        return self.retries.failures
+
+    @property
+    def retry_at(self) -> dict[str, float]:
+        return self.retries.due_at
 
     # ------------------------------------------------------------------ desired side (object events)
 
@@ -166,7 +171,7 @@ class Controller:
             return
         self._report(key, obj, tuple(result.problems))
         new = result.endpoints
-        old = self.objects.get(key, [])
+        old = self.desired.get(key)
         grace = self.config.delete_grace_period
         if grace > 0 and old and self._lost_address(kind, obj, new, old):
             held = self.grace.get(key)
@@ -213,24 +218,7 @@ class Controller:
         return lost <= requested
 
     def _set_desired(self, key: ObjKey, endpoints: list[Endpoint]) -> None:
-        old = self.objects.get(key, [])
-        if _endpoints_equal(old, endpoints):
-            return
-        names = {e.dns_name for e in old} | {e.dns_name for e in endpoints}
-        self._source_count += len(endpoints) - len(old)
-        if endpoints:
-            self.objects[key] = endpoints
-        else:
-            self.objects.pop(key, None)
-        for name in names:
-            eps = [e for e in endpoints if e.dns_name == name]
-            if eps:
-                self.by_name[name][key] = eps
-            else:
-                self.by_name.get(name, {}).pop(key, None)
-                if name in self.by_name and not self.by_name[name]:
-                    del self.by_name[name]
-        self._mark(names)
+        self._mark(self.desired.set(key, endpoints))
 
     def _mark(self, names: Iterable[str]) -> None:
         before = len(self.dirty)
@@ -276,48 +264,28 @@ class Controller:
         finally:
             self.count_calls()
         self.metrics.resyncs.inc()
-        fresh: dict[str, dict[EndpointKey, Endpoint]] = defaultdict(dict)
-        for ep in records:
-            fresh[ep.dns_name][ep.key] = ep
-        self.records = fresh
-        self._record_count = sum(1 for e in records if e.record_type != RECORD_TXT)
-        self.provider_loaded = True
-        if not self.retry_at:
+        self.cache.replace(records)
+        if not self.retries:
             self.failing_since = None  # the provider answers again; pending retries decide the rest
         self._mark(self._relevant_names())
         self._update_gauges()
 
     def _relevant_names(self) -> set[str]:
-        names = set(self.by_name)
+        names = set(self.desired.by_name)
         for grace in self.grace.values():
             names.update(e.dns_name for e in grace.endpoints)
-        for name, recs in self.records.items():
+        for recs in self.cache.records.values():
             for ep in recs.values():
-                if ep.record_type == RECORD_TXT and ep.targets:
-                    labels = parse_labels(ep.targets[0])
-                    if labels is not None and (not self.owner or labels.get(OWNER_LABEL) == self.owner):
-                        rname, _ = self.registry.mapper.endpoint_name(name)
-                        if rname:
-                            names.add(rname)
-                elif not self.owner and ep.record_type in self.config.managed_types:
-                    names.add(name)
+                claimed = self.registry.claimed_name(ep)
+                if claimed:
+                    names.add(claimed)
         return names
 
-    def _lookup(self, name: str) -> Iterable[Endpoint]:
-        recs = self.records.get(name)
-        return recs.values() if recs else ()
-
     def _view(self, name: str) -> NameView:
-        if self.owner:
-            return self.registry.view(name, self._lookup)
-        view = NameView()
-        view.records = [e.copy() for e in self._lookup(name) if e.record_type != RECORD_TXT]
-        return view
+        return self.registry.view(name, self.cache.lookup)
 
     def desired_at(self, name: str) -> list[Endpoint]:
-        out: list[Endpoint] = []
-        for eps in self.by_name.get(name, {}).values():
-            out.extend(e.copy() for e in eps)
+        out = self.desired.at(name)
         for grace in self.grace.values():
             out.extend(e.copy() for e in grace.endpoints if e.dns_name == name)
         return out
@@ -330,20 +298,19 @@ class Controller:
             return await self._reconcile(names)
 
     async def _reconcile(self, names: set[str] | None) -> ApplyResult:
-        if not self.provider_loaded:
+        if not self.cache.loaded:
             await self.resync()
         now = self.clock()
         self._expire_grace(now)
         if names is None:
-            due = {n for n, at in self.retry_at.items() if at <= now}
+            due = self.retries.due(now)
             batch = set(list(self.dirty | due)[: self.config.max_names_per_pass])
         else:
             batch = set(names)
         if not batch:
             return ApplyResult()
         self.dirty -= batch
-        for name in batch:
-            self.retry_at.pop(name, None)
+        self.retries.take(batch)
         self.metrics.dirty_names.set(len(self.dirty))
         self.metrics.reconciles.inc()
         started = time.perf_counter()
@@ -383,11 +350,11 @@ class Controller:
             except Exception as exc:  # one bad name never stops the others
                 log.exception("planning %s failed", name)
                 self._fail(name, f"planning failed: {exc}")
-        if self.owner:
-            changes, dropped = self.registry.with_txt(changes, views)
+        changes, dropped = self.registry.with_txt(changes, views)
+        if dropped:
             for ep in dropped:
                 log.warning("%s: another owner's TXT record claims this name; not creating it", ep)
-                self.failures[ep.dns_name] = "another owner's TXT record claims this name"
+                self.retries.failures[ep.dns_name] = "another owner's TXT record claims this name"
         result = ApplyResult()
         if changes:
             if self.config.dry_run:
@@ -458,27 +425,18 @@ class Controller:
         return result
 
     def _forget(self, ep: Endpoint) -> None:
-        if self.records.get(ep.dns_name, {}).pop(ep.key, None) is not None and ep.record_type != RECORD_TXT:
-            self._record_count -= 1
+        self.cache.forget(ep)
 
     def _store(self, ep: Endpoint) -> None:
-        stored = ep.copy()
-        stored.labels = {}
-        if stored.key not in self.records.get(stored.dns_name, {}) and stored.record_type != RECORD_TXT:
-            self._record_count += 1
-        self.records[stored.dns_name][stored.key] = stored
+        self.cache.store(ep)
 
     def _fail(self, name: str, message: str) -> None:
-        attempt = self._retry_attempts.get(name, 0)
-        self._retry_attempts[name] = attempt + 1
-        delay = min(self.config.retry_cap, self.config.retry_base * 2**attempt)
-        self.retry_at[name] = self.clock() + delay
-        self.failures[name] = message
+        self.retries.fail(name, message, self.clock())
 
     def _event_for_failure(self, name: str, message: str) -> None:
         if self.events is None:
             return
-        for key in self.by_name.get(name, {}):
+        for key in self.desired.owners(name):
             obj = self._objs.get(key)
             if obj is not None:
                 body = {
@@ -491,16 +449,15 @@ class Controller:
     def _account(self, batch: set[str], result: ApplyResult) -> None:
         now = self.clock()
         for name in batch:
-            if name not in result.failed and name not in self.retry_at:
-                self.failures.pop(name, None)
-                self._retry_attempts.pop(name, None)
+            if name not in result.failed:
+                self.retries.succeeded(name)
         if result.failed:
             if self.failing_since is None:
                 self.failing_since = now
             self.last_error = next(iter(result.failed.values()))
             self.metrics.registry_errors.inc()
         else:
-            self.failing_since = None if not self.retry_at else self.failing_since
+            self.failing_since = None if not self.retries else self.failing_since
             self.last_success = now
             self.metrics.last_sync.set(time.time())
 
@@ -517,8 +474,8 @@ class Controller:
 
     def _update_gauges(self) -> None:
         self.count_calls()
-        self.metrics.source_endpoints.set(self._source_count)
-        self.metrics.registry_endpoints.set(self._record_count)
+        self.metrics.source_endpoints.set(self.desired.count)
+        self.metrics.registry_endpoints.set(self.cache.count)
         self.metrics.grace_records.set(len(self.grace))
         self.metrics.is_leader.set(1 if self.is_leader else 0)
 
@@ -526,12 +483,12 @@ class Controller:
 
     def next_wakeup(self) -> float | None:
         """When timed work (a retry or a grace deadline) is next due, or None."""
-        times = list(self.retry_at.values()) + [g.deadline for g in self.grace.values()]
+        times = list(self.retries.due_at.values()) + [g.deadline for g in self.grace.values()]
         return min(times) if times else None
 
     def settled(self) -> bool:
         """Nothing to do and nothing in flight: no dirty name, no retry pending, no reconcile running."""
-        return not self.dirty and not self.retry_at and not self._lock.locked()
+        return not self.dirty and not self.retries and not self._lock.locked()
 
     def has_work(self) -> bool:
         now = self.clock()
@@ -551,11 +508,11 @@ class Controller:
     def status(self) -> dict[str, Any]:
         return {
             "leader": self.is_leader,
-            "objects": len(self.objects),
-            "desired_names": len(self.by_name),
-            "records": sum(len(r) for r in self.records.values()),
+            "objects": len(self.desired.objects),
+            "desired_names": len(self.desired.by_name),
+            "records": self.cache.size(),
             "dirty": len(self.dirty),
-            "failures": dict(self.failures),
+            "failures": dict(self.retries.failures),
             "grace": len(self.grace),
             "provider_calls": self.provider.calls,
             "applied_changes": self.applied_changes,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from kumo.dns.endpoint import (
     OWNED_RECORD_LABEL,
@@ -212,6 +213,49 @@ class NameView:
     txts: dict[str, Endpoint] = field(default_factory=dict)
 
 
+Lookup = Callable[[str], Iterable[Endpoint]]
+
+
+class Registry(Protocol):
+    """What the controller asks of a registry (external-dns's registry.Registry), name by name.
+
+    ``owner`` is the owner id the plan enforces ("" for noop: everything is kumo's to manage).
+    """
+
+    owner: str
+    mapper: NameMapper
+
+    def view(self, name: str, lookup: Lookup) -> NameView: ...
+
+    def with_txt(self, changes: Changes, views: dict[str, NameView]) -> tuple[Changes, list[Endpoint]]: ...
+
+    def claimed_name(self, record: Endpoint) -> str | None:
+        """The record name a provider record makes relevant at a full read (its own, or the one an
+        ownership TXT of this owner points to), or None."""
+        ...
+
+
+class NoopRegistry:
+    """--registry=noop: no ownership records; every managed record in the zones is kumo's."""
+
+    owner = ""
+
+    def __init__(self, managed_types: frozenset[str]) -> None:
+        self.mapper = NameMapper()
+        self.managed_types = managed_types
+
+    def view(self, name: str, lookup: Lookup) -> NameView:
+        view = NameView()
+        view.records = [e.copy() for e in lookup(name) if e.record_type != RECORD_TXT]
+        return view
+
+    def with_txt(self, changes: Changes, views: dict[str, NameView]) -> tuple[Changes, list[Endpoint]]:
+        return changes, []
+
+    def claimed_name(self, record: Endpoint) -> str | None:
+        return record.dns_name if record.record_type in self.managed_types else None
+
+
 class TXTRegistry:
     """Attaches ownership labels to records and adds TXT changes next to record changes.
 
@@ -221,7 +265,17 @@ class TXTRegistry:
 
     def __init__(self, owner_id: str, mapper: NameMapper | None = None) -> None:
         self.owner_id = owner_id
+        self.owner = owner_id
         self.mapper = mapper or NameMapper()
+
+    def claimed_name(self, record: Endpoint) -> str | None:
+        if record.record_type != RECORD_TXT or not record.targets:
+            return None
+        labels = parse_labels(record.targets[0])
+        if labels is None or labels.get(OWNER_LABEL) != self.owner_id:
+            return None
+        name, _ = self.mapper.endpoint_name(record.dns_name)
+        return name or None
 
     def txt_names(self, name: str, set_identifier: str = "") -> list[str]:
         """Every TXT name that may carry ownership for records at ``name``."""

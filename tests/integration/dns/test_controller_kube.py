@@ -23,7 +23,7 @@ from kumo.dns.providers.chaos import FlakyProvider
 from kumo.dns.providers.inmemory import InMemoryProvider
 from kumo.dns.providers.route53 import Route53Provider
 from kumo.dns.runner import DnsRunner, RunOptions
-from kumo.kube import KubeClient, connect
+from kumo.kube import Conflict, KubeClient, connect
 from kumo.kube.timefmt import parse_time
 from kumo.sandbox.kubeapi import KubeAPI
 from tests.integration.dns.conftest import Moto
@@ -385,14 +385,24 @@ async def test_ingress_source_with_label_filter_and_namespace(kubeapi: KubeAPI, 
         }
 
     async with running(runner):
-        created = await kube.create(ingress("pub", "shop.example.com", {"dns": "public"}))
+        await kube.create(ingress("pub", "shop.example.com", {"dns": "public"}))
         await kube.create(ingress("priv", "admin.example.com", {"dns": "private"}))
-        created["status"] = {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}
-        await kube.replace(created, subresource="status")
-        priv = await kube.get("networking.k8s.io/v1", "Ingress", "priv", "default")
-        assert priv is not None
-        priv["status"] = {"loadBalancer": {"ingress": [{"ip": "192.0.2.11"}]}}
-        await kube.replace(priv, subresource="status")
+
+        async def set_address(name: str, ip: str) -> None:
+            # the emulator's ingress controller may write the status too: retry on a conflict
+            for _ in range(20):
+                obj = await kube.get("networking.k8s.io/v1", "Ingress", name, "default")
+                assert obj is not None
+                obj["status"] = {"loadBalancer": {"ingress": [{"ip": ip}]}}
+                try:
+                    await kube.replace(obj, subresource="status")
+                    return
+                except Conflict:
+                    await asyncio.sleep(0.05)
+            raise AssertionError(f"could not set the address of {name}")
+
+        await set_address("pub", "192.0.2.10")
+        await set_address("priv", "192.0.2.11")
 
         async def published() -> bool:
             return any(k.dns_name == "shop.example.com" for k in provider.store)
