@@ -224,7 +224,11 @@ def up_cmd(
     ] = 30.0,
     dns_server: Annotated[
         str | None,
-        typer.Option("--dns-server", help="Ask this DNS server (HOST:PORT) instead of the system's."),
+        typer.Option(
+            "--dns-server",
+            envvar="KUMO_DNS_SERVER",
+            help="Ask this DNS server (HOST:PORT) instead of the system's.",
+        ),
     ] = None,
     unschedulable_grace: Annotated[
         float,
@@ -349,7 +353,8 @@ def down_cmd(
 def status_cmd(
     target: Target,
     dns_server: Annotated[
-        str | None, typer.Option("--dns-server", help="DNS server (HOST:PORT) to ask.")
+        str | None,
+        typer.Option("--dns-server", envvar="KUMO_DNS_SERVER", help="DNS server (HOST:PORT) to ask."),
     ] = None,
 ) -> None:
     """Show the release: desired/running/pending, rollouts, pods, endpoint, DNS, events, revision.

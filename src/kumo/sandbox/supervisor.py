@@ -138,6 +138,8 @@ class Sandbox:
             "KUBECONFIG": str(self.kubeconfig),
             "KUMO_SANDBOX_DIR": str(self.directory),
             "KUMO_DNS_SERVER": self.dns_server,
+            # the cloud step points the EKS cluster's kubeconfig context at the emulator
+            "KUMO_KUBECONFIG_ENDPOINT": self.kube_url,
         }
 
     def as_dict(self) -> dict[str, Any]:
