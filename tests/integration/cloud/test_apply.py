@@ -144,36 +144,15 @@ def kumo_kubectl(kubeconfig: Path, *args: str) -> str:
     return out.stdout
 
 
-def test_second_apply_makes_no_write_call_and_the_policies_are_as_documented(
+def test_a_failure_part_way_then_apply_resumes_and_a_second_apply_makes_no_write_call(
     aws: Moto, tmp_path: Path
 ) -> None:
+    """One moto state for three runs (a reset and a seed cost more than the runs themselves)."""
     seeded = seed_aws(ONLINE_APP)
     assert seed_aws(ONLINE_APP).as_dict() == seeded.as_dict()  # the sandbox's seeding is idempotent too
     _assert_seeded(seeded)
-    options = CloudOptions(kubeconfig=str(tmp_path / "kubeconfig"))
-    session, first = counted_session()
-    result = apply(ONLINE_APP, CloudOptions(session=session, kubeconfig=options.kubeconfig))
-    assert "CreateCluster" in first.writes and "RequestCertificate" in first.writes
-    assert "ChangeResourceRecordSets" in first.writes  # the validation CNAME, through the Route 53 provider
-    assert result.writes == 8
-
-    session, second = counted_session()
-    again = apply(ONLINE_APP, CloudOptions(session=session, kubeconfig=options.kubeconfig))
-    assert second.writes == []
-    assert second.calls  # it did read
-    assert again.writes == 0
-    assert {s.action for s in again.steps} == {"unchanged", "lookup"}
-    assert again.outputs.as_dict() | {"context": None, "kubeconfig": None} == result.outputs.as_dict() | {
-        "context": None,
-        "kubeconfig": None,
-    }
-    _assert_policies(seeded.zone_id)
-
-
-def test_a_failure_part_way_then_apply_resumes(aws: Moto, tmp_path: Path) -> None:
-    seed_aws(ONLINE_APP)
     kubeconfig = str(tmp_path / "kubeconfig")
-    session, _ = counted_session()
+    session, first = counted_session()
 
     def fail_once(**_: Any) -> None:
         session.events.unregister("before-call.eks.CreateNodegroup", fail_once)
@@ -188,6 +167,7 @@ def test_a_failure_part_way_then_apply_resumes(aws: Moto, tmp_path: Path) -> Non
     iam, eks, _ = _clients()
     assert eks.list_clusters()["clusters"] == ["online-app"]
     assert eks.list_nodegroups(clusterName="online-app")["nodegroups"] == []
+    assert "CreateCluster" in first.writes  # (CreateNodegroup was attempted, and refused)
 
     pending = {(s.name, s.action) for s in plan(ONLINE_APP).steps}
     assert ("online-app", "unchanged") in pending
@@ -195,16 +175,29 @@ def test_a_failure_part_way_then_apply_resumes(aws: Moto, tmp_path: Path) -> Non
 
     session, resumed = counted_session()
     result = apply(ONLINE_APP, CloudOptions(session=session, kubeconfig=kubeconfig))
-    assert "CreateCluster" not in resumed.writes
-    assert "CreateNodegroup" in resumed.writes
+    assert "CreateCluster" not in resumed.writes and "CreateRole" in resumed.writes  # the DNS role
+    assert "CreateNodegroup" in resumed.writes and "RequestCertificate" in resumed.writes
+    assert "ChangeResourceRecordSets" in resumed.writes  # the validation CNAME, through the Route 53 provider
+    assert result.writes == 5  # node group, OIDC provider, DNS role, its policy, certificate
     assert eks.list_nodegroups(clusterName="online-app")["nodegroups"] == ["online-app-default"]
-    assert result.outputs.certificate_arns
     roles = [r["RoleName"] for r in iam.list_roles()["Roles"]]
     assert sorted(r for r in roles if r.startswith("online-app")) == [
         "online-app-kumo-cluster",
         "online-app-kumo-dns",
         "online-app-kumo-node",
     ]
+
+    session, second = counted_session()
+    again = apply(ONLINE_APP, CloudOptions(session=session, kubeconfig=kubeconfig))
+    assert second.writes == []
+    assert second.calls  # it did read
+    assert again.writes == 0
+    assert {s.action for s in again.steps} == {"unchanged", "lookup"}
+    assert again.outputs.as_dict() | {"context": None, "kubeconfig": None} == result.outputs.as_dict() | {
+        "context": None,
+        "kubeconfig": None,
+    }
+    _assert_policies(seeded.zone_id)
 
 
 def _assert_seeded(seeded: Seeded) -> None:
