@@ -91,7 +91,19 @@ class Demo:
 
 def _checkout(tmp: Path) -> Path:
     checkout = tmp / "kumo"
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(checkout)], check=True, timeout=120)
+    inside_git = shutil.which("git") is not None and (
+        subprocess.run(["git", "-C", str(ROOT), "rev-parse"], capture_output=True).returncode == 0
+    )
+    if inside_git:
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(checkout)], check=True, timeout=120)
+    else:  # a source tree without git (an unpacked archive): the same files, minus what runs make
+        shutil.copytree(
+            ROOT,
+            checkout,
+            ignore=shutil.ignore_patterns(
+                ".venv", ".kumo", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"
+            ),
+        )
     venv = (ROOT / ".venv").resolve()
     stamp = venv / ".kumo-installed"
     if not stamp.exists():
