@@ -143,6 +143,8 @@ class Sandbox:
         }
 
     def as_dict(self) -> dict[str, Any]:
+        if not {"kubeapi", "moto", "dns"} <= set(self.ports):  # never started here
+            return {"directory": str(self.directory), "services": []}
         return {
             "directory": str(self.directory),
             "kubeconfig": str(self.kubeconfig),

@@ -285,3 +285,13 @@ def test_a_dead_service_is_restarted_and_down_leaves_nothing(
     assert not supervisor.load(sandbox.directory).services or not any(
         s.running for s in supervisor.load(sandbox.directory).services.values()
     )
+
+
+def test_sandbox_commands_without_a_running_sandbox_say_how_to_start_one(tmp_path: Path) -> None:
+    env = {**os.environ, "KUMO_SANDBOX_DIR": str(tmp_path / "none")}
+    up = kumo("up", str(ROOT / "examples/online-app/kumo.yaml"), "--sandbox", env=env)
+    assert up.returncode == 2
+    assert "is not running" in up.stderr and "kumo sandbox up" in up.stderr
+    assert "Traceback" not in up.stderr
+    status = kumo("sandbox", "status", env=env)
+    assert status.returncode == 1 and "no sandbox" in status.stdout
