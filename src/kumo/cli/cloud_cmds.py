@@ -216,7 +216,8 @@ def destroy_cmd(
 ) -> None:
     """Delete what kumo created for this app (found by its tags), in reverse order.
 
-    Never touches anything kumo did not tag; the zone and the network stay.
+    Never touches anything kumo did not tag; the zone and the network stay. With --env, only that
+    environment's certificates (the cluster is shared).
 
     Example: kumo cloud destroy examples/online-app/kumo.yaml --yes
     """
@@ -240,7 +241,7 @@ def destroy_cmd(
         if not typer.confirm("Delete these?", default=False):
             raise UsageError("nothing deleted")
     try:
-        result = destroy(ctx, delete_load_balancers)
+        result = destroy(ctx, delete_load_balancers, certificates_only=env is not None)
     except KeyboardInterrupt:
         raise interrupted() from None
     if output == OutputFormat.json:

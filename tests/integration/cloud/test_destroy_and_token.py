@@ -44,6 +44,14 @@ def test_destroy_removes_only_what_kumo_tagged_and_handles_the_clusters_load_bal
         "CertificateArn"
     ]
     apply(ONLINE_APP, CloudOptions(kubeconfig=str(tmp_path / "kubeconfig")))
+    for env in ("staging", "pr-7"):  # preview environments: their own certificates, the same cluster
+        apply(ONLINE_APP, CloudOptions(env=env, kubeconfig=str(tmp_path / "kubeconfig")))
+    only_staging = kumo("cloud", "destroy", str(ONLINE_APP), "--env", "staging", "--yes", "--output", "json")
+    assert only_staging.returncode == 0, only_staging.stderr
+    assert json.loads(only_staging.stdout)["deleted"] == [
+        "AWS::CertificateManager::Certificate staging.nginx.example.com"
+    ]
+    assert "online-app" in eks.list_clusters()["clusters"]
     # what EKS does on a real account: an instance profile for the node role
     iam.create_instance_profile(InstanceProfileName="eks-online-app-nodes")
     iam.add_role_to_instance_profile(
@@ -80,6 +88,7 @@ def test_destroy_removes_only_what_kumo_tagged_and_handles_the_clusters_load_bal
         "AWS::IAM::Role online-app-kumo-node",
         "AWS::EKS::Cluster online-app",
         "AWS::IAM::Role online-app-kumo-cluster",
+        "AWS::CertificateManager::Certificate pr-7.nginx.example.com",  # every certificate of the app
     }
 
     assert eks.list_clusters()["clusters"] == ["someone-elses-cluster"]

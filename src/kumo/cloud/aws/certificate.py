@@ -195,3 +195,16 @@ class CertificateReconciler:
                     acm.delete_certificate(CertificateArn=arn)
                     deleted = True
         return deleted
+
+
+def delete_app_certificates(ctx: Ctx) -> list[str]:
+    """Every certificate tagged as this app's (preview environments' included); their domain names."""
+    acm = ctx.client("acm")
+    deleted = []
+    for page in acm.get_paginator("list_certificates").paginate():
+        for summary in page.get("CertificateSummaryList", []):
+            arn = str(summary["CertificateArn"])
+            if ctx.owned(tag_dict(acm.list_tags_for_certificate(CertificateArn=arn).get("Tags"))):
+                acm.delete_certificate(CertificateArn=arn)
+                deleted.append(str(summary.get("DomainName", arn)))
+    return deleted

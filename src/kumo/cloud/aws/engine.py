@@ -25,7 +25,12 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     NoRegionError,
 )
 
-from kumo.cloud.aws.certificate import CertificateReconciler, check_certificate_refs, find_certificate
+from kumo.cloud.aws.certificate import (
+    CertificateReconciler,
+    check_certificate_refs,
+    delete_app_certificates,
+    find_certificate,
+)
 from kumo.cloud.aws.context import Ctx, Reporter, Step, Waits, error_code, tag_dict
 from kumo.cloud.aws.eks import ClusterReconciler, NodegroupReconciler, check_version
 from kumo.cloud.aws.iam import OidcReconciler, RolePolicyReconciler, RoleReconciler
@@ -429,7 +434,8 @@ class DestroyResult:
 def destroy_plan(
     path: str | Path, options: CloudOptions | None = None
 ) -> tuple[Ctx, list[str], list[LoadBalancer]]:
-    """What destroy would delete (kumo's resources that exist), and the cluster's load balancers."""
+    """What destroy would delete (kumo's resources that exist), and the cluster's load balancers.
+    With ``options.env`` only that environment's certificates: the cluster is shared."""
     options = options or CloudOptions()
     ctx = _open(path, options)
 
@@ -437,7 +443,7 @@ def destroy_plan(
         _account(ctx)
         existing = []
         for resource, rec in _reconcilers(ctx):
-            if resource.action == "lookup":
+            if resource.action == "lookup" or (options.env and not isinstance(rec, CertificateReconciler)):
                 continue
             try:
                 step = rec.read(ctx)
@@ -445,15 +451,25 @@ def destroy_plan(
                 continue  # not kumo's: it stays
             if step.action != "create":
                 existing.append(f"{resource.type} {resource.name}")
-        lbs, _ = cluster_load_balancers(ctx)
+        lbs = [] if options.env else cluster_load_balancers(ctx)[0]
         return ctx, existing, lbs
 
     result: tuple[Ctx, list[str], list[LoadBalancer]] = _guard(run)
     return result
 
 
-def destroy(ctx: Ctx, delete_load_balancers: bool = False) -> DestroyResult:
+def destroy(ctx: Ctx, delete_load_balancers: bool = False, certificates_only: bool = False) -> DestroyResult:
+    """Delete kumo's resources in reverse order; ``certificates_only`` (an environment's destroy)
+    leaves the shared cluster and roles alone."""
+
     def run() -> DestroyResult:
+        if certificates_only:
+            deleted = []
+            for resource, rec in _reconcilers(ctx):
+                if isinstance(rec, CertificateReconciler) and rec.delete(ctx):
+                    ctx.reporter.line(f"  - deleted   {resource.type} {resource.name}")
+                    deleted.append(f"{resource.type} {resource.name}")
+            return DestroyResult(ctx.spec.app, deleted, [])
         lbs, groups = cluster_load_balancers(ctx)
         if lbs and not delete_load_balancers:
             raise UsageError(
@@ -483,6 +499,9 @@ def destroy(ctx: Ctx, delete_load_balancers: bool = False) -> DestroyResult:
             if delete(ctx):
                 ctx.reporter.line(f"  - deleted   {resource.type} {resource.name}")
                 deleted.append(f"{resource.type} {resource.name}")
+        for name in delete_app_certificates(ctx):  # preview environments' certificates
+            ctx.reporter.line(f"  - deleted   AWS::CertificateManager::Certificate {name}")
+            deleted.append(f"AWS::CertificateManager::Certificate {name}")
         return DestroyResult(ctx.spec.app, deleted, [lb.name for lb in lbs])
 
     result: DestroyResult = _guard(run)
