@@ -55,11 +55,15 @@ def _apply_and_sync(
 
     args = [a for a in controller_args(spec) if not a.startswith(("--metrics-address", "--local-"))]
     synced = _run(
-        str(BIN / "kumo"), *args, "--metrics-address=", "--kubeconfig", str(kubeconfig), "--once", "--dry-run"
-    )
+        str(BIN / "kumo"), *args, "--metrics-address=", "--kubeconfig", str(kubeconfig),
+        "--once", "--dry-run", "--log-format=json",
+    )  # fmt: skip
     assert synced.returncode == 0, synced.stderr
-    records = re.findall(r"dry-run CREATE (\S+) (\S+) -> (.+)$", synced.stdout + synced.stderr, re.MULTILINE)
-    return records, address
+    # JSON log lines (logrus's keys), so the record text is read back unescaped
+    messages = [json.loads(line)["msg"] for line in synced.stderr.splitlines() if line.startswith("{")]
+    pattern = re.compile(r"dry-run CREATE (\S+) (\S+) -> (.+)")
+    records = [m.groups() for m in map(pattern.fullmatch, messages) if m]
+    return [(str(n), str(t), str(v)) for n, t, v in records], address
 
 
 def _expected(spec_path: Path, address: str) -> list[tuple[str, str, str]]:
