@@ -98,6 +98,75 @@ class Usage:
     memory: deque[int] = field(default_factory=lambda: deque(maxlen=HISTORY))
 
 
+_METADATA_KEYS = (
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "labels",
+    "ownerReferences",
+)
+_DROPPED_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+
+
+def _pick(obj: Obj | None, keys: tuple[str, ...]) -> Obj:
+    return {k: obj[k] for k in keys if obj and k in obj}
+
+
+def _containers(spec: Obj | None) -> list[Obj]:
+    return [_pick(c, ("name", "image")) for c in (spec or {}).get("containers") or []]
+
+
+def slim(obj: Obj) -> Obj:
+    """What the console shows of an object, and nothing else: the caches hold thousands of Pods
+    and Events, and managedFields, volumes or env would be most of their memory."""
+    kind = obj.get("kind")
+    metadata = obj.get("metadata") or {}
+    meta = _pick(metadata, _METADATA_KEYS)
+    annotations = {
+        k: v for k, v in (metadata.get("annotations") or {}).items() if k not in _DROPPED_ANNOTATIONS
+    }
+    if annotations and kind != "Pod":
+        meta["annotations"] = annotations
+    out: Obj = {"apiVersion": obj.get("apiVersion"), "kind": kind, "metadata": meta}
+    spec = obj.get("spec") or {}
+    if kind == "Pod":
+        out["spec"] = {"nodeName": spec.get("nodeName"), "containers": _containers(spec)}
+        status = obj.get("status") or {}
+        out["status"] = _pick(status, ("phase", "reason", "message", "startTime", "podIP", "conditions"))
+        for key in ("containerStatuses", "initContainerStatuses"):
+            if key in status:
+                out["status"][key] = [
+                    _pick(c, ("name", "image", "restartCount", "ready", "state")) for c in status[key]
+                ]
+        return out
+    if kind == "Event":
+        out.update(
+            _pick(obj, ("type", "reason", "message", "count", "lastTimestamp", "eventTime", "firstTimestamp"))
+        )
+        out["involvedObject"] = _pick(obj.get("involvedObject"), ("kind", "name", "namespace"))
+        return out
+    if kind in ("Deployment", "ReplicaSet"):
+        template = spec.get("template") or {}
+        out["spec"] = {
+            **_pick(spec, ("replicas", "paused", "selector")),
+            "template": {"spec": {"containers": _containers(template.get("spec"))}},
+        }
+        out["status"] = obj.get("status") or {}
+        return out
+    if kind == "Node":
+        status = obj.get("status") or {}
+        out["status"] = {
+            **_pick(status, ("capacity", "allocatable")),
+            "conditions": [_pick(c, ("type", "status")) for c in status.get("conditions") or []],
+        }
+        return out
+    return {**obj, "metadata": {**meta, **({"annotations": annotations} if annotations else {})}}
+
+
 def release_of(obj: Obj) -> ReleaseKey | None:
     """The release an object belongs to, from kumo's labels (release Secrets carry their own)."""
     metadata = obj.get("metadata") or {}
@@ -160,7 +229,7 @@ class ReadModel:
                 await self.client.resource(api_version, kind)
                 kinds.append((api_version, kind, selector))
         for api_version, kind, selector in kinds:
-            informer = Informer(self.client, api_version, kind, label_selector=selector)
+            informer = Informer(self.client, api_version, kind, label_selector=selector, transform=slim)
             informer.add_handler(self._on_change)
             self.informers[kind] = informer
             self._tasks.append(asyncio.create_task(informer.run(), name=f"console-{kind}"))

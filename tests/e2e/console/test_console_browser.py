@@ -79,3 +79,15 @@ def test_history_diff_between_revisions(console: ConsoleRun, page: Page, tmp_pat
     page.get_by_role("button", name="Show the diff").click()
     expect(page.locator("pre.diff .del")).to_contain_text(["nginx:1.27"])
     expect(page.locator("pre.diff .add")).to_contain_text(["nginx:1.28"])
+
+
+def test_nodes_and_dns_pages(console: ConsoleRun, page: Page) -> None:
+    page.goto(console.url)
+    page.get_by_role("link", name="Nodes", exact=True).click()
+    node = page.locator("#node-kumo-node-0")
+    expect(node).to_contain_text("Ready")
+    # CPU used (from metrics.k8s.io) / allocatable / capacity
+    expect(node).to_contain_text(re.compile(r"\d+m / \d+m / \d+m"), timeout=SHOWN)
+    page.get_by_role("link", name="DNS", exact=True).click()
+    expect(page.locator("#live-dns")).to_contain_text("owner kumo-sandbox, leader, healthy")
+    expect(page.locator("#dns-hello\\.sandbox\\.test")).to_contain_text("in sync")
