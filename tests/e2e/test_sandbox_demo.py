@@ -5,7 +5,8 @@ is a symlink to this checkout's, and ``scripts/setup.sh`` finds everything insta
 ``pyproject.toml`` is dated before the venv's install stamp), so nothing is reinstalled. The clone's
 own sources run (``PYTHONPATH``). Then the test checks what the demo promises, through real peers:
 ``dig`` against the sandbox's DNS server, boto3 against its moto server, HTTP against its console,
-and process ids for what ``kumo sandbox down`` must leave behind.
+and process ids for what ``kumo sandbox down`` must leave behind. The tests run in file order,
+as a user would: look, then ``kumo down``, then ``kumo sandbox down`` and up again.
 """
 
 from __future__ import annotations

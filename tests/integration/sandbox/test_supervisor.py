@@ -1,5 +1,8 @@
 """The sandbox supervisor against its real children: emulator, moto server, the Route 53 DNS server
-and the DNS controller, started as processes, found again by PID file, stopped by PID."""
+and the DNS controller, started as processes, found again by PID file, stopped by PID.
+
+The tests share one sandbox (module scope) and run in file order: they walk it through its life,
+the last one stopping it."""
 
 from __future__ import annotations
 
