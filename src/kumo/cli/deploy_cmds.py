@@ -332,8 +332,18 @@ def down_cmd(
     timeout: TimeoutOpt = 120.0,
     lock_timeout: LockTimeoutOpt = 120.0,
     lock_duration: LockDurationOpt = 15,
+    prune_addons: Annotated[
+        bool,
+        typer.Option(
+            "--prune-addons",
+            help="Also remove kumo's add-ons (the DNS controller) when no other release uses them.",
+        ),
+    ] = False,
 ) -> None:
     """Remove the release and everything it created (a preview env's whole namespace).
+
+    The DNS controller add-on stays (it removes the names); when no release uses it any more,
+    --prune-addons removes it too.
 
     Example: kumo down examples/hello-generic/kumo.yaml --env pr-42
     """
@@ -341,7 +351,9 @@ def down_cmd(
     from kumo.deploy import down
 
     rendered = target.load()
-    options = target.options(timeout=timeout, lock_timeout=lock_timeout, lock_duration=lock_duration)
+    options = target.options(
+        timeout=timeout, lock_timeout=lock_timeout, lock_duration=lock_duration, prune_addons=prune_addons
+    )
     result = _run(down(rendered, options, CliReporter()))
     if target.print_json(result.as_dict()):
         return

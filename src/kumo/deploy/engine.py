@@ -27,7 +27,7 @@ from kumo.errors import ClusterError, KumoError, UsageError
 from kumo.kube import KubeClient, LeaseHolder, connect, lease_holder, record_event
 from kumo.kube.errors import ApiError, ApiLost, NotFound, Unreachable
 from kumo.kube.timefmt import format_time, now
-from kumo.render import DNS_LEASE_NAME
+from kumo.render import DNS_LEASE_NAME, ZONES_CONFIGMAP, zones_entry
 
 APPLY_CONCURRENCY = 4
 PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -47,6 +47,8 @@ class DeployOptions:
     dns_server: str | None = None
     #: Seconds a Pod may stay Unschedulable (an autoscaler adding a node) before the rollout fails.
     unschedulable_grace: float = 30.0
+    #: `kumo down`: remove the add-ons (the DNS controller) when no release uses them any more.
+    prune_addons: bool = False
     #: Who holds the release lock and is recorded as the deployer; default user@host/pid.
     identity: str | None = None
 
@@ -342,12 +344,22 @@ async def _up_locked(
     await store.save(revision)
     phase = "before any of its objects were applied"
     try:
-        if rendered.addons:
+        addons = rendered.addons
+        if addons:
+            foreign = await _foreign_external_dns(client)
+            if foreign:
+                reporter.message(
+                    f"external-dns is already installed by another tool ({', '.join(foreign)}); kumo "
+                    "leaves it alone and does not install its DNS controller next to it"
+                )
+                addons = []
+        await _register_zone(client, rendered, reporter)
+        if addons:
             reporter.message("installing add-ons")
             phase = "while the add-ons were applied (the app was not changed)"
-            await _apply_all(client, lock, rendered.addons, reporter, None, before)
+            await _apply_all(client, lock, addons, reporter, None, before)
             if options.wait:
-                await _wait_addons(client, rendered.addons, options, reporter)
+                await _wait_addons(client, addons, options, reporter)
         reporter.message(
             f"applying revision {number} of {rendered.release} to namespace {rendered.namespace}"
         )
@@ -399,6 +411,97 @@ def _left_pending(
         f"When the API answers again, `kumo up` marks revision {revision.number} interrupted and deploys "
         f"again, or {back}. The release lock expires by itself within {options.lock_duration} s.",
     )
+
+
+def _zones_manager(rendered: Rendered) -> str:
+    # One field manager per release: server-side apply keeps every release's key apart.
+    return f"kumo-release.{rendered.namespace}.{rendered.release}"
+
+
+async def _register_zone(client: KubeClient, rendered: Rendered, reporter: Reporter) -> None:
+    """Add this release's zone and owner id to the zones ConfigMap the shared DNS controller
+    watches; other releases' keys are other managers' fields, so they stay as they are."""
+    dns = rendered.spec.dns
+    if dns is None:
+        return
+    namespace = dns.controller.namespace
+    if await client.get("v1", "Namespace", namespace) is None:
+        await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    key, value = zones_entry(rendered.spec, rendered.namespace, rendered.release)
+    configmap = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": ZONES_CONFIGMAP,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "kumo"},
+        },
+        "data": {key: value},
+    }
+    await client.apply(configmap, _zones_manager(rendered), force=True)
+
+
+async def _unregister_zone(client: KubeClient, rendered: Rendered) -> list[str]:
+    """Remove this release's zone; returns the releases (keys) that still use the DNS controller."""
+    dns = rendered.spec.dns
+    if dns is None:
+        return []
+    key, _ = zones_entry(rendered.spec, rendered.namespace, rendered.release)
+    namespace = dns.controller.namespace
+    try:
+        found = await client.get("v1", "ConfigMap", ZONES_CONFIGMAP, namespace)
+    except ApiError:
+        return []
+    if found is None:
+        return []
+    if key in (found.get("data") or {}):
+        found = await client.patch("v1", "ConfigMap", ZONES_CONFIGMAP, {"data": {key: None}}, namespace)
+    return sorted(found.get("data") or {})
+
+
+async def _release_addons(
+    client: KubeClient, rendered: Rendered, options: DeployOptions, reporter: Reporter
+) -> list[Ref]:
+    """Unregister the release's zone; the add-ons go only with --prune-addons, and only when no
+    other release still uses them (the DNS controller must outlive the apps to remove their names)."""
+    dns = rendered.spec.dns
+    if dns is None:
+        return []
+    others = await _unregister_zone(client, rendered)
+    if not rendered.addons:
+        return []
+    where = f"{dns.controller.namespace}"
+    if others:
+        if options.prune_addons:
+            reporter.message(f"keeping the DNS controller in {where}: {', '.join(others)} still use it")
+        return []
+    if not options.prune_addons:
+        reporter.message(
+            f"this was the last kumo release using the DNS controller in {where}; "
+            "`kumo down --prune-addons` removes it"
+        )
+        return []
+    reporter.message(f"removing the DNS controller in {where}: no kumo release uses it any more")
+    zones_meta = {"name": ZONES_CONFIGMAP, "namespace": where}
+    zones = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": zones_meta}
+    # The namespace stays: it may hold other things, and a fresh `kumo up` uses it again.
+    addons = [o for o in rendered.addons if o.get("kind") != "Namespace"] + [zones]
+    return await _delete_all(client, addons, reporter, "deleted")
+
+
+async def _foreign_external_dns(client: KubeClient) -> list[str]:
+    """external-dns Deployments another tool installed (Helm chart or manifests), as ns/name."""
+    try:
+        found = await client.list(
+            "apps/v1", "Deployment", None, label_selector="app.kubernetes.io/name=external-dns"
+        )
+    except ApiError:
+        return []  # not allowed to look cluster-wide: nothing to report
+    return [
+        f"{d['metadata'].get('namespace')}/{d['metadata']['name']}"
+        for d in found
+        if (d["metadata"].get("labels") or {}).get("app.kubernetes.io/managed-by") != "kumo"
+    ]
 
 
 async def _finish_success(
@@ -676,6 +779,7 @@ async def down(rendered: Rendered, options: DeployOptions, reporter: Reporter | 
             members = [o for ref, o in objects.items() if ref.kind != "Namespace"]
             deleted = await _delete_all(client, members, reporter, "deleted")
             await store.delete_all()
+            deleted += await _release_addons(client, rendered, options, reporter)
             others = await _other_releases(client, rendered.namespace, rendered.release)
             if own_namespace and others:
                 own_namespace = False

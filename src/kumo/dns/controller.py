@@ -36,6 +36,7 @@ from kumo.dns.providers.base import ApplyResult, Provider, group_key
 from kumo.dns.registry import NameMapper, NameView, NoopRegistry, Registry, TXTRegistry
 from kumo.dns.sources import BY_KIND, SourceConfig, endpoints_for, parent_gateways
 from kumo.dns.state import DesiredIndex, ObjKey, RecordCache, RetrySchedule
+from kumo.dns.zoneconfig import ZoneOwners
 
 log = logging.getLogger("kumo.dns.controller")
 
@@ -100,6 +101,10 @@ class Controller:
         else:
             self.registry = NoopRegistry(self.config.managed_types)
         self.owner = self.registry.owner
+        #: with --zones-configmap: the zones of every release and their owner ids (else None)
+        self.zone_owners: ZoneOwners | None = None
+        self._registries: dict[str, TXTRegistry] = {}
+        self._retired = ZoneOwners()
         # desired side
         self.desired = DesiredIndex()
         self.grace: dict[ObjKey, _Grace] = {}
@@ -276,13 +281,63 @@ class Controller:
             names.update(e.dns_name for e in grace.endpoints)
         for recs in self.cache.records.values():
             for ep in recs.values():
-                claimed = self.registry.claimed_name(ep)
+                claimed = self._claimed(ep)
                 if claimed:
                     names.add(claimed)
         return names
 
+    def _claimed(self, ep: Endpoint) -> str | None:
+        """The name whose ownership TXT ``ep`` is, when the owner it names is that name's owner."""
+        if self.zone_owners is None or not isinstance(self.registry, TXTRegistry):
+            return self.registry.claimed_name(ep)
+        name, _ = self.registry.mapper.endpoint_name(ep.dns_name)
+        return self._registry_for(self._owner_of(name)).claimed_name(ep) if name else None
+
+    # -- zones of every release (kumo.dns.zoneconfig); without them, the flags' owner and filter
+
+    def set_zones(self, zones: ZoneOwners) -> None:
+        """Serve these zones, each with its owner id, from now on (picked up by watch, no restart)."""
+        if zones == self.zone_owners:
+            return
+        # A zone whose release went away stays in scope for deletion only: its Services may have
+        # been deleted a moment before the zone, and their records must not be left behind.
+        before = dict(self.zone_owners.zones) if self.zone_owners is not None else {}
+        retired = {**self._retired.zones, **{z: o for z, o in before.items() if z not in zones.zones}}
+        self._retired = ZoneOwners({z: o for z, o in retired.items() if z not in zones.zones})
+        log.info(
+            "serving zones %s",
+            ", ".join(f"{z} (owner {o})" for z, o in sorted(zones.zones.items())) or "(none yet)",
+        )
+        self.zone_owners = zones
+        self._mark(self._relevant_names())
+        self.wake.set()
+
+    def _owner_of(self, name: str) -> str:
+        if self.zone_owners is None or not self.owner:
+            return self.owner
+        return self.zone_owners.owner_of(name) or self._retired.owner_of(name) or ""
+
+    def _in_zones(self, name: str) -> bool:
+        return self.zone_owners is None or self.zone_owners.zone_of(name) is not None or self._retiring(name)
+
+    def _retiring(self, name: str) -> bool:
+        """In a zone no release registers any more: only its owned records are deleted."""
+        return (
+            self.zone_owners is not None
+            and self.zone_owners.zone_of(name) is None
+            and self._retired.zone_of(name) is not None
+        )
+
+    def _registry_for(self, owner: str) -> Registry:
+        if not isinstance(self.registry, TXTRegistry) or owner == self.registry.owner_id:
+            return self.registry
+        found = self._registries.get(owner)
+        if found is None:
+            found = self._registries[owner] = TXTRegistry(owner, self.registry.mapper)
+        return found
+
     def _view(self, name: str) -> NameView:
-        return self.registry.view(name, self.cache.lookup)
+        return self._registry_for(self._owner_of(name)).view(name, self.cache.lookup)
 
     def desired_at(self, name: str) -> list[Endpoint]:
         out = self.desired.at(name)
@@ -317,12 +372,14 @@ class Controller:
         provider_filter = self.provider.domain_filter()
         views: dict[str, NameView] = {}
         changes = Changes()
+        by_owner: dict[str, Changes] = {}
         wanted: list[Endpoint] = []
         in_scope: list[str] = []
         for name in sorted(batch):
-            if self.config.domain_filter.match(name) and provider_filter.match(name):
+            if self.config.domain_filter.match(name) and provider_filter.match(name) and self._in_zones(name):
                 in_scope.append(name)
-                wanted.extend(self.desired_at(name))
+                if not self._retiring(name):
+                    wanted.extend(self.desired_at(name))
         try:
             adjusted = await self.provider.adjust(wanted)
         except Exception as exc:
@@ -338,20 +395,25 @@ class Controller:
             try:
                 view = self._view(name)
                 views[name] = view
-                changes.extend(
+                by_owner.setdefault(self._owner_of(name), Changes()).extend(
                     plan(
                         view.records,
                         desired_by_name.get(name, []),
                         self.config.policy,
-                        self.owner,
+                        self._owner_of(name),
                         self.config.managed_types,
                     )
                 )
             except Exception as exc:  # one bad name never stops the others
                 log.exception("planning %s failed", name)
                 self._fail(name, f"planning failed: {exc}")
-        changes, dropped = self.registry.with_txt(changes, views)
-        if dropped:
+        for owner, owned in by_owner.items():
+            if not self.owner:
+                changes.extend(owned)
+                continue
+            mine = {n: v for n, v in views.items() if self._owner_of(n) == owner}
+            owned, dropped = self._registry_for(owner).with_txt(owned, mine)
+            changes.extend(owned)
             for ep in dropped:
                 log.warning("%s: another owner's TXT record claims this name; not creating it", ep)
                 self.retries.failures[ep.dns_name] = "another owner's TXT record claims this name"

@@ -466,6 +466,15 @@ FLAGS: tuple[Flag, ...] = (
         kumo_only=True,
     ),
     Flag("context", S, "", OK, "kubeconfig context", kumo_only=True),
+    Flag(
+        "zones-configmap",
+        S,
+        "",
+        OK,
+        "NAMESPACE/NAME of the ConfigMap where every kumo release registers its zone and owner id "
+        "(watched: the zones are the domain filter, each with its own owner id)",
+        kumo_only=True,
+    ),
     Flag("leader-elect", B, False, OK, "run with Lease leader election", kumo_only=True),
     Flag(
         "leader-election-namespace",

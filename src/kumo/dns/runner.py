@@ -14,6 +14,7 @@ from kumo.dns.health import HealthServer
 from kumo.dns.providers.base import Provider
 from kumo.dns.sources import GATEWAY_KIND, SOURCES
 from kumo.dns.sources.common import slim
+from kumo.dns.zoneconfig import ZoneOwners, parse_configmap
 from kumo.errors import ClusterError
 from kumo.kube import Informer, KubeClient, LeaseLock, connect, default_identity, record_event
 from kumo.kube.timefmt import now
@@ -37,6 +38,8 @@ class RunOptions:
     lease_duration: int = 15
     identity: str = field(default_factory=default_identity)
     metrics_address: str | None = None
+    #: (namespace, name) of the ConfigMap every release registers its zone in (kumo.dns.zoneconfig)
+    zones_configmap: tuple[str, str] | None = None
     sync_timeout: float = 60.0
 
 
@@ -70,6 +73,8 @@ class DnsRunner:
         return self.client
 
     def _make_informers(self, client: KubeClient) -> None:
+        if self.options.zones_configmap is not None:
+            self._watch_zones(client, *self.options.zones_configmap)
         selector = self.options.config.source.label_filter.selector()
         namespace = self.options.config.source.namespace
         for name in self.options.sources:
@@ -94,6 +99,19 @@ class DnsRunner:
 
             gateways.add_handler(on_gateway)
             self.informers.append(gateways)
+
+    def _watch_zones(self, client: KubeClient, namespace: str, name: str) -> None:
+        """Serve the zones the releases register, from the watch: no restart when one is added."""
+        self.controller.set_zones(ZoneOwners())  # nothing is served until a release registers
+        zones = Informer(client, "v1", "ConfigMap", namespace)
+
+        def on_change(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+            if (obj.get("metadata") or {}).get("name") != name:
+                return
+            self.controller.set_zones(parse_configmap(None if event == "DELETED" else obj))
+
+        zones.add_handler(on_change)
+        self.informers.append(zones)
 
     async def run(self) -> int:
         """Run until cancelled (or one pass with ``once``). Returns an exit code."""

@@ -148,6 +148,15 @@ def provider_options(values: Mapping[str, Any]) -> Any:
     )
 
 
+def _zones_configmap(value: str) -> tuple[str, str] | None:
+    if not value:
+        return None
+    namespace, _, name = value.partition("/")
+    if not namespace or not name:
+        raise UsageError(f"--zones-configmap: expected NAMESPACE/NAME, found {value!r}")
+    return namespace, name
+
+
 def run_settings(values: Mapping[str, Any], selected: tuple[Flag, ...] = FLAGS) -> Settings:
     """Check every flag of ``kumo dns run`` and build its settings (raises UsageError)."""
     from kumo.dns.controller import ControllerConfig
@@ -262,5 +271,6 @@ def run_settings(values: Mapping[str, Any], selected: tuple[Flag, ...] = FLAGS) 
         or "default",
         lease_duration=max(1, round(durations["lease-duration"])),
         metrics_address=metrics or None,
+        zones_configmap=_zones_configmap(str(_get(values, "zones-configmap"))),
     )
     return Settings(prov, run, notices, str(_get(values, "log-level")), str(_get(values, "log-format")))

@@ -1,6 +1,12 @@
 """spec -> Kubernetes objects, through one profile per target cloud, plus kumo's own add-ons."""
 
-from kumo.render.addons import DNS_LEASE_NAME, controller_args, render_dns_controller
+from kumo.render.addons import (
+    DNS_LEASE_NAME,
+    ZONES_CONFIGMAP,
+    controller_args,
+    render_dns_controller,
+    zones_entry,
+)
 from kumo.render.context import (
     ACCOUNT_ID_PLACEHOLDER,
     CloudFacts,
@@ -24,6 +30,7 @@ __all__ = [
     "HOSTNAME_ANNOTATION",
     "PROFILES",
     "TTL_ANNOTATION",
+    "ZONES_CONFIGMAP",
     "CloudFacts",
     "Profile",
     "RenderContext",
@@ -43,4 +50,5 @@ __all__ = [
     "validate_object",
     "validate_objects",
     "write_directory",
+    "zones_entry",
 ]

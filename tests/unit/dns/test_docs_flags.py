@@ -127,6 +127,10 @@ TESTS: dict[str, list[str]] = {
     ],
     "local-zone": [I + "test_webhook.py::test_cli_webhook_serve"],
     "local-listen": [I + "test_local.py::test_dig_answers_udp_and_tcp_with_soa_and_ns"],
+    "zones-configmap": [
+        U + "test_zones.py::test_each_zone_gets_its_own_owner_and_a_new_zone_needs_no_restart",
+        "tests/integration/deploy/test_two_apps.py::test_two_apps_with_different_zones_keep_their_names",
+    ],
     "leader-elect": [I + "test_controller_kube.py::test_leader_failover"],
     "leader-election-namespace": [I + "test_controller_kube.py::test_leader_failover"],
     "leader-election-id": [I + "test_controller_kube.py::test_leader_failover"],

@@ -80,6 +80,7 @@ def test_rbac_has_no_wildcards_pods_nodes_or_cluster_wide_leases(make_spec: Spec
     assert _rules(objects, "Role") == [
         ("coordination.k8s.io", "leases", ("create",)),
         ("coordination.k8s.io", "leases", ("get", "update")),
+        ("", "configmaps", ("get", "list", "watch")),
     ]
     assert role["rules"][1]["resourceNames"] == ["kumo-dns"]
     binding = pick(objects, "RoleBinding")
@@ -103,14 +104,13 @@ def test_deployment_runs_kumo_dns_with_external_dns_flags(make_spec: SpecFactory
     (container,) = pod["containers"]
     assert (
         container["args"]
-        == controller_args(spec)
+        == controller_args(spec, shared=True)
         == [
             "dns",
             "run",
             "--source=service",
             "--provider=route53",
-            "--domain-filter=example.com",
-            "--txt-owner-id=shop-owner",
+            "--zones-configmap=kumo-system/kumo-dns-zones",
             "--policy=sync",
             "--registry=txt",
             "--interval=1m",
@@ -165,7 +165,7 @@ def test_rfc2136_settings_and_the_tsig_secret_from_a_secret(make_spec: SpecFacto
     spec = make_spec("generic", "tls: 'off'\n", dns=dns, provider="rfc2136")
     objects = render_addons(spec)
     container = pick(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
-    assert container["args"][8:13] == [
+    assert container["args"][7:12] == [
         "--interval=1m",
         "--rfc2136-host=ns1.example.com",
         "--rfc2136-port=5353",

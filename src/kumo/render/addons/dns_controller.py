@@ -8,6 +8,7 @@ Two replicas run with leader election; the PodDisruptionBudget keeps one through
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,6 +45,8 @@ _LEASE_RULES = [
         "resourceNames": [LEASE_NAME],
         "verbs": ["get", "update"],
     },
+    # the zones every release registers (kumo.dns.zoneconfig), watched; only in this namespace
+    {"apiGroups": [""], "resources": ["configmaps"], "verbs": READ},
 ]
 
 
@@ -51,16 +54,35 @@ LOCAL_DATA_DIR = "/var/lib/kumo-dns"
 LOCAL_DNS_PORT = 5353
 
 
-def controller_args(spec: Spec) -> list[str]:
-    """``kumo dns run`` flags, in external-dns's spelling, plus the chosen provider's settings."""
+#: The ConfigMap (in the controller's namespace) where every release registers its zone and owner id.
+ZONES_CONFIGMAP = "kumo-dns-zones"
+
+
+def zones_entry(spec: Spec, namespace: str, release: str) -> tuple[str, str]:
+    """This release's key and value in the zones ConfigMap (read by kumo.dns.zoneconfig)."""
+    assert spec.dns is not None
+    value = json.dumps({"zone": spec.dns.zone, "ownerId": spec.dns.owner_id}, sort_keys=True)
+    return f"{namespace}.{release}", value
+
+
+def controller_args(spec: Spec, *, shared: bool = False) -> list[str]:
+    """``kumo dns run`` flags, in external-dns's spelling, plus the chosen provider's settings.
+
+    ``shared``: the cluster add-on, which serves every release. Its zones and owner ids come from
+    the zones ConfigMap (watched), not from this spec, so deploying another app leaves its flags
+    as they are.
+    """
     assert spec.dns is not None
     dns = spec.dns
     args = ["dns", "run"]
     args += [f"--source={source}" for source in dns_sources(spec)]
     args += [
         f"--provider={dns.provider}",
-        f"--domain-filter={dns.zone}",
-        f"--txt-owner-id={dns.owner_id}",
+        *(
+            [f"--zones-configmap={dns.controller.namespace}/{ZONES_CONFIGMAP}"]
+            if shared
+            else [f"--domain-filter={dns.zone}", f"--txt-owner-id={dns.owner_id}"]
+        ),
         f"--policy={dns.controller.policy}",
         "--registry=txt",
         f"--interval={dns.controller.interval}",
@@ -152,7 +174,7 @@ def render_dns_controller(ctx: RenderContext) -> list[dict[str, Any]]:
     container = {
         "name": "controller",
         "image": dns.controller.image,
-        "args": controller_args(spec),
+        "args": controller_args(spec, shared=True),
         "env": env,
         "ports": ports,
         "readinessProbe": {"httpGet": {"path": "/healthz", "port": "metrics"}, "periodSeconds": 10},
