@@ -13,7 +13,7 @@ import asyncio
 import builtins
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Literal
 
@@ -225,20 +225,27 @@ class KubeClient:
         namespace: str | None = None,
         label_selector: str | None = None,
         field_selector: str | None = None,
+        *,
+        limit: int | None = None,
+        transform: Callable[[Obj], Obj] | None = None,
     ) -> ObjList:
         """All matching objects (every namespace when ``namespace`` is None for a namespaced kind).
 
-        The result's ``resource_version`` is the list's, the point a watch continues from.
+        The result's ``resource_version`` is the list's, the point a watch continues from. With
+        ``limit`` the list comes in pages of that size, and ``transform`` applies to each object as
+        its page arrives: a list of 10,000s of objects never sits in memory whole.
         """
         info = await self.resource(api_version, kind)
         params: dict[str, Any] = {"labelSelector": label_selector, "fieldSelector": field_selector}
+        if limit:
+            params["limit"] = limit
         items = ObjList()
         while True:
             page = await self.request("GET", info.collection_path(namespace), params=params) or {}
             for item in page.get("items") or []:
                 item.setdefault("apiVersion", api_version)
                 item.setdefault("kind", kind)
-                items.append(item)
+                items.append(transform(item) if transform is not None else item)
             metadata = page.get("metadata") or {}
             items.resource_version = str(metadata.get("resourceVersion") or items.resource_version)
             token = metadata.get("continue")

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[str, Obj, Obj | None], Awaitable[None] | None]
 Key = tuple[str, str]
 
+#: Page size of a transformed informer's list: whole objects are held one page at a time.
+LIST_PAGE = 500
+
 #: Event type of the periodic resync: every cached object is handed to the handlers again.
 RESYNC = "RESYNC"
 
@@ -129,10 +132,16 @@ class Informer:
 
     async def _relist(self) -> None:
         items = await self.client.list(
-            self.api_version, self.kind, self.namespace, self.label_selector, self.field_selector
+            self.api_version,
+            self.kind,
+            self.namespace,
+            self.label_selector,
+            self.field_selector,
+            limit=LIST_PAGE if self.transform is not None else None,
+            transform=self.transform,
         )
         self.list_count += 1
-        fresh = {key_of(item): self.transform(item) if self.transform else item for item in items}
+        fresh = {key_of(item): item for item in items}
         old_cache = self._cache
         self._cache = fresh
         self.resource_version = items.resource_version

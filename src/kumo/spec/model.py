@@ -450,8 +450,7 @@ class EnvFrom(_OneSource):
 def _mount_path(value: str) -> str:
     if not value.startswith("/") or "/../" in value + "/" or value.endswith("/") or "\x00" in value:
         raise ValueError(
-            "expected an absolute file path in the container, such as /etc/app/config.json, "
-            f"found {value!r}"
+            f"expected an absolute file path in the container, such as /etc/app/config.json, found {value!r}"
         )
     return value
 

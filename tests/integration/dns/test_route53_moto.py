@@ -402,5 +402,6 @@ async def test_drift_probe_sees_additions_and_deletions_not_own_changes(aws: Mot
     assert await p.drifted() is True
     await p.records()
     assert await p.drifted() is False
+    assert len(p._raw) <= 2  # record sets kumo can rebuild exactly are not kept raw (SOA is not a record)
     assert not (await p.apply_changes(Changes(delete=[updated]))).failed
     assert await p.drifted() is False

@@ -214,3 +214,35 @@ async def test_informer_resync_hands_every_cached_object_to_handlers_again(clien
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_transformed_informer_lists_in_pages_and_caches_the_transformed_objects(
+    client: KubeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transform (client-go's SetTransform) is applied page by page, to listed and watched objects."""
+    from kumo.kube import informer as informer_module
+
+    monkeypatch.setattr(informer_module, "LIST_PAGE", 2)
+    for i in range(5):
+        await client.create(configmap(f"cm-{i}", app="x") | {"data": {"big": "x" * 1000}})
+    requests = client.request_count
+    informer = Informer(
+        client, "v1", "ConfigMap", "default", transform=lambda o: {"metadata": o["metadata"], "kept": True}
+    )
+    task = asyncio.create_task(informer.run())
+    try:
+        await informer.wait_synced(timeout=10)
+        assert client.request_count - requests >= 3  # 5 objects in pages of 2 (and the watch)
+        names = sorted(o["metadata"]["name"] for o in informer.items())
+        assert [n for n in names if n.startswith("cm-")] == [f"cm-{i}" for i in range(5)]
+        assert all(o.get("kept") and "data" not in o for o in informer.items())
+        await client.create(configmap("cm-new", app="x") | {"data": {"big": "y"}})
+        await until(lambda: informer.get("default", "cm-new") is not None)
+        assert informer.get("default", "cm-new") == {
+            "metadata": informer.get("default", "cm-new")["metadata"],  # type: ignore[index]
+            "kept": True,
+        }
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

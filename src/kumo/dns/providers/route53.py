@@ -158,6 +158,20 @@ def _geoproximity(ps: dict[str, str]) -> dict[str, Any]:
     return location
 
 
+def _comparable(rrset: dict[str, Any]) -> dict[str, Any]:
+    """A record set with trailing dots dropped (Route 53 treats names with and without one alike)."""
+    out = dict(rrset)
+    out["Name"] = str(rrset.get("Name", "")).rstrip(".")
+    if "AliasTarget" in rrset:
+        out["AliasTarget"] = {
+            **rrset["AliasTarget"],
+            "DNSName": str(rrset["AliasTarget"]["DNSName"]).rstrip("."),
+        }
+    if "ResourceRecords" in rrset:
+        out["ResourceRecords"] = [{"Value": str(r["Value"]).rstrip(".")} for r in rrset["ResourceRecords"]]
+    return out
+
+
 def _parse_tags(items: list[str]) -> dict[str, str | None]:
     tags: dict[str, str | None] = {}
     for item in items:
@@ -217,7 +231,8 @@ class Route53Provider(Provider):
         # record sets per zone as kumo believes them (last full read, plus its own changes), to tell
         # additions and deletions made by hand from GetHostedZone's ResourceRecordSetCount
         self._counts: dict[str, int] = {}
-        # the raw record sets last seen, so a DELETE repeats exactly what Route 53 holds
+        # the raw record sets last seen that kumo could not rebuild exactly from their endpoint, so a
+        # DELETE repeats exactly what Route 53 holds (the rest are rebuilt: 40,000 dicts less at 10k)
         self._raw: dict[EndpointKey, dict[str, Any]] = {}
         self.on_call: Callable[[str], None] | None = None
 
@@ -347,7 +362,8 @@ class Route53Provider(Provider):
                     ep = self._to_endpoint(rrset)
                     if ep is not None:
                         out.append(ep)
-                        raw[ep.key] = rrset
+                        if _comparable(self._rrset(ep, zone, for_delete=False)) != _comparable(rrset):
+                            raw[ep.key] = rrset  # kept only when it cannot be rebuilt exactly
                 if not page.get("IsTruncated"):
                     break
                 kwargs["StartRecordName"] = page["NextRecordName"]
@@ -610,12 +626,7 @@ class Route53Provider(Provider):
             return ApplyResult({g: str(exc) for g in batch.groups})
 
     def _remember(self, changes: Changes, result: ApplyResult) -> None:
-        """Keep the raw-record cache in step with what was applied (used for exact DELETEs)."""
-        for ep in [*changes.delete, *changes.update_old]:
+        """Forget the raw copy of what kumo deleted or replaced: what it writes, it can rebuild."""
+        for ep in [*changes.delete, *changes.update_old, *changes.create, *changes.update_new]:
             if group_key(ep) not in result.failed:
                 self._raw.pop(ep.key, None)
-        for ep in [*changes.create, *changes.update_new]:
-            if group_key(ep) not in result.failed:
-                zone = self.zone_for(ep.dns_name, self._zones or [])
-                if zone is not None:
-                    self._raw[ep.key] = self._rrset(ep, zone, for_delete=False)
