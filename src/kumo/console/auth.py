@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import secrets
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -19,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kumo.errors import UsageError
 
 COOKIE = "kumo_console_token"
+#: What a token may hold: it travels in a header, a query string and a cookie unquoted.
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
 OPEN_PATHS = frozenset({"/healthz"})
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
@@ -45,9 +48,9 @@ def read_token_file(path: str | Path) -> str:
         token = Path(path).read_text().strip()
     except OSError as exc:
         raise UsageError(f"--token-file {path}: cannot read it: {exc.strerror or exc}") from None
-    if len(token) < 16 or any(c.isspace() for c in token):
+    if not _TOKEN.fullmatch(token):
         raise UsageError(
-            f"--token-file {path}: expected one token of at least 16 characters without spaces",
+            f"--token-file {path}: expected one token of 16 or more characters from A-Za-z0-9._~+/=-",
             "Create one with: python -c 'import secrets; print(secrets.token_urlsafe(32))' > token",
         )
     return token

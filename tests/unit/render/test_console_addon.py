@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kumo.console import check_options
 from kumo.console.server import ConsoleOptions
 from kumo.render import render, validate_objects
@@ -84,3 +86,20 @@ def test_render_cli_flag() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "name: kumo-console" in result.stdout and "readOnlyRootFilesystem: true" in result.stdout
+
+
+def test_token_file_is_checked(tmp_path: Path) -> None:
+    import pytest
+
+    from kumo.errors import UsageError
+
+    for bad in ["short", "has space in it 1234567890", 'quote"and;semicolon1234']:
+        (tmp_path / "t").write_text(bad)
+        with pytest.raises(UsageError, match="--token-file"):
+            check_options(ConsoleOptions(address="0.0.0.0:8080", token_file=str(tmp_path / "t")))
+    (tmp_path / "t").write_text("abcdefghijklmnop_-1234\n")
+    assert check_options(ConsoleOptions(address="0.0.0.0:8080", token_file=str(tmp_path / "t")))[2] == (
+        "abcdefghijklmnop_-1234"
+    )
+    with pytest.raises(UsageError, match="cannot read"):
+        check_options(ConsoleOptions(token_file=str(tmp_path / "missing")))
