@@ -239,11 +239,12 @@ def test_sandbox_down_leaves_no_process_and_a_second_up_works(demo: Demo) -> Non
     assert {"kubeapi", "moto", "dns", "dns-controller", "console"} <= set(pids)
     result = demo.kumo("sandbox", "down")
     assert result.returncode == 0, result.stderr
-    assert [name for name, (pid, ticks) in pids.items() if start_ticks(pid) == ticks] == []
+    left = [name for name, (pid, ticks) in pids.items() if start_ticks(pid) == ticks]
+    assert left == [], f"still running after sandbox down: {left}\n{result.stdout}\n{result.stderr}"
     again = demo.kumo("sandbox", "up", "--output", "json")
     assert again.returncode == 0, again.stderr
     info = json.loads(again.stdout)
-    assert all(s["running"] for s in info["services"])
+    assert all(s["running"] for s in info["services"]), again.stdout
     # the README's `. .kumo/sandbox/env` points kubectl at it
     nodes = subprocess.run(
         ["bash", "-c", ". .kumo/sandbox/env && kubectl get nodes -o name"],
@@ -253,4 +254,5 @@ def test_sandbox_down_leaves_no_process_and_a_second_up_works(demo: Demo) -> Non
         text=True,
         timeout=60,
     )
-    assert nodes.returncode == 0 and nodes.stdout.split() == [f"node/kumo-node-{i}" for i in range(3)]
+    assert nodes.returncode == 0, nodes.stderr
+    assert nodes.stdout.split() == [f"node/kumo-node-{i}" for i in range(3)]

@@ -71,7 +71,8 @@ class EksAuthenticator:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=5) as resp:
+            # generous: a moto just started answers its first STS call slowly on a busy machine
+            with urllib.request.urlopen(request, timeout=15) as resp:
                 tree = ElementTree.fromstring(resp.read())
         except (OSError, urllib.error.URLError, ElementTree.ParseError):
             return None
