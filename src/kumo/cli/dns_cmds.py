@@ -163,7 +163,7 @@ def webhook_serve(
     options = provider_options(values)
     if options.name == "webhook":
         raise UsageError("--provider: webhook-serve serves a real provider, not another webhook")
-    host, port = parse_address(listen)
+    host, port = parse_address(listen, "--listen")
     logfmt.configure(str(values.get("log_level") or "info"), str(values.get("log_format") or "text"))
     log_notices(notices)
     prov = make_provider(options)

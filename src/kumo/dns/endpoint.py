@@ -147,6 +147,9 @@ def to_json(ep: Endpoint) -> dict[str, object]:
 
 def from_json(data: dict[str, object]) -> Endpoint:
     """Parse the external-dns JSON shape; raises ValueError naming the bad field."""
+    if not isinstance(data, dict):
+        found = "null" if data is None else type(data).__name__
+        raise ValueError(f"expected an endpoint object with dnsName, recordType and targets, found {found}")
     name = data.get("dnsName")
     if not isinstance(name, str) or not name:
         raise ValueError("dnsName: expected a non-empty string")

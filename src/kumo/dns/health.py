@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -19,12 +20,22 @@ if TYPE_CHECKING:
     from kumo.dns.controller import Controller
 
 
-def parse_address(address: str) -> tuple[str, int]:
-    """``:7979``, ``0.0.0.0:7979`` or ``127.0.0.1:0`` (external-dns's --metrics-address form)."""
+def in_cluster() -> bool:
+    """Running in a Pod: the kubelet sets KUBERNETES_SERVICE_HOST in every container."""
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+
+
+def parse_address(address: str, flag: str = "--metrics-address") -> tuple[str, int]:
+    """``:7979``, ``0.0.0.0:7979`` or ``127.0.0.1:0`` (external-dns's --metrics-address form).
+
+    Without a host, external-dns binds every interface; kumo does so only inside a cluster (where a
+    NetworkPolicy guards the port, and the rendered Deployment passes the Pod's own address anyway)
+    and binds 127.0.0.1 elsewhere, so a controller run on a laptop is not reachable from the network.
+    """
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit() or int(port) > 65535:
-        raise UsageError(f"--metrics-address: expected [host]:port such as :7979, found {address!r}")
-    return host or "0.0.0.0", int(port)
+        raise UsageError(f"{flag}: expected [host]:port such as :7979, found {address!r}")
+    return host or ("0.0.0.0" if in_cluster() else "127.0.0.1"), int(port)
 
 
 def make_app(controller: Controller) -> Starlette:

@@ -6,7 +6,28 @@ process) never collide.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+
+class _Dropped(Collector):
+    """kumo_dns_dropped_packets_total, read from the provider's own count when scraped."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], dict[str, int]] = dict
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "kumo_dns_dropped_packets",
+            "Packets and connections the local DNS server dropped without an answer, by reason",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self.source().items()):
+            family.add_metric([reason], count)
+        yield family
 
 
 class DnsMetrics:
@@ -55,6 +76,9 @@ class DnsMetrics:
         self.source_problems = Counter(
             "kumo_dns_source_problems_total", "Bad annotations or hostnames found on objects", registry=r
         )
+
+        self.dropped_packets = _Dropped()
+        r.register(self.dropped_packets)
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))

@@ -12,6 +12,7 @@ from typing import Any
 from kumo.dns.controller import Controller, ControllerConfig
 from kumo.dns.health import HealthServer
 from kumo.dns.providers.base import Provider
+from kumo.dns.serving import mark_serving
 from kumo.dns.sources import GATEWAY_KIND, SOURCES
 from kumo.dns.sources.common import slim
 from kumo.dns.zoneconfig import ZoneOwners, parse_configmap
@@ -41,6 +42,9 @@ class RunOptions:
     #: (namespace, name) of the ConfigMap every release registers its zone in (kumo.dns.zoneconfig)
     zones_configmap: tuple[str, str] | None = None
     sync_timeout: float = 60.0
+    #: The local provider in a cluster: this Pod (POD_NAME, in lease_namespace) is labelled as the
+    #: one serving DNS while it leads, for the Service in front (see kumo.dns.serving).
+    serving_pod: str | None = None
 
 
 class DnsRunner:
@@ -50,6 +54,7 @@ class DnsRunner:
         self.client = client
         self._own_client = client is None
         self.controller = Controller(provider, options.config, events=self._event)
+        self.controller.metrics.dropped_packets.source = provider.dropped_packets
         self.controller.is_leader = not options.leader_elect
         self.informers: list[Informer] = []
         self.lock: LeaseLock | None = None
@@ -59,6 +64,7 @@ class DnsRunner:
         self._last_drift_check = time.monotonic()
         self._tasks: list[asyncio.Task[Any]] = []
         self.started = asyncio.Event()
+        self._marked_serving: bool | None = None  # what the Pod's serving label says, when known
 
     async def _event(self, obj: dict[str, Any], reason: str, message: str, type_: str) -> None:
         if self.client is not None and not self.options.config.dry_run:
@@ -136,6 +142,8 @@ class DnsRunner:
                     self.options.lease_duration,
                 )
                 self._tasks.append(asyncio.create_task(self._lead()))
+            else:
+                await self._mark_serving()  # the only replica leads from the start
             self.started.set()
             await self._loop()
             return 0
@@ -247,12 +255,29 @@ class DnsRunner:
                 log.info("%s lost the lease; standing by", self.options.identity)
                 self.controller.is_leader = False
             self.controller.metrics.is_leader.set(1 if self.controller.is_leader else 0)
+            await self._mark_serving()
             if self.controller.is_leader:
                 pause = max(0.02, min(period, last_ok + renew_deadline - time.monotonic()))
             else:
                 with contextlib.suppress(Exception):
                     pause = await asyncio.wait_for(self._until_expiry(period), period)
             await asyncio.sleep(pause)
+
+    async def _mark_serving(self) -> None:
+        """Keep this Pod's serving label in step with leadership; a failure is retried next period."""
+        pod = self.options.serving_pod
+        if pod is None or self.client is None or self._marked_serving == self.controller.is_leader:
+            return
+        try:
+            await asyncio.wait_for(
+                mark_serving(self.client, self.options.lease_namespace, pod, self.controller.is_leader),
+                self.options.lease_duration / 3,
+            )
+            self._marked_serving = self.controller.is_leader
+        except Exception as exc:
+            log.warning(
+                "labelling pod %s as %sserving DNS: %s", pod, "" if self.controller.is_leader else "not ", exc
+            )
 
     async def _until_expiry(self, period: float) -> float:
         """How long a standby waits before trying again: the period, or less when the Lease expires sooner.

@@ -272,5 +272,7 @@ def run_settings(values: Mapping[str, Any], selected: tuple[Flag, ...] = FLAGS) 
         lease_duration=max(1, round(durations["lease-duration"])),
         metrics_address=metrics or None,
         zones_configmap=_zones_configmap(str(_get(values, "zones-configmap"))),
+        # only the leader serves the local provider's zone: it labels its Pod for the Service in front
+        serving_pod=(os.environ.get("POD_NAME") or None) if prov.name == "local" else None,
     )
     return Settings(prov, run, notices, str(_get(values, "log-level")), str(_get(values, "log-format")))

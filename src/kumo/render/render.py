@@ -8,12 +8,13 @@ from typing import Any
 from kumo.render.addons import render_console, render_dns_controller
 from kumo.render.context import CloudFacts, RenderContext
 from kumo.render.profiles import get_profile
-from kumo.render.workload import deployment, files_config_map, namespace
+from kumo.render.workload import deployment, files_config_map, namespace, network_policy
 from kumo.spec import Spec
 
 
 def render_app(spec: Spec, env: str | None = None, facts: CloudFacts | None = None) -> list[dict[str, Any]]:
-    """The app's objects: its Namespace, then per service a Deployment, a Service and what exposes it."""
+    """The app's objects: its Namespace, then per service a Deployment, a Service, what exposes it,
+    and its NetworkPolicy."""
     ctx = RenderContext(spec=spec, env=env, facts=facts or CloudFacts())
     profile = get_profile(spec.target.cloud)
     objects = [namespace(ctx, ctx.namespace)]
@@ -23,6 +24,8 @@ def render_app(spec: Spec, env: str | None = None, facts: CloudFacts | None = No
             objects.append(files)
         objects.append(deployment(ctx, service))
         objects.extend(profile.expose(ctx, service).objects)
+        if service.security.network_policy:
+            objects.append(network_policy(ctx, service))
     return copy.deepcopy(objects)
 
 

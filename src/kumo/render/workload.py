@@ -185,3 +185,21 @@ def service_object(
         "metadata": metadata(service.name, labels(ctx, service.name, "app"), ctx.namespace, annotations),
         "spec": spec,
     }
+
+
+def network_policy(ctx: RenderContext, service: Service) -> dict[str, Any]:
+    """Admit traffic to the service's Pods only on its port: from anywhere when it has an endpoint
+    (its load balancer, Ingress controller or Gateway sits outside the namespace), else from Pods of
+    its own namespace. The kubelet's probes come from the node, which a NetworkPolicy always admits.
+    Egress is left open: what an app calls is not known here."""
+    peers: dict[str, Any] = {} if service.endpoint is not None else {"from": [{"podSelector": {}}]}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata(service.name, labels(ctx, service.name, "app"), ctx.namespace),
+        "spec": {
+            "podSelector": {"matchLabels": selector(ctx, service.name)},
+            "policyTypes": ["Ingress"],
+            "ingress": [{**peers, "ports": [{"protocol": "TCP", "port": service.port}]}],
+        },
+    }

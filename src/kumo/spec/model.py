@@ -181,6 +181,27 @@ class Cluster(Model):
         return text
 
 
+# Kubernetes label keys ([prefix/]name) and values, as a NetworkPolicy's matchLabels takes them.
+_LABEL_KEY = r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+_LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+Labels = dict[Annotated[str, Field(pattern=_LABEL_KEY)], Annotated[str, Field(pattern=_LABEL_VALUE)]]
+
+
+class NetworkPeer(Model):
+    """Where traffic may come from, as a NetworkPolicy peer: pods with ``podSelector``'s labels in
+    namespaces with ``namespaceSelector``'s labels. Without namespaceSelector, pods in the same
+    namespace; without podSelector, every pod of the matching namespaces; ``{}`` matches all."""
+
+    namespace_selector: Labels | None = Field(default=None, description="Labels of the namespaces.")
+    pod_selector: Labels | None = Field(default=None, description="Labels of the pods.")
+
+    @model_validator(mode="after")
+    def _some(self) -> NetworkPeer:
+        if self.namespace_selector is None and self.pod_selector is None:
+            raise ValueError("expected namespaceSelector, podSelector or both")
+        return self
+
+
 class DnsController(Model):
     enabled: bool = True
     replicas: int = Field(default=2, ge=1, le=10, description="Two or more run with leader election.")
@@ -192,6 +213,12 @@ class DnsController(Model):
     image: str = "ghcr.io/kumo-dev/kumo:0.1.0"
     namespace: str = Field(default="kumo-system", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
     interval: str = Field(default="1m", pattern=r"^[0-9]+(s|m|h)$")
+    metrics_from: list[NetworkPeer] = Field(
+        default=[],
+        description="Who may reach the metrics and health port (7979), e.g. Prometheus: "
+        "[{namespaceSelector: {kubernetes.io/metadata.name: monitoring}}]. Empty (the default): only "
+        "the node itself (kubelet probes); the port listens on the Pod's address, never 0.0.0.0.",
+    )
 
 
 _K8S_NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
@@ -390,6 +417,13 @@ class Security(Model):
         default=None,
         description="Directories mounted as emptyDir so a read-only root filesystem still works. "
         "Default: /tmp, plus /var/cache/nginx and /var/run for nginx images.",
+    )
+    network_policy: bool = Field(
+        default=True,
+        description="Render a NetworkPolicy that admits traffic to this service's Pods only on its port: "
+        "from anywhere when it has an endpoint (public or internal load balancer, Ingress, Gateway), "
+        "from its own namespace when it has none. false leaves the Pods open to all traffic. Egress is "
+        "not restricted.",
     )
 
 

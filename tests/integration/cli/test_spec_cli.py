@@ -77,8 +77,8 @@ def test_render_prints_a_yaml_stream() -> None:
     result = kumo("render", SEED)
     assert result.returncode == 0, result.stderr
     objects = list(YAML(typ="safe").load_all(result.stdout))
-    assert [o["kind"] for o in objects][-3:] == ["Namespace", "Deployment", "Service"]
-    service = objects[-1]
+    assert [o["kind"] for o in objects][-4:] == ["Namespace", "Deployment", "Service", "NetworkPolicy"]
+    service = objects[-2]
     assert service["spec"]["ports"][0] == {"name": "https", "port": 443, "targetPort": 80, "protocol": "TCP"}
     assert "note: ${kumo:aws-account-id}, ${kumo:acm-certificate-arn:nginx.example.com} are filled in" in (
         result.stderr
@@ -89,7 +89,7 @@ def test_render_with_env_into_a_directory_and_check(tmp_path: Path) -> None:
     result = kumo("render", SEED, "--env", "staging", "--check", "-o", tmp_path / "out")
     assert result.returncode == 0, result.stderr
     files = sorted((tmp_path / "out").iterdir())
-    assert len(files) == 12
+    assert len(files) == 13
     deployment = YAML(typ="safe").load(
         (tmp_path / "out" / "11-online-app-staging-deployment-nginx.yaml").read_text()
     )

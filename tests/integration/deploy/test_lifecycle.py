@@ -69,9 +69,10 @@ async def test_objects_no_longer_rendered_are_pruned(
     spec.write(services=["web"])
     preview = await diff_release(spec.render(), options)
     pruned = {(o.ref.kind, o.ref.name) for o in preview.objects if o.action == "prune"}
-    assert pruned == {("Deployment", "api"), ("Service", "api")}
+    gone = {("Deployment", "api"), ("Service", "api"), ("NetworkPolicy", "api")}
+    assert pruned == gone
     result = await up(spec.render(), options)
-    assert {(r.kind, r.name) for r in result.pruned} == {("Deployment", "api"), ("Service", "api")}
+    assert {(r.kind, r.name) for r in result.pruned} == gone
     assert await kube.get("apps/v1", "Deployment", "api", "hello") is None
     assert await kube.get("v1", "Service", "api", "hello") is None
     assert await kube.get("apps/v1", "Deployment", "web", "hello") is not None

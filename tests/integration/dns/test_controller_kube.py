@@ -537,3 +537,75 @@ async def test_gateway_httproute_source(kubeapi: KubeAPI, kube: KubeClient) -> N
         await eventually(published, what="the HTTPRoute record at the Gateway's address")
         txt = next(e for k, e in provider.store.items() if k.dns_name == "a-shop.example.com")
         assert "external-dns/resource=httproute/default/shop" in txt.targets[0]
+
+
+async def test_item11_only_the_leaders_pod_is_labelled_for_the_dns_service(
+    kubeapi: KubeAPI, kube: KubeClient, tmp_path: Path
+) -> None:
+    """With the local provider only the leader serves DNS; the kumo-dns Service selects the Pod that
+    carries kumo.dev/dns-serving=true, which follows the Lease, also when the leader dies."""
+    from kumo.dns.providers.local import LocalProvider
+    from kumo.dns.serving import SERVING_LABEL
+    from kumo.render.addons.dns_controller import SERVING_LABEL as RENDERED_LABEL
+
+    assert SERVING_LABEL == RENDERED_LABEL
+    for pod in ("dns-a", "dns-b"):
+        await kube.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": pod, "namespace": "default"},
+                "spec": {"containers": [{"name": "c", "image": "kumo:test"}]},
+            }
+        )
+
+    async def labelled() -> dict[str, str | None]:
+        pods = await kube.list("v1", "Pod", "default")
+        return {p["metadata"]["name"]: (p["metadata"].get("labels") or {}).get(SERVING_LABEL) for p in pods}
+
+    db, zone, lease_name = tmp_path / "zone.sqlite", "sandbox.test", "kumo-dns-serving"
+    exe = Path(sys.executable).parent / "kumo"
+    with open(tmp_path / "leader.log", "wb") as log:
+        leader = subprocess.Popen(
+            [str(exe), "dns", "run", "--provider=local", f"--local-zone={zone}", f"--local-db={db}",
+             "--local-listen=127.0.0.1:0", "--txt-owner-id=kumo", f"--kubeconfig={kubeapi.kubeconfig}",
+             "--leader-elect", "--leader-election-namespace=default", f"--leader-election-id={lease_name}",
+             "--lease-duration=2s", "--interval=0.3s", "--metrics-address=", "--log-level=warning"],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "POD_NAME": "dns-a"},
+        )  # fmt: skip
+    b = DnsRunner(
+        LocalProvider(db, zone, listen="127.0.0.1:0"),
+        RunOptions(
+            config=ControllerConfig(owner_id="kumo"),
+            kubeconfig=kubeapi.kubeconfig,
+            interval=0.3,
+            leader_elect=True,
+            lease_name=lease_name,
+            lease_namespace="default",
+            lease_duration=2,
+            identity="b",
+            serving_pod="dns-b",
+        ),
+    )
+
+    async def is_(expected: dict[str, str | None]) -> bool:
+        assert leader.returncode is None or leader.returncode == -9, (tmp_path / "leader.log").read_text()
+        return await labelled() == expected
+
+    task_b: asyncio.Task[int] | None = None
+    try:
+        await eventually(lambda: is_({"dns-a": "true", "dns-b": None}), what="the leader labels its Pod")
+        task_b = asyncio.create_task(b.run())
+        await eventually(lambda: _started(b, task_b), what="b started")
+        assert not b.controller.is_leader
+        assert await labelled() == {"dns-a": "true", "dns-b": None}  # a standby serves nothing
+        leader.kill()  # no chance to take its own label off
+        await asyncio.to_thread(leader.wait, 30)
+        await eventually(lambda: is_({"dns-a": None, "dns-b": "true"}), what="the new leader moves the label")
+        assert b.controller.is_leader
+    finally:
+        if leader.poll() is None:
+            leader.kill()
+            leader.wait(30)
+        if task_b is not None:
+            await _cancel(task_b)

@@ -65,3 +65,25 @@ async def test_healthz_reflects_sync_failures() -> None:
             assert entry["resources"] == ["service/d/w"] and entry["error"] is None
     finally:
         await server.stop()
+
+
+def test_item10_metrics_bind_loopback_outside_a_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kumo.dns.health import parse_address
+
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    assert parse_address(":7979") == ("127.0.0.1", 7979)
+    assert parse_address("0.0.0.0:7979") == ("0.0.0.0", 7979)  # asked for explicitly
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+    assert parse_address(":7979") == ("0.0.0.0", 7979)
+
+
+async def test_item10_health_server_default_address_is_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    ctrl = Controller(InMemoryProvider(zones=["ex.com"]), ControllerConfig(owner_id="kumo"))
+    server = HealthServer(ctrl, ":0")
+    await server.start()
+    try:
+        bound = {sock.getsockname()[0] for s in server.server.servers for sock in s.sockets}
+        assert bound == {"127.0.0.1"}
+    finally:
+        await server.stop()

@@ -97,3 +97,61 @@ async def test_invalid_record_fails_only_its_group(tmp_path: Path) -> None:
         assert [e.dns_name for e in await p.records()] == [f"ok.{ZONE}"]
     finally:
         await p.close()
+
+
+async def test_item08_tcp_listener_has_an_idle_timeout_and_a_connection_cap(tmp_path: Path) -> None:
+    from kumo.dns.providers.local import LocalDnsServer
+
+    zone = LocalProvider(tmp_path / "zone.db", ZONE, listen=None).zone
+    server = LocalDnsServer(zone, tcp_idle_timeout=0.3, tcp_max_connections=3)
+    await server.start()
+    try:
+        conns = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(6)]
+        # each connection, idle, is closed by the server: 3 at once (over the cap), 3 after the timeout
+        for reader, writer in conns:
+            assert await asyncio.wait_for(reader.read(), 30) == b""
+            writer.close()
+        assert server.dropped == {"tcp-connection-limit": 3, "tcp-idle-timeout": 3}
+        assert server.tcp_connections == 0
+        assert await adig(server.port, ZONE, "NS", tcp=True) == [f"ns1.{ZONE}."]  # still serving
+    finally:
+        await server.stop()
+        zone.close()
+
+
+async def test_item09_responses_and_malformed_packets_are_dropped_quietly_and_counted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    import dns.message
+
+    from kumo.dns.metrics import DnsMetrics
+
+    p = LocalProvider(tmp_path / "zone.db", ZONE)
+    metrics = DnsMetrics()
+    metrics.dropped_packets.source = p.dropped_packets
+    try:
+        await p.start()
+        assert p.server is not None
+        query = dns.message.make_query(f"www.{ZONE}", "A")
+        reply = dns.message.make_response(query)  # QR=1
+        good = dns.message.make_query(ZONE, "NS")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        try:
+            for packet in (reply.to_wire(), b"\x00\x01garbage", good.to_wire()):
+                await loop.sock_sendto(sock, packet, ("127.0.0.1", p.server.port))
+            data = await asyncio.wait_for(loop.sock_recv(sock, 4096), 30)
+        finally:
+            sock.close()
+        assert dns.message.from_wire(data).id == good.id  # the first answer is the good query's
+        assert p.dropped_packets() == {"response": 1, "malformed": 1}
+        text = metrics.render().decode()
+        assert 'kumo_dns_dropped_packets_total{reason="response"} 1.0' in text
+        assert 'kumo_dns_dropped_packets_total{reason="malformed"} 1.0' in text
+        assert not [r for r in caplog.records if r.levelno >= 40], caplog.text
+        assert "Traceback" not in caplog.text
+    finally:
+        await p.close()

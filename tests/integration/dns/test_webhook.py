@@ -184,3 +184,29 @@ def test_cli_webhook_serve_refuses_a_webhook() -> None:
         [str(exe), "dns", "webhook-serve", "--provider=webhook"], capture_output=True, text=True, timeout=120
     )
     assert bad.returncode == 2 and "webhook-serve serves a real provider" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/records", {"create": [None]}),
+        ("/records", {"create": [5]}),
+        ("/records", {"updateOld": [None], "updateNew": [None]}),
+        ("/records", {"delete": [{"dnsName": "a.ex.com", "recordType": "A", "targets": "1.1.1.1"}]}),
+        ("/records", {"create": [{"dnsName": "a.ex.com", "recordType": "A", "recordTTL": "60"}]}),
+        ("/records", []),
+        ("/adjustendpoints", [None]),
+        ("/adjustendpoints", {"create": []}),
+    ],
+)
+async def test_item12_webhook_serve_answers_bad_changes_with_400(
+    path: str, body: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = InMemoryProvider(zones=["ex.com"])
+    transport = httpx.ASGITransport(app=webhook_app(backend), raise_app_exceptions=False)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://webhook") as http:
+        response = await http.post(path, json=body, headers={"Content-Type": MEDIA_TYPE})
+    assert response.status_code == 400, response.text
+    assert response.text.startswith("bad "), response.text
+    assert "Traceback" not in response.text + caplog.text
+    assert await backend.records() == []

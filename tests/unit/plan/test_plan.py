@@ -92,6 +92,7 @@ def test_objects_are_listed_with_namespace_and_role() -> None:
         ("Namespace", "online-app", None),
         ("Deployment", "nginx", "online-app"),
         ("Service", "nginx", "online-app"),
+        ("NetworkPolicy", "nginx", "online-app"),
     ]
     addons = {(o.kind, o.namespace) for o in plan.objects if o.role == "addon"}
     assert ("ClusterRole", None) in addons and ("Deployment", "kumo-system") in addons

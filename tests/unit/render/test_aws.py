@@ -14,7 +14,7 @@ ARN = "arn:aws:acm:ap-northeast-1:123456789012:certificate/0f1e2d3c-4b5a-6978"
 
 def test_seed_load_balancer_terminates_tls_443_to_80(make_spec: SpecFactory) -> None:
     objects = render_app(make_spec("aws"))
-    assert kinds(objects) == ["Namespace/shop", "Deployment/web", "Service/web"]
+    assert kinds(objects) == ["Namespace/shop", "Deployment/web", "Service/web", "NetworkPolicy/web"]
     service = pick(objects, "Service")
     assert service["apiVersion"] == "v1"  # the seed wrote apps/v1
     assert service["spec"]["type"] == "LoadBalancer"
@@ -77,7 +77,13 @@ def test_alb_ingress_form(make_spec: SpecFactory) -> None:
         "  - {port: 443, protocol: https}\n",
     )
     objects = render_app(spec)
-    assert kinds(objects) == ["Namespace/shop", "Deployment/web", "Service/web", "Ingress/web"]
+    assert kinds(objects) == [
+        "Namespace/shop",
+        "Deployment/web",
+        "Service/web",
+        "Ingress/web",
+        "NetworkPolicy/web",
+    ]
     ingress = pick(objects, "Ingress")
     assert ingress["spec"]["ingressClassName"] == "alb"
     assert "tls" not in ingress["spec"]  # the ALB terminates TLS with ACM

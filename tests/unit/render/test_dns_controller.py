@@ -117,10 +117,11 @@ def test_deployment_runs_kumo_dns_with_external_dns_flags(make_spec: SpecFactory
             "--aws-zone-type=public",
             "--leader-elect",
             "--leader-election-id=kumo-dns",
-            "--metrics-address=:7979",
+            "--metrics-address=$(POD_IP):7979",
         ]
     )
     assert {"name": "AWS_REGION", "value": "ap-northeast-1"} in container["env"]
+    assert {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}} in container["env"]
     assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["fsGroup"] == 65532
@@ -148,7 +149,7 @@ def test_pod_disruption_budget_keeps_one(make_spec: SpecFactory) -> None:
 def test_network_policy_allows_dns_https_out_and_metrics_in(make_spec: SpecFactory) -> None:
     policy = pick(render_addons(make_spec("aws")), "NetworkPolicy")["spec"]
     assert policy["policyTypes"] == ["Ingress", "Egress"]
-    assert policy["ingress"] == [{"ports": [{"protocol": "TCP", "port": 7979}]}]
+    assert policy["ingress"] == []  # metrics only from dns.controller.metricsFrom; none by default
     egress_ports = {(p["protocol"], p["port"]) for rule in policy["egress"] for p in rule["ports"]}
     assert egress_ports == {("UDP", 53), ("TCP", 53), ("TCP", 443), ("TCP", 6443)}
 
@@ -198,4 +199,49 @@ def test_local_provider_serves_its_zone_from_a_writable_volume(make_spec: SpecFa
     assert {"name": "zone", "mountPath": "/var/lib/kumo-dns"} in container["volumeMounts"]
     assert {"name": "zone", "emptyDir": {}} in pod["volumes"]
     ingress = pick(objects, "NetworkPolicy")["spec"]["ingress"]
-    assert ingress[1] == {"ports": [{"protocol": "UDP", "port": 5353}, {"protocol": "TCP", "port": 5353}]}
+    assert ingress[0] == {"ports": [{"protocol": "UDP", "port": 5353}, {"protocol": "TCP", "port": 5353}]}
+
+
+def test_item10_metrics_port_admitted_only_from_the_configured_scraper(make_spec: SpecFactory) -> None:
+    dns = (
+        "  controller:\n    metricsFrom:\n"
+        "      - namespaceSelector: {kubernetes.io/metadata.name: monitoring}\n"
+        "        podSelector: {app.kubernetes.io/name: prometheus}\n"
+    )
+    policy = pick(render_addons(make_spec("aws", dns=dns)), "NetworkPolicy")["spec"]
+    assert policy["ingress"] == [
+        {
+            "from": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+                }
+            ],
+            "ports": [{"protocol": "TCP", "port": 7979}],
+        }
+    ]
+    args = pick(render_addons(make_spec("aws")), "Deployment")["spec"]["template"]["spec"]["containers"][0][
+        "args"
+    ]
+    assert "--metrics-address=$(POD_IP):7979" in args  # the Pod's address, not every interface
+
+
+def test_item11_local_provider_dns_service_selects_only_the_serving_pod(make_spec: SpecFactory) -> None:
+    objects = render_addons(make_spec("generic", "tls: 'off'\n"))
+    service = pick(objects, "Service")
+    deployment = pick(objects, "Deployment")
+    assert service["metadata"] == {**service["metadata"], "name": "kumo-dns", "namespace": "kumo-system"}
+    assert service["spec"]["selector"] == {
+        **deployment["spec"]["selector"]["matchLabels"],
+        "kumo.dev/dns-serving": "true",
+    }
+    assert {(p["port"], p["targetPort"], p["protocol"]) for p in service["spec"]["ports"]} == {
+        (53, "dns-udp", "UDP"),
+        (53, "dns-tcp", "TCP"),
+    }
+    role = next(o for o in objects if o["kind"] == "Role")
+    assert {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "patch"]} in role["rules"]
+    # other providers serve no DNS: no Service, no Pod rights
+    aws = render_addons(make_spec("aws"))
+    assert not [o for o in aws if o["kind"] == "Service"]
+    assert all("pods" not in rule["resources"] for o in aws if o["kind"] == "Role" for rule in o["rules"])

@@ -14,6 +14,7 @@ def test_gke_ingress_with_a_managed_certificate(make_spec: SpecFactory) -> None:
         "Service/web",
         "Ingress/web",
         "ManagedCertificate/web-cert",
+        "NetworkPolicy/web",
     ]
     ingress = pick(objects, "Ingress")
     assert "ingressClassName" not in ingress["spec"]  # GKE reads the annotation; both at once is refused
@@ -53,6 +54,7 @@ def test_gateway_api_on_gke(make_spec: SpecFactory) -> None:
         "Service/web",
         "Gateway/web",
         "HTTPRoute/web",
+        "NetworkPolicy/web",
     ]
     gateway = pick(objects, "Gateway")
     assert gateway["apiVersion"] == "gateway.networking.k8s.io/v1"

@@ -18,6 +18,7 @@ def test_gateway_with_cert_manager_and_an_https_redirect(make_spec: SpecFactory)
         "HTTPRoute/web",
         "HTTPRoute/web-redirect",
         "Certificate/web-tls",
+        "NetworkPolicy/web",
     ]
     gateway = pick(objects, "Gateway")
     assert gateway["spec"]["gatewayClassName"] == "nginx"

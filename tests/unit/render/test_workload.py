@@ -129,3 +129,36 @@ def test_env_resources_probes_and_command(make_spec: SpecFactory) -> None:
     assert container["readinessProbe"]["tcpSocket"] == {"port": 9000}
     assert container["livenessProbe"]["httpGet"] == {"path": "/live", "port": "http"}
     assert container["livenessProbe"]["failureThreshold"] == 5
+
+
+def test_item18_each_service_gets_a_network_policy_admitting_only_its_port(make_spec: SpecFactory) -> None:
+    worker = "  - name: worker\n    image: busybox:1.36\n    port: 8080\n"
+    objects = render_app(make_spec("generic", "tls: 'off'\n", extra_service=worker))
+    policies = {o["metadata"]["name"]: o for o in objects if o["kind"] == "NetworkPolicy"}
+    assert sorted(policies) == ["web", "worker"]
+    web, internal = policies["web"]["spec"], policies["worker"]["spec"]
+    deployments = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"}
+    assert web["podSelector"]["matchLabels"] == deployments["web"]["spec"]["selector"]["matchLabels"]
+    assert web["policyTypes"] == ["Ingress"]  # egress is left alone
+    # public endpoint: from anywhere, but only to the container's port
+    assert web["ingress"] == [{"ports": [{"protocol": "TCP", "port": 80}]}]
+    # no endpoint: only from Pods of the same namespace
+    assert internal["ingress"] == [
+        {"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": 8080}]}
+    ]
+    assert policies["web"]["metadata"]["namespace"] == "shop"
+
+
+def test_item18_network_policy_can_be_switched_off(make_spec: SpecFactory) -> None:
+    worker = "  - name: worker\n    image: busybox:1.36\n    security:\n      networkPolicy: false\n"
+    objects = render_app(make_spec("generic", "tls: 'off'\n", extra_service=worker))
+    assert [o["metadata"]["name"] for o in objects if o["kind"] == "NetworkPolicy"] == ["web"]
+
+
+def test_item18_the_switch_is_described_in_the_json_schema() -> None:
+    from kumo.spec import json_schema
+
+    schema = json_schema()
+    security = schema["$defs"]["Security"]["properties"]["networkPolicy"]
+    assert security["default"] is True
+    assert "NetworkPolicy" in security["description"] and "from its own namespace" in security["description"]

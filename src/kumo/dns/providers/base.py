@@ -77,5 +77,10 @@ class Provider(abc.ABC):
         """Learn what ``domain_filter`` needs (e.g. Route 53's zones) before serving it; most need nothing."""
         return None
 
+    def dropped_packets(self) -> dict[str, int]:
+        """Packets the provider's own server dropped unanswered, by reason (the local provider's
+        DNS server); exported as ``kumo_dns_dropped_packets_total``."""
+        return {}
+
     async def close(self) -> None:
         return None

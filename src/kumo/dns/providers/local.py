@@ -12,6 +12,7 @@ import json
 import logging
 import sqlite3
 import struct
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -231,24 +232,43 @@ class Answerer(Protocol):
     def answer(self, query: dns.message.Message) -> dns.message.Message: ...
 
 
+# As authoritative servers bound TCP (BIND: tcp-clients 150, tcp-idle-timeout 30 s): a client
+# that opens connections and sends nothing must not hold a file descriptor each, forever.
+TCP_IDLE_TIMEOUT = 10.0  # seconds a TCP connection may wait for its next query
+TCP_MAX_CONNECTIONS = 150  # open TCP connections; one beyond is closed at once
+
+# Why a packet got no answer, as counted in kumo_dns_dropped_packets_total{reason}.
+DROP_MALFORMED = "malformed"  # not a DNS message
+DROP_RESPONSE = "response"  # QR=1: a response, never answered (it could start a loop between servers)
+DROP_TCP_LIMIT = "tcp-connection-limit"
+DROP_TCP_IDLE = "tcp-idle-timeout"
+
+
 class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, zone: Answerer) -> None:
-        self.zone = zone
+    def __init__(self, server: LocalDnsServer) -> None:
+        self.server = server
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        wire = _respond(self.zone, data, max_size=512)
+        wire = self.server.respond(data, max_size=512)
         if wire is not None and self.transport is not None:
             self.transport.sendto(wire, addr)
 
 
-def _respond(zone: Answerer, data: bytes, max_size: int = 65535) -> bytes | None:
+def _respond(
+    zone: Answerer, data: bytes, max_size: int = 65535, dropped: Counter[str] | None = None
+) -> bytes | None:
+    """The answer to one packet, or None to drop it quietly (counted by reason in ``dropped``)."""
     try:
         query = dns.message.from_wire(data)
-    except dns.exception.DNSException:
+    except Exception:  # dnspython raises more than DNSException on garbage; none of it is ours to log
+        _count(dropped, DROP_MALFORMED)
+        return None
+    if query.flags & dns.flags.QR:
+        _count(dropped, DROP_RESPONSE)
         return None
     try:
         response = zone.answer(query)
@@ -267,15 +287,37 @@ def _respond(zone: Answerer, data: bytes, max_size: int = 65535) -> bytes | None
         return bytes(response.to_wire(max_size=limit))
 
 
-class LocalDnsServer:
-    """UDP and TCP on one port (0 picks a free one; both protocols get the same number)."""
+def _count(dropped: Counter[str] | None, reason: str) -> None:
+    if dropped is not None:
+        dropped[reason] += 1
 
-    def __init__(self, zone: Answerer, host: str = "127.0.0.1", port: int = 0) -> None:
+
+class LocalDnsServer:
+    """UDP and TCP on one port (0 picks a free one; both protocols get the same number).
+
+    ``dropped`` counts the packets and connections it dropped without an answer, by reason."""
+
+    def __init__(
+        self,
+        zone: Answerer,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tcp_idle_timeout: float = TCP_IDLE_TIMEOUT,
+        tcp_max_connections: int = TCP_MAX_CONNECTIONS,
+    ) -> None:
         self.zone = zone
         self.host = host
         self.port = port
+        self.tcp_idle_timeout = tcp_idle_timeout
+        self.tcp_max_connections = tcp_max_connections
+        self.tcp_connections = 0
+        self.dropped: Counter[str] = Counter()
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
+
+    def respond(self, data: bytes, max_size: int = 65535) -> bytes | None:
+        return _respond(self.zone, data, max_size, self.dropped)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -284,7 +326,7 @@ class LocalDnsServer:
             port = int(self._tcp.sockets[0].getsockname()[1])
             try:
                 transport, _ = await loop.create_datagram_endpoint(
-                    lambda: _Udp(self.zone), local_addr=(self.host, port)
+                    lambda: _Udp(self), local_addr=(self.host, port)
                 )
             except OSError:
                 self._tcp.close()
@@ -297,12 +339,21 @@ class LocalDnsServer:
         raise OSError("could not bind UDP and TCP on the same free port")
 
     async def _handle_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.tcp_connections >= self.tcp_max_connections:
+            self.dropped[DROP_TCP_LIMIT] += 1
+            writer.close()
+            return
+        self.tcp_connections += 1
         try:
             while True:
-                header = await reader.readexactly(2)
-                (length,) = struct.unpack("!H", header)
-                data = await reader.readexactly(length)
-                wire = _respond(self.zone, data)
+                try:
+                    header = await asyncio.wait_for(reader.readexactly(2), self.tcp_idle_timeout)
+                    (length,) = struct.unpack("!H", header)
+                    data = await asyncio.wait_for(reader.readexactly(length), self.tcp_idle_timeout)
+                except TimeoutError:
+                    self.dropped[DROP_TCP_IDLE] += 1
+                    break
+                wire = self.respond(data)
                 if wire is None:
                     break
                 writer.write(struct.pack("!H", len(wire)) + wire)
@@ -310,6 +361,7 @@ class LocalDnsServer:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self.tcp_connections -= 1
             writer.close()
 
     async def stop(self) -> None:
@@ -358,6 +410,9 @@ class LocalProvider(Provider):
             except Exception as exc:
                 result.failed[key] = str(exc)
         return result
+
+    def dropped_packets(self) -> dict[str, int]:
+        return dict(self.server.dropped) if self.server is not None else {}
 
     def load(self, endpoints: Iterable[Endpoint]) -> None:
         """Seed records directly (used by the sandbox and tests to model records made elsewhere)."""

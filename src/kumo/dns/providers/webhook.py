@@ -184,7 +184,7 @@ def webhook_app(provider: Provider) -> Starlette:
                 return Response(str(exc), status_code=500)
         try:
             changes = changes_from_json(orjson.loads(await request.body()))
-        except (ValueError, orjson.JSONDecodeError) as exc:
+        except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
             return Response(f"bad change request: {exc}", status_code=400)
         result = await provider.apply_changes(changes)
         if result.failed:
@@ -198,7 +198,7 @@ def webhook_app(provider: Provider) -> Starlette:
             if not isinstance(body, list):
                 raise ValueError("expected a list of endpoints")
             endpoints = [from_json(item) for item in body]
-        except (ValueError, orjson.JSONDecodeError) as exc:
+        except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
             return Response(f"bad endpoints: {exc}", status_code=400)
         return _json([to_json(e) for e in await provider.adjust(endpoints)])
 

@@ -16,7 +16,7 @@ from kumo.render.context import RenderContext, dns_role_arn
 from kumo.render.meta import addon_labels, metadata
 from kumo.render.security import NONROOT_UID, container_security_context, pod_security_context
 from kumo.render.workload import PSS_ENFORCE
-from kumo.spec import Spec
+from kumo.spec import DnsController, Spec
 from kumo.spec.model import dns_sources
 
 NAME = "kumo-dns"
@@ -52,6 +52,11 @@ _LEASE_RULES = [
 
 LOCAL_DATA_DIR = "/var/lib/kumo-dns"
 LOCAL_DNS_PORT = 5353
+# With the local provider only the leader serves DNS; it labels its own Pod with this, and the
+# kumo-dns Service selects it (kumo.dns.serving.SERVING_LABEL; render may not import dns).
+SERVING_LABEL = "kumo.dev/dns-serving"
+# ... which needs reading and labelling Pods, in the controller's own namespace only.
+_SERVING_RULES = [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "patch"]}]
 
 
 #: The ConfigMap (in the controller's namespace) where every release registers its zone and owner id.
@@ -110,7 +115,12 @@ def controller_args(spec: Spec, *, shared: bool = False) -> list[str]:
             f"--local-db={LOCAL_DATA_DIR}/zone.sqlite",
             f"--local-listen=0.0.0.0:{LOCAL_DNS_PORT}",
         ]
-    args += ["--leader-elect", f"--leader-election-id={LEASE_NAME}", f"--metrics-address=:{METRICS_PORT}"]
+    # The Pod's own address (POD_IP from the downward API), never every interface.
+    args += [
+        "--leader-elect",
+        f"--leader-election-id={LEASE_NAME}",
+        f"--metrics-address=$(POD_IP):{METRICS_PORT}",
+    ]
     return args
 
 
@@ -148,6 +158,7 @@ def render_dns_controller(ctx: RenderContext) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
         {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
         {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+        {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
     ]
     if spec.target.cloud == "aws" and spec.target.region:
         env.append({"name": "AWS_REGION", "value": spec.target.region})
@@ -250,7 +261,7 @@ def render_dns_controller(ctx: RenderContext) -> list[dict[str, Any]]:
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "Role",
             "metadata": metadata(f"{NAME}-leader-election", own, ns),
-            "rules": _LEASE_RULES,
+            "rules": _LEASE_RULES + (_SERVING_RULES if local else []),
         },
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -266,8 +277,40 @@ def render_dns_controller(ctx: RenderContext) -> list[dict[str, Any]]:
             "metadata": metadata(NAME, own, ns),
             "spec": {"minAvailable": 1, "selector": {"matchLabels": pod_selector}},
         },
-        network_policy(own, ns, pod_selector, _provider_port(spec), serves_dns=local),
+        network_policy(
+            own, ns, pod_selector, _provider_port(spec), serves_dns=local, metrics_from=_peers(dns.controller)
+        ),
+        *([dns_service(own, ns, pod_selector)] if local else []),
     ]
+
+
+def dns_service(own: dict[str, str], ns: str, pod_selector: dict[str, str]) -> dict[str, Any]:
+    """The local provider's DNS on port 53, sent only to the Pod that serves it: the leader."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(NAME, own, ns),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {**pod_selector, SERVING_LABEL: "true"},
+            "ports": [
+                {"name": "dns-udp", "port": 53, "targetPort": "dns-udp", "protocol": "UDP"},
+                {"name": "dns-tcp", "port": 53, "targetPort": "dns-tcp", "protocol": "TCP"},
+            ],
+        },
+    }
+
+
+def _peers(controller: DnsController) -> list[dict[str, Any]]:
+    peers = []
+    for peer in controller.metrics_from:
+        entry: dict[str, Any] = {}
+        if peer.namespace_selector is not None:
+            entry["namespaceSelector"] = {"matchLabels": dict(peer.namespace_selector)}
+        if peer.pod_selector is not None:
+            entry["podSelector"] = {"matchLabels": dict(peer.pod_selector)}
+        peers.append(entry)
+    return peers
 
 
 def network_policy(
@@ -276,15 +319,19 @@ def network_policy(
     pod_selector: dict[str, str],
     provider_port: int | None = None,
     serves_dns: bool = False,
+    metrics_from: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Egress: DNS, and HTTPS to the Kubernetes API and the DNS provider (6443 too, because the
     API server's real port is what a NetworkPolicy sees after the Service is resolved), plus the
-    provider's own port (rfc2136, webhook). Ingress: only the metrics and health port, and the
-    embedded DNS server's port with the local provider."""
+    provider's own port (rfc2136, webhook). Ingress: the metrics and health port only from the
+    peers in ``dns.controller.metricsFrom`` (none by default; the kubelet's probes come from the
+    node, which is always admitted), and the embedded DNS server's port with the local provider."""
     https = [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]
     if provider_port is not None and provider_port not in (53, 443, 6443):
         https.append({"protocol": "TCP", "port": provider_port})
-    ingress: list[dict[str, Any]] = [{"ports": [{"protocol": "TCP", "port": METRICS_PORT}]}]
+    ingress: list[dict[str, Any]] = []
+    if metrics_from:
+        ingress.append({"from": metrics_from, "ports": [{"protocol": "TCP", "port": METRICS_PORT}]})
     if serves_dns:
         ingress.append(
             {
