@@ -849,4 +849,11 @@ async def _wait_gone(client: KubeClient, namespace: str, timeout: float, reporte
         except NotFound:
             return
         await asyncio.sleep(0.2)
-    reporter.message(f"namespace {namespace} is still terminating after {timeout:g}s")
+    # Not a success: something in the namespace (a finalizer nobody removes) keeps it, and with it
+    # whatever that object holds.
+    raise ClusterError(
+        f"the release's objects were deleted, but namespace {namespace} is still terminating after "
+        f"{timeout:g}s",
+        f"Something in it holds a finalizer: `kubectl get all,secrets,configmaps -n {namespace}` and "
+        f"`kubectl get namespace {namespace} -o yaml` show what; run `kumo down` again once it is gone.",
+    )

@@ -210,3 +210,19 @@ def test_missing_file_is_a_usage_error(kind: str, tmp_path: Path) -> None:
     result = kumo("up", str(tmp_path / "kumo.yaml"))
     assert result.returncode == 2
     assert "no such file" in result.stderr
+
+
+async def test_item13_down_fails_while_the_namespace_stays_terminating(
+    spec: SpecFile, options: DeployOptions, kube: KubeClient
+) -> None:
+    from kumo.errors import ClusterError
+
+    await up(spec.render(), options)
+    held = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "held", "namespace": "hello"}}
+    held["metadata"]["finalizers"] = ["example.com/keep"]  # type: ignore[index]
+    await kube.create(held)
+    options.timeout = 1
+    with pytest.raises(ClusterError, match="namespace hello is still terminating after 1s"):
+        await down(spec.render(), options)
+    assert await kube.get("v1", "Namespace", "hello") is not None
+    await kube.patch("v1", "ConfigMap", "held", {"metadata": {"finalizers": None}}, "hello")

@@ -44,12 +44,17 @@ def test_up_says_what_changed_history_shows_images_status_uses_the_release_revis
     assert "deployment/web (hello) created" in first.stderr
     again = kumo("up", str(spec.path), *base, "--output", "json", check=True)
     actions = {(a["kind"], a["action"]) for a in json.loads(again.stdout)["applied"]}
-    assert actions == {("Namespace", "unchanged"), ("Service", "unchanged"), ("Deployment", "unchanged")}
+    assert actions == {
+        ("Namespace", "unchanged"),
+        ("Service", "unchanged"),
+        ("Deployment", "unchanged"),
+        ("NetworkPolicy", "unchanged"),
+    }
     spec.write(image="nginx:1.28")
     third = kumo("up", str(spec.path), *base, check=True)
     assert "deployment/web (hello) configured" in third.stderr
     assert "service/web (hello) unchanged" in third.stderr
-    assert "(1 configured, 2 unchanged, 0 pruned)" in third.stdout
+    assert "(1 configured, 3 unchanged, 0 pruned)" in third.stdout
 
     history = kumo_piped("history", str(spec.path), "--kubeconfig", kubeapi.kubeconfig)
     lines = history.stdout.splitlines()
