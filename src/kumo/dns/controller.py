@@ -51,6 +51,8 @@ class ControllerConfig:
     txt_prefix: str = ""
     txt_suffix: str = ""
     txt_wildcard_replacement: str = ""
+    txt_encrypt_enabled: bool = False
+    txt_encrypt_aes_key: bytes = b""
     source: SourceConfig = field(default_factory=SourceConfig)
     domain_filter: DomainFilter = field(default_factory=DomainFilter)
     managed_types: frozenset[str] = MANAGED_TYPES
@@ -97,7 +99,9 @@ class Controller:
         if self.config.registry == "txt":
             cfg = self.config
             mapper = NameMapper(cfg.txt_prefix, cfg.txt_suffix, cfg.txt_wildcard_replacement)
-            self.registry = TXTRegistry(cfg.owner_id, mapper)
+            self.registry = TXTRegistry(
+                cfg.owner_id, mapper, aes_key=cfg.txt_encrypt_aes_key, encrypt=cfg.txt_encrypt_enabled
+            )
         else:
             self.registry = NoopRegistry(self.config.managed_types)
         self.owner = self.registry.owner
@@ -333,7 +337,9 @@ class Controller:
             return self.registry
         found = self._registries.get(owner)
         if found is None:
-            found = self._registries[owner] = TXTRegistry(owner, self.registry.mapper)
+            reg = self.registry
+            found = TXTRegistry(owner, reg.mapper, aes_key=reg.aes_key, encrypt=reg.encrypt)
+            self._registries[owner] = found
         return found
 
     def _view(self, name: str) -> NameView:

@@ -406,8 +406,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("txt-prefix", S, "", OK, "prefix of TXT names; may hold %{record_type}"),
     Flag("txt-suffix", S, "", OK, "suffix of TXT names; may hold %{record_type}"),
     Flag("txt-wildcard-replacement", S, "", OK, "stands for '*' in TXT names"),
-    Flag("txt-encrypt-enabled", B, False, REJ, "encrypted TXT records are not implemented"),
-    Flag("txt-encrypt-aes-key", S, "", NOOP, "only for --txt-encrypt-enabled"),
+    Flag("txt-encrypt-enabled", B, False, OK, "write TXT values AES-GCM encrypted (external-dns format)"),
+    Flag("txt-encrypt-aes-key", S, "", OK, "32-byte AES key (or its base64); encrypted values are read"),
     Flag("migrate-from-txt-owner", S, "", REJ, "owner migration is not implemented"),
     Flag("txt-cache-interval", D, "0s", NOOP, "kumo keeps the TXT records in memory anyway"),
     # --- the loop

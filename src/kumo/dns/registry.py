@@ -30,6 +30,7 @@ from kumo.dns.endpoint import (
     normalize_name,
 )
 from kumo.dns.plan import Changes
+from kumo.dns.txtcrypt import NONCE_LABEL, decrypt_text, encrypt_text, nonce_bytes
 
 HERITAGE = "external-dns"
 LABEL_PREFIX = "external-dns/"
@@ -99,7 +100,7 @@ def ownership_txt_content(owner: str, resource: str = "", extra: dict[str, str] 
 def serialize_labels(labels: dict[str, str]) -> str:
     parts = [f"heritage={HERITAGE}"]
     for key in sorted(labels):
-        if key == OWNED_RECORD_LABEL:
+        if key in (OWNED_RECORD_LABEL, NONCE_LABEL):
             continue
         parts.append(f"{LABEL_PREFIX}{key}={labels[key]}")
     return '"' + ",".join(parts) + '"'
@@ -263,15 +264,61 @@ class TXTRegistry:
     ``lookup(name)`` returns the provider's records at a name (all types).
     """
 
-    def __init__(self, owner_id: str, mapper: NameMapper | None = None) -> None:
+    def __init__(
+        self,
+        owner_id: str,
+        mapper: NameMapper | None = None,
+        *,
+        aes_key: bytes = b"",
+        encrypt: bool = False,
+    ) -> None:
+        """``aes_key``: read values encrypted with it (plain ones too); ``encrypt``: write them so."""
+        if encrypt and not aes_key:
+            raise ValueError("encrypting TXT records needs an AES key")
         self.owner_id = owner_id
         self.owner = owner_id
         self.mapper = mapper or NameMapper()
+        self.aes_key = aes_key
+        self.encrypt = encrypt
+
+    def labels_of(self, value: str) -> dict[str, str] | None:
+        """Labels of a TXT value, decrypted when it is encrypted with our key (the nonce is kept as the
+        ``txt-encryption-nonce`` label, as external-dns does); None when it is no ownership value."""
+        if self.aes_key:
+            plain = decrypt_text(value, self.aes_key)
+            if plain is not None:
+                labels = parse_labels(plain[0])
+                if labels is not None:
+                    labels[NONCE_LABEL] = plain[1]
+                return labels
+        return parse_labels(value)
+
+    def serialize(self, labels: dict[str, str]) -> str:
+        """A TXT value for labels, quotes included; encrypted with ``encrypt``, reusing their nonce."""
+        plain = serialize_labels(labels)
+        if not self.encrypt:
+            return plain
+        nonce = nonce_bytes(labels.get(NONCE_LABEL, ""))
+        return '"' + encrypt_text(plain[1:-1], self.aes_key, nonce) + '"'
+
+    def _same_value(self, existing: Endpoint, txt: Endpoint) -> bool:
+        if existing.targets == txt.targets:
+            return True
+        if not self.aes_key or not existing.targets or not txt.targets:
+            return False
+        # an encrypted value differs with every nonce (and every gzip): compare what it says
+        # (a plain value is rewritten once encryption is on, and an encrypted one once it is off)
+        old, new = self.labels_of(existing.targets[0]), self.labels_of(txt.targets[0])
+        if old is None or new is None or (NONCE_LABEL in old) != (NONCE_LABEL in new):
+            return False
+        old.pop(NONCE_LABEL, None)
+        new.pop(NONCE_LABEL, None)
+        return old == new
 
     def claimed_name(self, record: Endpoint) -> str | None:
         if record.record_type != RECORD_TXT or not record.targets:
             return None
-        labels = parse_labels(record.targets[0])
+        labels = self.labels_of(record.targets[0])
         if labels is None or labels.get(OWNER_LABEL) != self.owner_id:
             return None
         name, _ = self.mapper.endpoint_name(record.dns_name)
@@ -291,7 +338,7 @@ class TXTRegistry:
             for txt in lookup(txt_name):
                 if txt.record_type != RECORD_TXT or not txt.targets:
                     continue
-                labels = parse_labels(txt.targets[0])
+                labels = self.labels_of(txt.targets[0])
                 if labels is None:
                     continue
                 rname, rtype = self.mapper.endpoint_name(txt.dns_name)
@@ -302,7 +349,7 @@ class TXTRegistry:
         for record in lookup(name):
             if (
                 record.record_type == RECORD_TXT
-                and parse_labels(record.targets[0] if record.targets else "") is not None
+                and self.labels_of(record.targets[0] if record.targets else "") is not None
             ):
                 continue  # an ownership TXT whose own name happens to be looked up
             ep = record.copy()
@@ -318,13 +365,18 @@ class TXTRegistry:
 
     # -- TXT records for a record --------------------------------------------------------------------
 
-    def txt_for(self, record: Endpoint) -> Endpoint:
-        """The ownership TXT kumo writes for a record (new typed form)."""
+    def txt_for(self, record: Endpoint, existing: Endpoint | None = None) -> Endpoint:
+        """The ownership TXT kumo writes for a record (new typed form); an encrypted one reuses the
+        nonce of the record's labels or else of the ``existing`` TXT it replaces."""
         labels = dict(record.labels)
         labels[OWNER_LABEL] = self.owner_id
+        if self.encrypt and NONCE_LABEL not in labels and existing is not None and existing.targets:
+            nonce = (self.labels_of(existing.targets[0]) or {}).get(NONCE_LABEL)
+            if nonce:
+                labels[NONCE_LABEL] = nonce
         txt = Endpoint(
             self.mapper.txt_name(record.dns_name, record.record_type),
-            (serialize_labels(labels),),
+            (self.serialize(labels),),
             RECORD_TXT,
             0,
             record.set_identifier,
@@ -357,12 +409,13 @@ class TXTRegistry:
             txt = self.txt_for(rec)
             existing = view.txts.get(_txt_key(txt))
             if existing is not None:
-                labels = parse_labels(existing.targets[0]) or {}
+                labels = self.labels_of(existing.targets[0]) or {}
                 if labels.get(OWNER_LABEL) != self.owner_id:
                     dropped.append(rec)
                     continue
                 out.create.append(rec)
-                if existing.targets != txt.targets:
+                txt = self.txt_for(rec, existing)
+                if not self._same_value(existing, txt):
                     out.update_old.append(_owned_by(existing, rec.dns_name))
                     out.update_new.append(txt)
                 continue
@@ -376,7 +429,7 @@ class TXTRegistry:
             existing = view.txts.get(_txt_key(txt))
             if existing is None:
                 out.create.append(txt)
-            elif existing.targets != txt.targets:
+            elif not self._same_value(existing, (txt := self.txt_for(new, existing))):
                 out.update_old.append(_owned_by(existing, new.dns_name))
                 out.update_new.append(txt)
         deleting: dict[tuple[str, str], set[str]] = {}

@@ -165,6 +165,7 @@ def run_settings(values: Mapping[str, Any], selected: tuple[Flag, ...] = FLAGS) 
     from kumo.dns.plan import Policy
     from kumo.dns.runner import RunOptions
     from kumo.dns.sources import SOURCES, SourceConfig
+    from kumo.dns.txtcrypt import parse_aes_key
 
     notices = check(values, selected)
     sources = _strings(values, "source") or ["service"]
@@ -176,6 +177,11 @@ def run_settings(values: Mapping[str, Any], selected: tuple[Flag, ...] = FLAGS) 
         raise UsageError("--txt-prefix and --txt-suffix are mutually exclusive")
     if registry == "txt" and not owner:
         raise UsageError("--txt-owner-id: must not be empty with --registry=txt")
+    aes_text = str(_get(values, "txt-encrypt-aes-key"))
+    aes_key = parse_aes_key(aes_text) if aes_text else b""
+    encrypt = bool(_get(values, "txt-encrypt-enabled"))
+    if encrypt and not aes_key:
+        raise UsageError("--txt-encrypt-enabled: needs --txt-encrypt-aes-key (32 bytes, or their base64)")
     prefix = str(_get(values, "annotation-prefix"))
     if not prefix.endswith("/"):
         raise UsageError(f"--annotation-prefix: must end with '/', found {prefix!r}")
@@ -228,6 +234,8 @@ def run_settings(values: Mapping[str, Any], selected: tuple[Flag, ...] = FLAGS) 
         txt_prefix=txt_prefix,
         txt_suffix=txt_suffix,
         txt_wildcard_replacement=str(_get(values, "txt-wildcard-replacement")),
+        txt_encrypt_enabled=encrypt,
+        txt_encrypt_aes_key=aes_key,
         source=SourceConfig(
             annotation_prefix=prefix,
             domain_filter=prov.domain_filter,

@@ -105,6 +105,14 @@ TESTS: dict[str, list[str]] = {
     "txt-owner-id": [ARGS, U + "test_settings.py::test_environment_variables"],
     "txt-prefix": [RFC, U + "test_registry.py::test_txt_record_name"],
     "txt-suffix": [U + "test_registry.py::test_txt_record_name", SETTINGS],
+    "txt-encrypt-enabled": [
+        U + "test_txtcrypt.py::test_round_trip_through_the_txt_registry",
+        U + "test_txtcrypt.py::test_fixed_key_and_nonce_vector_follows_external_dns_algorithm",
+    ],
+    "txt-encrypt-aes-key": [
+        U + "test_txtcrypt.py::test_reads_a_value_written_by_external_dns",
+        U + "test_txtcrypt.py::test_key_forms_and_errors",
+    ],
     "txt-wildcard-replacement": [
         U + "test_controller.py::test_wildcard_record_deleted_while_no_controller_ran_is_found_again"
     ],
