@@ -171,7 +171,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag("always-publish-not-ready-addresses", B, False, REJ, "headless Services are not a kumo source yet"),
     Flag("annotation-filter", S, "", OK, "label-selector syntax applied to annotations"),
     Flag("annotation-prefix", S, "external-dns.alpha.kubernetes.io/", OK, "only this prefix is read"),
-    Flag("combine-fqdn-annotation", B, False, REJ, "needs --fqdn-template, which kumo does not implement"),
+    Flag("combine-fqdn-annotation", B, False, OK, "--fqdn-template names besides the annotation's"),
     Flag(
         "compatibility",
         E,
@@ -190,7 +190,13 @@ FLAGS: tuple[Flag, ...] = (
     Flag("exclude-target-net", L, [], REJ, "would drop targets by network"),
     Flag("exclude-unschedulable", B, True, NOOP, OTHER_SOURCE + " (node)"),
     Flag("expose-internal-ipv6", B, False, NOOP, OTHER_SOURCE + " (node)"),
-    Flag("fqdn-template", S, "", REJ, "would generate names for objects without a hostname"),
+    Flag(
+        "fqdn-template",
+        S,
+        "",
+        OK,
+        "names for Services/Ingresses without one (Go template subset; refused at start otherwise)",
+    ),
     Flag("gateway-label-filter", S, "", OK, "Gateways of routes must match this label selector"),
     Flag("gateway-name", S, "", OK, "only Gateways of this name give routes their targets"),
     Flag("gateway-namespace", S, "", OK, "only Gateways in this namespace give routes their targets"),

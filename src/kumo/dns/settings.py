@@ -182,6 +182,15 @@ def run_settings(values: Mapping[str, Any], selected: tuple[Flag, ...] = FLAGS) 
     encrypt = bool(_get(values, "txt-encrypt-enabled"))
     if encrypt and not aes_key:
         raise UsageError("--txt-encrypt-enabled: needs --txt-encrypt-aes-key (32 bytes, or their base64)")
+    from kumo.dns.sources.fqdn import TemplateError, parse_fqdn_template
+
+    try:
+        fqdn_template = parse_fqdn_template(str(_get(values, "fqdn-template")))
+    except TemplateError as exc:
+        raise UsageError(str(exc)) from None
+    combine_fqdn = bool(_get(values, "combine-fqdn-annotation"))
+    if combine_fqdn and fqdn_template is None:
+        raise UsageError("--combine-fqdn-annotation: needs --fqdn-template")
     prefix = str(_get(values, "annotation-prefix"))
     if not prefix.endswith("/"):
         raise UsageError(f"--annotation-prefix: must end with '/', found {prefix!r}")
@@ -252,6 +261,8 @@ def run_settings(values: Mapping[str, Any], selected: tuple[Flag, ...] = FLAGS) 
             gateway_name=str(_get(values, "gateway-name")),
             gateway_namespace=str(_get(values, "gateway-namespace")),
             gateway_label_filter=selectors["gateway-label-filter"],
+            fqdn_template=fqdn_template,
+            combine_fqdn_annotation=combine_fqdn,
         ),
         domain_filter=prov.domain_filter,
         managed_types=frozenset(managed) - excluded,

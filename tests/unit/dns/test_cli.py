@@ -31,8 +31,12 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *ar
         (["run", "--provider=inmemory", "--source=node"], "--source=node: external-dns accepts it"),
         (["run", "--provider=inmemory", "--registry=dynamodb"], "--registry=dynamodb"),
         (
-            ["run", "--provider=inmemory", "--fqdn-template={{.Name}}.ex.com"],
-            "--fqdn-template: kumo does not",
+            ["run", "--provider=inmemory", "--nat64-networks=64:ff9b::/96"],
+            "--nat64-networks: kumo does not",
+        ),
+        (
+            ["run", "--provider=inmemory", "--fqdn-template={{range .Spec.Ports}}x{{end}}.ex.com"],
+            "--fqdn-template: {{range .Spec.Ports}}: range is not supported",
         ),
         (["run", "--provider=inmemory", "--log-level=loud"], "--log-level: expected one of trace"),
         (["run", "--provider=inmemory", "--managed-record-types=PTR"], "--managed-record-types"),

@@ -36,7 +36,15 @@ TESTS: dict[str, list[str]] = {
     "gateway-label-filter": [U + "test_sources.py::test_gateway_filters"],
     "gateway-name": [U + "test_sources.py::test_gateway_filters", SETTINGS],
     "gateway-namespace": [U + "test_sources.py::test_gateway_filters", SETTINGS],
-    "ignore-hostname-annotation": [U + "test_sources.py::test_ignore_hostname_annotation"],
+    "ignore-hostname-annotation": [
+        U + "test_sources.py::test_ignore_hostname_annotation",
+        U + "test_sources.py::test_fqdn_template_combine_and_ignore_hostname",
+    ],
+    "fqdn-template": [
+        U + "test_sources.py::test_fqdn_template_combine_and_ignore_hostname",
+        U + "test_sources.py::test_fqdn_template_kumo_cannot_evaluate_fails_at_start",
+    ],
+    "combine-fqdn-annotation": [U + "test_sources.py::test_fqdn_template_combine_and_ignore_hostname"],
     "ignore-ingress-rules-spec": [FILTERS, SETTINGS],
     "ignore-ingress-tls-spec": [FILTERS],
     "ingress-class": [FILTERS, SETTINGS],

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -358,3 +359,64 @@ def test_slim_objects_give_the_same_endpoints() -> None:
     # with --annotation-filter every annotation is kept: the filter may name any of them
     keep = slim(web, SourceConfig(annotation_filter=LabelFilter.parse("other/x=y")))
     assert keep["metadata"]["annotations"]["other/x"] == "y"
+
+
+def test_fqdn_template_combine_and_ignore_hostname() -> None:
+    from kumo.dns.sources.common import slim
+    from kumo.dns.sources.fqdn import parse_fqdn_template
+
+    tmpl = parse_fqdn_template(
+        '{{.Name}}.{{.Namespace}}.ex.com, {{ index .Labels "app" | toLower }}-{{.Kind}}.ex.com.'
+    )
+    cfg = SourceConfig(fqdn_template=tmpl)
+    bare = svc({}, [{"ip": "1.1.1.1"}])
+    names = {e.dns_name for e in service_endpoints(bare, cfg).endpoints}
+    assert names == {"web.shop.ex.com", "web-service.ex.com"}
+    assert {e.dns_name for e in service_endpoints(slim(bare, cfg), cfg).endpoints} == names
+    # an annotated Service keeps its own name, unless --combine-fqdn-annotation adds the template's
+    named = svc({A + "hostname": "w.ex.com"}, [{"ip": "1.1.1.1"}])
+    assert {e.dns_name for e in service_endpoints(named, cfg).endpoints} == {"w.ex.com"}
+    combined = SourceConfig(fqdn_template=tmpl, combine_fqdn_annotation=True)
+    assert {e.dns_name for e in service_endpoints(named, combined).endpoints} == {"w.ex.com", *names}
+    # --ignore-hostname-annotation: the template's names only
+    ignoring = SourceConfig(fqdn_template=tmpl, ignore_hostname_annotation=True)
+    assert {e.dns_name for e in service_endpoints(named, ignoring).endpoints} == names
+    # Ingresses too, with their own targets; one with spec hosts keeps them
+    ing: dict[str, Any] = {
+        "metadata": {"name": "i", "namespace": "n"},
+        "spec": {"rules": [{"http": {"paths": []}}]},
+        "status": {"loadBalancer": {"ingress": [{"hostname": "lb.ex.net"}]}},
+    }
+    eps = ingress_endpoints(
+        ing, SourceConfig(fqdn_template=parse_fqdn_template("{{.Name}}.{{.Namespace}}.ex.com"))
+    )
+    assert [(e.dns_name, e.record_type, e.targets) for e in eps.endpoints] == [
+        ("i.n.ex.com", "CNAME", ("lb.ex.net",))
+    ]
+    # if/else and the functions external-dns adds
+    cond = parse_fqdn_template(
+        '{{if hasKey .Labels "app"}}{{trimSuffix "-svc" .Name}}{{else}}x{{end}}'
+        '.{{replace "." "-" .Spec.ClusterIP}}.ex.com'
+    )
+    assert cond is not None
+    assert cond.hostnames(bare, "Service") == ["web.10-0-0-7.ex.com"]
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{{range .Spec.Ports}}{{.Name}}{{end}}.ex.com", "range is not supported"),
+        ("{{$x := .Name}}{{$x}}.ex.com", "variables"),
+        ("{{ sha256 .Name }}.ex.com", "unknown function 'sha256'"),
+        ("{{if .Name}}a.ex.com", "has no {{end}}"),
+        ("{{.Name}.ex.com", "unbalanced"),
+    ],
+)
+def test_fqdn_template_kumo_cannot_evaluate_fails_at_start(template: str, message: str) -> None:
+    from kumo.dns.settings import run_settings
+    from kumo.errors import UsageError
+
+    with pytest.raises(UsageError, match=re.escape(message)):
+        run_settings({"provider": "inmemory", "fqdn_template": template})
+    with pytest.raises(UsageError, match="needs --fqdn-template"):
+        run_settings({"provider": "inmemory", "combine_fqdn_annotation": True})

@@ -16,6 +16,7 @@ from kumo.dns.endpoint import (
 )
 from kumo.dns.filters import DomainFilter, LabelFilter
 from kumo.dns.sources.annotations import ALPHA_PREFIX, Annotations, hostname_problem
+from kumo.dns.sources.fqdn import FqdnTemplate
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class SourceConfig:
     gateway_name: str = ""
     gateway_namespace: str = ""
     gateway_label_filter: LabelFilter = field(default_factory=LabelFilter)
+    fqdn_template: FqdnTemplate | None = None  # --fqdn-template: names for objects without one
+    combine_fqdn_annotation: bool = False  # template names added to the annotation's, not instead
 
 
 @dataclass
@@ -181,6 +184,8 @@ def slim(obj: dict[str, Any], cfg: SourceConfig) -> dict[str, Any]:
     was most of the controller's memory.
     """
     meta = obj.get("metadata") or {}
+    if cfg.fqdn_template is not None:  # the template may read any field: keep all but managedFields
+        return {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
     annotations = meta.get("annotations") or {}
     if cfg.annotation_filter.is_empty:
         annotations = {
@@ -210,3 +215,18 @@ def slim(obj: dict[str, Any], cfg: SourceConfig) -> dict[str, Any]:
     if slim_status:
         out["status"] = slim_status
     return out
+
+
+def templated_hostnames(
+    kind: str, obj: dict[str, Any], cfg: SourceConfig, hostnames: list[str], problems: list[str]
+) -> list[str]:
+    """external-dns CombineWithTemplatedEndpoints: the template's names when the object has none, or
+    besides its own with --combine-fqdn-annotation."""
+    if cfg.fqdn_template is None or (hostnames and not cfg.combine_fqdn_annotation):
+        return hostnames
+    try:
+        names = cfg.fqdn_template.hostnames(obj, kind)
+    except ValueError as exc:
+        problems.append(f"--fqdn-template: {exc}")
+        return hostnames
+    return hostnames + [n for n in names if n not in hostnames]

@@ -14,6 +14,7 @@ from kumo.dns.sources.common import (
     lb_targets,
     selected_annotations,
     spec_hostnames,
+    templated_hostnames,
 )
 
 
@@ -58,6 +59,7 @@ def ingress_endpoints(ing: dict[str, Any], cfg: SourceConfig) -> SourceResult:
         hosts.extend(_spec_hosts(ing, cfg, result.problems))
     if source != "defined-hosts-only" and not cfg.ignore_hostname_annotation:
         hosts.extend(h for h in ann.hostnames() if h not in hosts)
+    hosts = templated_hostnames("Ingress", ing, cfg, hosts, result.problems)
     targets = ann.targets() or lb_targets(ing)
     result.endpoints.extend(RecordSettings.of("ingress", ing, ann, cfg).endpoints(hosts, targets))
     return finish(result, ann, cfg)

@@ -12,6 +12,7 @@ from kumo.dns.sources.common import (
     finish,
     lb_targets,
     selected_annotations,
+    templated_hostnames,
 )
 
 
@@ -42,8 +43,10 @@ def service_endpoints(svc: dict[str, Any], cfg: SourceConfig) -> SourceResult:
         return result
     settings = RecordSettings.of("service", svc, ann, cfg)
     override = ann.targets()
-    if not cfg.ignore_hostname_annotation:
-        result.endpoints.extend(settings.endpoints(ann.hostnames(), override or _targets(svc, cfg)))
+    hosts = [] if cfg.ignore_hostname_annotation else ann.hostnames()
+    hosts = templated_hostnames("Service", svc, cfg, hosts, result.problems)
+    if hosts:
+        result.endpoints.extend(settings.endpoints(hosts, override or _targets(svc, cfg)))
     internal = ann.hostnames(INTERNAL_HOSTNAME)
     if internal:
         result.endpoints.extend(settings.endpoints(internal, override or _cluster_ip(svc)))
