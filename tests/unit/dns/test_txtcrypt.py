@@ -18,7 +18,10 @@ from kumo.errors import UsageError
 
 # external-dns's own test vector (endpoint/labels_test.go): written by its Go code with this key
 GO_KEY = b")K_Fy|?Z.64#UuHm`}[d!GC%WJM_fs{_"
-GO_VALUE = "+lvP8q9KHJ6BS6O81i2Q6DLNdf2JSKy8j/gbZKviTZlGYj7q+yDoYMgkQ1hPn6urtGllM5bfFMcaaHto52otQtiOYrX8990J3kQqg4s47G27hzNNpXlckPuVVSGSLOQ25dQ9IBuqjbc="
+GO_VALUE = (
+    "+lvP8q9KHJ6BS6O81i2Q6DLNdf2JSKy8j/gbZKviTZlGYj7q+yDoYMgkQ1hPn6urtGllM5bfFMcaaHto"
+    "52otQtiOYrX8990J3kQqg4s47G27hzNNpXlckPuVVSGSLOQ25dQ9IBuqjbc="
+)
 GO_PLAIN = "heritage=external-dns,external-dns/owner=foo-owner,external-dns/resource=foo-resource"
 KEY = b"0123456789abcdef0123456789abcdef"
 NONCE = bytes(range(12))
