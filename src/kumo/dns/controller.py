@@ -53,6 +53,7 @@ class ControllerConfig:
     txt_wildcard_replacement: str = ""
     txt_encrypt_enabled: bool = False
     txt_encrypt_aes_key: bytes = b""
+    txt_owner_old: str = ""  # --migrate-from-txt-owner
     source: SourceConfig = field(default_factory=SourceConfig)
     domain_filter: DomainFilter = field(default_factory=DomainFilter)
     managed_types: frozenset[str] = MANAGED_TYPES
@@ -100,7 +101,11 @@ class Controller:
             cfg = self.config
             mapper = NameMapper(cfg.txt_prefix, cfg.txt_suffix, cfg.txt_wildcard_replacement)
             self.registry = TXTRegistry(
-                cfg.owner_id, mapper, aes_key=cfg.txt_encrypt_aes_key, encrypt=cfg.txt_encrypt_enabled
+                cfg.owner_id,
+                mapper,
+                aes_key=cfg.txt_encrypt_aes_key,
+                encrypt=cfg.txt_encrypt_enabled,
+                old_owner_id=cfg.txt_owner_old,
             )
         else:
             self.registry = NoopRegistry(self.config.managed_types)

@@ -414,7 +414,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag("txt-wildcard-replacement", S, "", OK, "stands for '*' in TXT names"),
     Flag("txt-encrypt-enabled", B, False, OK, "write TXT values AES-GCM encrypted (external-dns format)"),
     Flag("txt-encrypt-aes-key", S, "", OK, "32-byte AES key (or its base64); encrypted values are read"),
-    Flag("migrate-from-txt-owner", S, "", REJ, "owner migration is not implemented"),
+    Flag("migrate-from-txt-owner", S, "", OK, "records of this owner id become ours; their TXT is rewritten"),
     Flag("txt-cache-interval", D, "0s", NOOP, "kumo keeps the TXT records in memory anyway"),
     # --- the loop
     Flag("interval", D, "1m", OK, "retries, grace deadlines and the drift check run on this period"),

@@ -271,10 +271,14 @@ class TXTRegistry:
         *,
         aes_key: bytes = b"",
         encrypt: bool = False,
+        old_owner_id: str = "",
     ) -> None:
-        """``aes_key``: read values encrypted with it (plain ones too); ``encrypt``: write them so."""
+        """``aes_key``: read values encrypted with it (plain ones too); ``encrypt``: write them so.
+        ``old_owner_id`` (--migrate-from-txt-owner): records of that owner are ours, and their TXT
+        records are rewritten with our owner id."""
         if encrypt and not aes_key:
             raise ValueError("encrypting TXT records needs an AES key")
+        self.old_owner_id = old_owner_id if old_owner_id != owner_id else ""
         self.owner_id = owner_id
         self.owner = owner_id
         self.mapper = mapper or NameMapper()
@@ -301,6 +305,10 @@ class TXTRegistry:
         nonce = nonce_bytes(labels.get(NONCE_LABEL, ""))
         return '"' + encrypt_text(plain[1:-1], self.aes_key, nonce) + '"'
 
+    def _mine(self, labels: dict[str, str] | None) -> bool:
+        owner = (labels or {}).get(OWNER_LABEL)
+        return owner == self.owner_id or bool(self.old_owner_id and owner == self.old_owner_id)
+
     def _same_value(self, existing: Endpoint, txt: Endpoint) -> bool:
         if existing.targets == txt.targets:
             return True
@@ -319,7 +327,7 @@ class TXTRegistry:
         if record.record_type != RECORD_TXT or not record.targets:
             return None
         labels = self.labels_of(record.targets[0])
-        if labels is None or labels.get(OWNER_LABEL) != self.owner_id:
+        if labels is None or not self._mine(labels):
             return None
         name, _ = self.mapper.endpoint_name(record.dns_name)
         return name or None
@@ -344,6 +352,8 @@ class TXTRegistry:
                 rname, rtype = self.mapper.endpoint_name(txt.dns_name)
                 if rname != name:
                     continue
+                if self.old_owner_id and labels.get(OWNER_LABEL) == self.old_owner_id:
+                    labels[OWNER_LABEL] = self.owner_id  # migrated: ours from now on
                 label_map[(rname, rtype, txt.set_identifier)] = labels
                 out.txts[_txt_key(txt)] = txt
         for record in lookup(name):
@@ -410,7 +420,7 @@ class TXTRegistry:
             existing = view.txts.get(_txt_key(txt))
             if existing is not None:
                 labels = self.labels_of(existing.targets[0]) or {}
-                if labels.get(OWNER_LABEL) != self.owner_id:
+                if not self._mine(labels):
                     dropped.append(rec)
                     continue
                 out.create.append(rec)
@@ -453,7 +463,32 @@ class TXTRegistry:
                     owned = txt.copy()
                     owned.labels[OWNED_RECORD_LABEL] = rec.dns_name  # same batch group as its record
                     out.delete.append(owned)
+        if self.old_owner_id:
+            self._migrate(out, views)
         return out, dropped
+
+    def _migrate(self, out: Changes, views: dict[str, NameView]) -> None:
+        """Rewrite, in place, the TXT records of ``old_owner_id`` that own a record kept at a name
+        (the ones of changed or deleted records are already rewritten or deleted above)."""
+        touched = {_txt_key(t) for t in [*out.update_old, *out.delete] if t.record_type == RECORD_TXT}
+        touched |= {_txt_key(t) for t in out.create if t.record_type == RECORD_TXT}
+        changed = {(r.dns_name, r.record_type, r.set_identifier) for r in [*out.update_old, *out.delete]}
+        for view in views.values():
+            for rec in view.records:
+                if (rec.dns_name, rec.record_type, rec.set_identifier) in changed:
+                    continue
+                for txt in self.owning_txts(rec, view):
+                    labels = self.labels_of(txt.targets[0]) if txt.targets else None
+                    if labels is None or labels.get(OWNER_LABEL) != self.old_owner_id:
+                        continue
+                    if _txt_key(txt) in touched:
+                        continue
+                    touched.add(_txt_key(txt))
+                    labels[OWNER_LABEL] = self.owner_id
+                    new = _owned_by(txt, rec.dns_name)
+                    new.targets = (self.serialize(labels),)
+                    out.update_old.append(_owned_by(txt, rec.dns_name))
+                    out.update_new.append(new)
 
     def _legacy_still_needed(
         self, rec: Endpoint, view: NameView, created_txt: set[str], deleting: dict[tuple[str, str], set[str]]

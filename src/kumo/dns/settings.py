@@ -245,6 +245,7 @@ def run_settings(values: Mapping[str, Any], selected: tuple[Flag, ...] = FLAGS) 
         txt_wildcard_replacement=str(_get(values, "txt-wildcard-replacement")),
         txt_encrypt_enabled=encrypt,
         txt_encrypt_aes_key=aes_key,
+        txt_owner_old=str(_get(values, "migrate-from-txt-owner")),
         source=SourceConfig(
             annotation_prefix=prefix,
             domain_filter=prov.domain_filter,

@@ -121,6 +121,10 @@ TESTS: dict[str, list[str]] = {
         U + "test_txtcrypt.py::test_reads_a_value_written_by_external_dns",
         U + "test_txtcrypt.py::test_key_forms_and_errors",
     ],
+    "migrate-from-txt-owner": [
+        U + "test_txt_owner_migration.py::test_records_of_the_old_owner_are_taken_over",
+        U + "test_txt_owner_migration.py::test_flag_reaches_the_registry",
+    ],
     "txt-wildcard-replacement": [
         U + "test_controller.py::test_wildcard_record_deleted_while_no_controller_ran_is_found_again"
     ],
