@@ -121,6 +121,12 @@ def kubeapi(
     nodes: int = typer.Option(3, "--nodes", help="How many simulated Nodes to register."),
     region: str = typer.Option("us-east-1", "--region", help="AWS region used in load balancer hostnames."),
     lb_mode: str = typer.Option("aws", "--lb-mode", help="'aws' for ELB hostnames, 'generic' for IPs."),
+    tls: bool = typer.Option(
+        False,
+        "--tls",
+        help="Serve HTTPS with a CA made for this run; the kubeconfig gets the CA and an admin client "
+        "certificate (kubectl sends ServiceAccount tokens only over HTTPS).",
+    ),
     output: OutputFormat = typer.Option(
         OutputFormat.text, "--output", help="json: print one line {url, kubeconfig} when ready."
     ),
@@ -133,9 +139,9 @@ def kubeapi(
 ) -> None:
     """Run a Kubernetes API emulator in the foreground and write a kubeconfig for it.
 
-    Example: kumo sandbox kubeapi --port 0 --kubeconfig /tmp/kumo.kubeconfig
+    Example: kumo sandbox kubeapi --port 0 --kubeconfig /tmp/kumo.kubeconfig --tls
     """
-    from kumo.sandbox.kubeapi import Emulator, EmulatorOptions, write_kubeconfig
+    from kumo.sandbox.kubeapi import Emulator, EmulatorOptions
 
     if not 0 <= port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, got {port}")
@@ -149,6 +155,7 @@ def kubeapi(
             simulate=simulate,
             seed=seed,
             sim={"pod_ready_delay": ready_delay, "nodes": nodes, "region": region, "lb_mode": lb_mode},
+            tls=tls,
         )
     )
     if eks_sts_endpoint:
@@ -156,7 +163,7 @@ def kubeapi(
 
         emu.app.authenticators.append(EksAuthenticator(eks_sts_endpoint))
     emu.bind()
-    write_kubeconfig(kubeconfig, emu.url)
+    emu.write_kubeconfig(kubeconfig)
 
     def ready() -> None:
         if output == OutputFormat.json:

@@ -389,3 +389,21 @@ def test_label_keys_and_values_are_validated(bare: httpx.Client) -> None:
         assert resp.json()["details"]["causes"][0]["field"].startswith("metadata.labels")
     ok = bare.post(CM, json=cm("l", {"example.com/role": "web", "a": "", "b_c.d-e": "V1.2_x"}))
     assert ok.status_code == 201
+
+
+def test_unknown_fields_are_dropped_with_a_warning_unless_strict(bare: httpx.Client) -> None:
+    body = cm("loose", x="1")
+    body["extra"] = {"nested": True}
+    body["metadata"]["bogus"] = "y"
+    resp = bare.post(CM, json=body)
+    assert resp.status_code == 201
+    assert "extra" not in resp.json() and "bogus" not in resp.json()["metadata"]
+    assert sorted(resp.headers.get_list("warning")) == [
+        '299 - "unknown field \\"extra\\""',
+        '299 - "unknown field \\"metadata.bogus\\""',
+    ]
+    quiet = bare.post(CM, params={"fieldValidation": "Ignore"}, json={**cm("quiet"), "extra": 1})
+    assert quiet.status_code == 201 and "warning" not in quiet.headers
+    strict = bare.post(CM, params={"fieldValidation": "Strict"}, json={**cm("strict"), "extra": 1})
+    assert strict.status_code == 400 and 'unknown field "extra"' in strict.json()["message"]
+    assert list(strict.json()) == ["kind", "apiVersion", "metadata", "status", "message", "reason", "code"]

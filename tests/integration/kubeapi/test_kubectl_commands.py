@@ -178,7 +178,8 @@ def test_delete_namespace_waits_until_gone(kubeapi: KubeAPI) -> None:
     kubectl(kubeapi.kubeconfig, "delete", "namespace", "tmp", "--timeout=60s")
     missing = kubectl(kubeapi.kubeconfig, "get", "namespace", "tmp", check=False)
     assert missing.returncode != 0 and "NotFound" in missing.stderr
-    assert kubectl_json(kubeapi.kubeconfig, "get", "pods", "-A")["items"] == []
+    pods = kubectl_json(kubeapi.kubeconfig, "get", "pods", "-A")["items"]
+    assert [p for p in pods if p["metadata"]["namespace"] == "tmp"] == []
 
 
 def test_top_reads_metrics_api(kubeapi: KubeAPI) -> None:
@@ -208,14 +209,15 @@ def test_drain_evicts_within_the_disruption_budget(kubeapi: KubeAPI) -> None:
     )
     kubectl(kubeapi.kubeconfig, "apply", "--server-side", "-f", "-", input=pdb)
     node = kubectl_json(kubeapi.kubeconfig, "get", "pods", "-l", "app=web")["items"][0]["spec"]["nodeName"]
-    blocked = kubectl(kubeapi.kubeconfig, "drain", node, "--timeout=1s", check=False)
+    # kube-proxy runs on every Node as a DaemonSet, so drain needs --ignore-daemonsets, as on a cluster
+    blocked = kubectl(kubeapi.kubeconfig, "drain", node, "--ignore-daemonsets", "--timeout=1s", check=False)
     assert blocked.returncode != 0 and "disruption budget" in blocked.stderr
     nodes = kubectl(kubeapi.kubeconfig, "get", "nodes").stdout
     assert f"{node}   Ready,SchedulingDisabled" in nodes
     kubectl(
         kubeapi.kubeconfig, "patch", "pdb", "web", "--type", "merge", "-p", '{"spec": {"minAvailable": 1}}'
     )
-    kubectl(kubeapi.kubeconfig, "drain", node, "--timeout=60s")
+    kubectl(kubeapi.kubeconfig, "drain", node, "--ignore-daemonsets", "--timeout=60s")
     pods = kubectl_json(kubeapi.kubeconfig, "get", "pods", "-l", "app=web")["items"]
     assert pods and all(p["spec"].get("nodeName") != node for p in pods)
 

@@ -16,8 +16,10 @@ import yaml
 
 from kumo.deploy import load_release
 from kumo.deploy.dnscheck import resolve
+from kumo.kube import connect
 from kumo.render import controller_args
 from kumo.sandbox.kubeapi import KubeAPI
+from tests.integration.kubeapi.helpers import kubectl
 
 PODS = "/api/v1/namespaces/default/pods"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
@@ -202,3 +204,30 @@ def _create(http: httpx.Client, obj: dict[str, Any]) -> None:
     path = f"{base}/namespaces/{ns}/{plural}" if ns else f"{base}/{plural}"
     resp = http.post(path, json=obj)
     assert resp.status_code in (201, 409), resp.text
+
+
+async def test_tls_with_a_client_certificate_admin_and_token_users(tmp_path: Path) -> None:
+    with KubeAPI(kubeconfig=tmp_path / "kubeconfig", simulate=False, tls=True) as api:
+        assert api.url.startswith("https://")
+        config = yaml.safe_load(Path(api.kubeconfig).read_text())
+        assert config["clusters"][0]["cluster"]["certificate-authority-data"]
+        assert set(config["users"][0]["user"]) == {"client-certificate-data", "client-key-data"}
+        who = kubectl(api.kubeconfig, "auth", "whoami", "-o", "json").stdout
+        assert '"username": "kubernetes-admin"' in who
+        # clients that read certificate-authority-data work: kumo's own (lightkube) here
+        async with await connect(api.kubeconfig) as kube:
+            names = [ns["metadata"]["name"] for ns in await kube.list("v1", "Namespace")]
+        assert "kube-system" in names
+        kubectl(api.kubeconfig, "create", "serviceaccount", "bot")
+        kubectl(api.kubeconfig, "create", "role", "reader", "--verb=get,list,watch", "--resource=pods")
+        kubectl(api.kubeconfig, "create", "rolebinding", "r", "--role=reader", "--serviceaccount=default:bot")
+        token = kubectl(api.kubeconfig, "create", "token", "bot").stdout.strip()
+        as_bot = ["--token", token]
+        assert kubectl(api.kubeconfig, *as_bot, "auth", "can-i", "list", "pods").stdout.strip() == "yes"
+        denied = kubectl(api.kubeconfig, *as_bot, "auth", "can-i", "delete", "pods", check=False)
+        assert denied.returncode == 1 and denied.stdout.strip() == "no"
+        forbidden = kubectl(api.kubeconfig, *as_bot, "get", "pods", "-n", "kube-system", check=False)
+        assert forbidden.returncode == 1
+        assert 'User "system:serviceaccount:default:bot" cannot list resource "pods"' in forbidden.stderr
+        whoami = kubectl(api.kubeconfig, *as_bot, "auth", "whoami").stdout
+        assert "system:serviceaccount:default:bot" in whoami

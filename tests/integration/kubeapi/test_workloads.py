@@ -98,3 +98,67 @@ def test_statefulset_scales_down_from_the_highest_ordinal(kubeapi: KubeAPI, http
 
     eventually(lambda: names() == ["db-0"])
     assert http.get(f"{APPS}/statefulsets/db").json()["status"]["replicas"] == 1
+
+
+def test_replication_controller_runs_its_pods(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    rc = {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": "legacy"},
+        "spec": {
+            "replicas": 2,
+            "template": {
+                "metadata": {"labels": {"app": "legacy"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+    }
+    created = http.post("/api/v1/namespaces/default/replicationcontrollers", json=rc).json()
+    assert created["spec"]["selector"] == {"app": "legacy"}  # defaulted from the template's labels
+    eventually(
+        lambda: (
+            http.get("/api/v1/namespaces/default/replicationcontrollers/legacy")
+            .json()["status"]
+            .get("readyReplicas")
+            == 2
+        )
+    )
+    kubectl(kubeapi.kubeconfig, "scale", "rc/legacy", "--replicas=1")
+    eventually(
+        lambda: (
+            len(
+                http.get("/api/v1/namespaces/default/pods", params={"labelSelector": "app=legacy"}).json()[
+                    "items"
+                ]
+            )
+            == 1
+        )
+    )
+
+
+def test_a_fresh_cluster_has_its_system_objects(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    svc = http.get("/api/v1/namespaces/default/services/kubernetes").json()
+    assert svc["spec"]["clusterIP"] == "10.96.0.1" and svc["spec"]["ports"][0]["port"] == 443
+    assert (
+        http.get("/api/v1/namespaces/kube-system/services/kube-dns").json()["spec"]["clusterIP"]
+        == "10.96.0.10"
+    )
+
+    def system_pods() -> set[str]:
+        items = http.get("/api/v1/namespaces/kube-system/pods").json()["items"]
+        return {
+            p["metadata"]["name"].rsplit("-", 2 if "-proxy-" not in p["metadata"]["name"] else 1)[0]
+            for p in items
+        }
+
+    eventually(lambda: system_pods() == {"coredns", "kube-proxy", "metrics-server"})
+    pod = http.get("/api/v1/namespaces/kube-system/pods").json()["items"][0]
+    tolerations = {t["key"]: t.get("tolerationSeconds") for t in pod["spec"]["tolerations"]}
+    assert tolerations.get("node.kubernetes.io/not-ready", 0) in (300, None)
+    groups = {g["name"] for g in http.get("/apis").json()["groups"]}
+    assert {
+        "storage.k8s.io",
+        "certificates.k8s.io",
+        "authorization.k8s.io",
+        "authentication.k8s.io",
+    } <= groups

@@ -83,9 +83,21 @@ def apply_defaults(rt: ResourceType, obj: dict[str, Any], alloc: Allocator, crea
         labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
         if creating:
             obj["status"] = {"phase": "Active"}
+    elif kind == "ReplicationController" and isinstance(spec, dict):
+        spec.setdefault("replicas", 1)
+        tmpl = spec.get("template")
+        if isinstance(tmpl, dict):
+            labels = (tmpl.get("metadata") or {}).get("labels") or {}
+            if not spec.get("selector") and labels:
+                spec["selector"] = dict(labels)
+            if isinstance(tmpl.get("spec"), dict):
+                _pod_spec(tmpl["spec"])
+        if creating:
+            obj["status"] = {"replicas": 0}
     elif kind in ("Deployment", "ReplicaSet", "StatefulSet") and isinstance(spec, dict):
         spec.setdefault("replicas", 1)
-        spec.setdefault("revisionHistoryLimit", 10)
+        if kind != "ReplicaSet":  # a ReplicaSet keeps no history
+            spec.setdefault("revisionHistoryLimit", 10)
         if kind == "Deployment":
             spec.setdefault("progressDeadlineSeconds", 600)
             strat = spec.setdefault("strategy", {"type": "RollingUpdate"})

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from kumo.sandbox.kubeapi.gc import GarbageCollector
 from kumo.sandbox.kubeapi.kubeconfig import write_kubeconfig
 from kumo.sandbox.kubeapi.server import KubeApp
 from kumo.sandbox.kubeapi.store import Store
+from kumo.sandbox.kubeapi.tls import TlsMaterial, make_tls
 
 T = TypeVar("T")
 
@@ -43,6 +45,8 @@ class EmulatorOptions:
     bookmark_interval: float = 5.0
     window: int = 20000
     sim: dict[str, Any] = field(default_factory=dict)  # SimConfig fields
+    #: serve HTTPS with a CA made for this run (see :mod:`kumo.sandbox.kubeapi.tls`)
+    tls: bool = False
 
 
 class Emulator:
@@ -60,12 +64,21 @@ class Emulator:
         self.simulator: Any = None
         self.server: uvicorn.Server | None = None
         self.sock: socket.socket | None = None
+        self.tls: TlsMaterial | None = None
+        self._pki: tempfile.TemporaryDirectory[str] | None = None
+        if opts.tls:
+            self._pki = tempfile.TemporaryDirectory(prefix="kumo-kubeapi-pki-")
+            self.tls = make_tls(Path(self._pki.name), opts.host)
 
     @property
     def url(self) -> str:
         assert self.sock is not None
         host, port = self.sock.getsockname()[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
+
+    def write_kubeconfig(self, path: str | os.PathLike[str]) -> Path:
+        """A kubeconfig whose admin user and CA fit how this emulator serves (HTTP or TLS)."""
+        return write_kubeconfig(path, self.url, tls=self.tls)
 
     def bind(self) -> None:
         # IPPROTO_TCP explicitly: asyncio only disables Nagle on sockets that say they are TCP
@@ -81,7 +94,7 @@ class Emulator:
             ) from exc
         sock.listen(512)
         self.sock = sock
-        self.app.server_address = self.url.removeprefix("http://")
+        self.app.server_address = self.url.split("://", 1)[1]
 
     async def serve(self, started: Callable[[], None] | None = None) -> None:
         if self.sock is None:
@@ -101,6 +114,10 @@ class Emulator:
             # clients keep connections in pools; a short idle timeout races their reuse
             timeout_keep_alive=300,
             ws="none",
+            ssl_certfile=str(self.tls.server_cert) if self.tls else None,
+            ssl_keyfile=str(self.tls.server_key) if self.tls else None,
+            ssl_ca_certs=str(self.tls.ca_file) if self.tls else None,
+            ssl_cert_reqs=ssl.CERT_OPTIONAL if self.tls else ssl.CERT_NONE,
         )
         self.server = uvicorn.Server(config)
         task = asyncio.ensure_future(self.server.serve(sockets=[self.sock] if self.sock else None))
@@ -113,6 +130,8 @@ class Emulator:
         finally:
             if self.simulator is not None:
                 await self.simulator.stop()
+            if self._pki is not None:
+                self._pki.cleanup()
 
     def request_stop(self) -> None:
         self.app.closing()
@@ -195,7 +214,7 @@ class KubeAPI:
         if self._kubeconfig is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="kumo-kubeapi-")
             self._kubeconfig = Path(self._tmpdir.name) / "kubeconfig"
-        write_kubeconfig(self._kubeconfig, self.url)
+        self._emu.write_kubeconfig(self._kubeconfig)
         return self
 
     def stop(self) -> None:

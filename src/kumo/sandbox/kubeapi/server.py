@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -106,6 +107,7 @@ class Response:
         self.status = status
         self.body = body if isinstance(body, bytes) else orjson.dumps(body)
         self.content_type = content_type
+        self.headers: list[tuple[bytes, bytes]] = []
 
 
 def _json(status: int, body: Any) -> Response:
@@ -183,6 +185,7 @@ class KubeApp:
                 "headers": [
                     (b"content-type", result.content_type.encode()),
                     (b"content-length", str(len(result.body)).encode()),
+                    *result.headers,
                 ],
             }
         )
@@ -348,11 +351,20 @@ class KubeApp:
     async def _resource(
         self, req: Request, group: str, version: str, rest: list[str], receive: Receive, send: Send
     ) -> Response | None:
-        self.store.strict_fields = req.query.get("fieldValidation") == "Strict"
+        mode = req.query.get("fieldValidation", "Warn")
+        self.store.strict_fields = mode == "Strict"
+        self.store.warnings = []
         try:
-            return await self._resource_inner(req, group, version, rest, receive, send)
+            result = await self._resource_inner(req, group, version, rest, receive, send)
+            if result is not None and self.store.warnings and mode != "Ignore":
+                result.headers += [
+                    (b"warning", f"299 - {json.dumps(w)}".encode())
+                    for w in dict.fromkeys(self.store.warnings)
+                ]
+            return result
         finally:
             self.store.strict_fields = False
+            self.store.warnings = []
 
     async def _resource_inner(
         self, req: Request, group: str, version: str, rest: list[str], receive: Receive, send: Send

@@ -167,6 +167,8 @@ class Store:
         # fieldValidation=Strict for the request being served (writes are synchronous, so a flag
         # set around one call cannot leak into another)
         self.strict_fields = False
+        # warnings of the request being served (unknown fields dropped), sent as Warning headers
+        self.warnings: list[str] = []
         ns_rt = self.catalog.lookup("", "v1", "namespaces")
         assert ns_rt is not None
         for ns in INITIAL_NAMESPACES:
@@ -493,6 +495,13 @@ class Store:
                 ],
             )
 
+    def _prune(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+        """fieldValidation=Warn (the default) and Ignore: fields the schema does not know are
+        dropped as the request is decoded, before defaults, each with a warning."""
+        if self.validator is not None and not self.strict_fields:
+            for field_path in self.validator.unknown_fields(rt, obj, drop=True):
+                self.warnings.append(f'unknown field "{field_path}"')
+
     def _validate(self, rt: ResourceType, obj: dict[str, Any]) -> None:
         labels = obj["metadata"].get("labels")
         if isinstance(labels, dict):
@@ -523,6 +532,7 @@ class Store:
                         f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: strict '
                         "decoding error: " + ", ".join(f'unknown field "{f}"' for f in unknown)
                     )
+
             causes = self.validator.validate(rt, obj)
             if causes:
                 raise errors.invalid(rt, obj["metadata"]["name"], causes)
@@ -607,6 +617,7 @@ class Store:
         meta["generation"] = 1
         if rt.has_status and rt.group not in ("", "apps", "batch"):
             obj.pop("status", None)
+        self._prune(rt, obj)
         apply_defaults(rt, obj, self.alloc, creating=True)
         self._validate(rt, obj)
         if manager is not None and not _applied:
@@ -711,6 +722,7 @@ class Store:
             pass
         if not tracked and subresource != "status":
             meta["managedFields"] = old_meta.get("managedFields", [])
+        self._prune(rt, new)
         apply_defaults(rt, new, self.alloc, creating=False)
         if self._generation_changed(old, new):
             meta["generation"] = int(old_meta.get("generation", 1)) + 1
@@ -858,7 +870,9 @@ class Store:
         if "scale" not in rt.subresources:
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         meta = obj["metadata"]
-        sel = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        selector = (obj.get("spec") or {}).get("selector") or {}
+        # a ReplicationController's selector is the label map itself
+        sel = selector if rt.kind == "ReplicationController" else selector.get("matchLabels") or {}
         return {
             "kind": "Scale",
             "apiVersion": "autoscaling/v1",

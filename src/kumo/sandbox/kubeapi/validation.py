@@ -192,23 +192,26 @@ def _builtin(kind: str, api_version: str) -> Check | None:
     return _compile(schema, f"{api_version}/{kind}")
 
 
-def _unknown(schema: Any, value: Any, path: str, out: list[str]) -> None:
-    if not isinstance(schema, dict):
+def _unknown(schema: Any, value: Any, path: str, out: list[str], drop: bool = False) -> None:
+    """Paths of fields ``schema`` does not declare (removed from ``value`` when ``drop``)."""
+    if not isinstance(schema, dict) or schema.get("x-kubernetes-preserve-unknown-fields") is True:
         return
     if isinstance(value, dict):
         props = schema.get("properties")
         extra = schema.get("additionalProperties")
-        for key, sub in value.items():
+        for key, sub in list(value.items()):
             where = f"{path}.{key}" if path else key
             if isinstance(props, dict) and key in props:
-                _unknown(props[key], sub, where, out)
+                _unknown(props[key], sub, where, out, drop)
             elif isinstance(extra, dict):
-                _unknown(extra, sub, where, out)
+                _unknown(extra, sub, where, out, drop)
             elif isinstance(props, dict) and extra is None:
                 out.append(where)
+                if drop:
+                    del value[key]
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         for idx, item in enumerate(value):
-            _unknown(schema["items"], item, f"{path}[{idx}]", out)
+            _unknown(schema["items"], item, f"{path}[{idx}]", out, drop)
 
 
 @functools.lru_cache(maxsize=256)
@@ -281,13 +284,37 @@ class SchemaValidator:
             return [_cause(err)]
         return duplicate_causes(rt, body)
 
-    def unknown_fields(self, rt: ResourceType, obj: dict[str, Any]) -> list[str]:
-        """Fields the kind's schema does not declare (for ``fieldValidation=Strict``)."""
+    def unknown_fields(self, rt: ResourceType, obj: dict[str, Any], drop: bool = False) -> list[str]:
+        """Fields the kind's schema does not declare: a 400 under ``fieldValidation=Strict``, else
+        removed (``drop``) with a warning, as the API server does. A custom resource is pruned by
+        its CRD's structural schema, except under ``x-kubernetes-preserve-unknown-fields``."""
         if rt.schema is not None:
-            return []  # custom resources may preserve unknown fields; not checked
-        with _lock:
-            schema = _builtin_schema(rt.kind, rt.api_version)
+            schema: dict[str, Any] | None = {
+                **rt.schema,
+                "properties": {
+                    **(rt.schema.get("properties") or {}),
+                    "apiVersion": {},
+                    "kind": {},
+                    "metadata": {"x-kubernetes-preserve-unknown-fields": True},
+                },
+            }
+        else:
+            with _lock:
+                schema = _builtin_schema(rt.kind, rt.api_version)
         out: list[str] = []
-        if schema is not None:
-            _unknown(schema, {k: v for k, v in obj.items() if k != "status"}, "", out)
+        if schema is not None and schema.get("properties"):
+            body = obj if drop else {k: v for k, v in obj.items() if k != "status"}
+            _unknown(
+                {
+                    **schema,
+                    "properties": {
+                        **schema["properties"],
+                        "status": {"x-kubernetes-preserve-unknown-fields": True},
+                    },
+                },
+                body,
+                "",
+                out,
+                drop,
+            )
         return out

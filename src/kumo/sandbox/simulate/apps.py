@@ -452,21 +452,28 @@ class DeploymentController:
 
 
 class ReplicaSetController:
+    """ReplicaSets (and, through :class:`ReplicationControllerController`, ReplicationControllers:
+    the same controller with a plain-map selector)."""
+
     name = "replicaset"
+    group, plural, kind, component = "apps", "replicasets", "ReplicaSet", "replicaset-controller"
 
     def __init__(self, sim: SimBase) -> None:
         self.sim = sim
-        self.rs_rt = sim.rt("apps", "v1", "replicasets")
+        self.rs_rt = sim.rt(self.group, "v1", self.plural)
         self.pod_rt = sim.rt("", "v1", "pods")
 
     def on_event(self, ev: Event) -> None:
         meta = ev.obj["metadata"]
-        if ev.key == ("apps", "replicasets"):
+        if ev.key == (self.group, self.plural):
             self.sim.enqueue(self.name, meta.get("namespace", ""), meta["name"])
         elif ev.key == ("", "pods"):
             ref = controller_of(ev.obj)
-            if ref and ref.get("kind") == "ReplicaSet":
+            if ref and ref.get("kind") == self.kind:
                 self.sim.enqueue(self.name, meta.get("namespace", ""), ref["name"])
+
+    def _selector(self, rs: dict[str, Any]) -> Any:
+        return selector_from_label_selector_obj((rs.get("spec") or {}).get("selector")) or []
 
     def reconcile(self, namespace: str, name: str) -> None:
         rs = self.sim.store.try_get(self.rs_rt, namespace, name)
@@ -493,11 +500,11 @@ class ReplicaSetController:
                     rs,
                     "SuccessfulDelete",
                     f"Deleted pod: {p['metadata']['name']}",
-                    component="replicaset-controller",
+                    component=self.component,
                 )
             gone = {p["metadata"]["name"] for p in victims}
             pods = [p for p in pods if p["metadata"]["name"] not in gone]
-        sel = selector_from_label_selector_obj((rs.get("spec") or {}).get("selector")) or []
+        sel = self._selector(rs)
         ready = sum(1 for p in pods if pod_ready(p))
         status = {
             "replicas": len(pods),
@@ -534,9 +541,23 @@ class ReplicaSetController:
             rs,
             "SuccessfulCreate",
             f"Created pod: {out['metadata']['name']}",
-            component="replicaset-controller",
+            component=self.component,
         )
         return out
+
+
+class ReplicationControllerController(ReplicaSetController):
+    name = "replicationcontroller"
+    group, plural, kind, component = (
+        "",
+        "replicationcontrollers",
+        "ReplicationController",
+        "replication-controller",
+    )
+
+    def _selector(self, rs: dict[str, Any]) -> Any:
+        sel = (rs.get("spec") or {}).get("selector") or {}
+        return selector_from_label_selector_obj({"matchLabels": sel}) or []
 
 
 def pod_ready(pod: dict[str, Any]) -> bool:

@@ -16,6 +16,9 @@ class SimConfig:
     #: (the Pod is Terminating meanwhile), so scale-downs and deletes look real but stay quick
     termination_delay: float = 1.0
     nodes: int = 3
+    #: the objects a fresh cluster already has (default/kubernetes Service, CoreDNS, kube-proxy,
+    #: metrics-server in kube-system)
+    system_pods: bool = True
     node_cpu: str = "4"
     node_memory: str = "16Gi"
     node_pods: int = 110

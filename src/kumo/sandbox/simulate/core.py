@@ -158,18 +158,24 @@ class Simulator(SimBase):
 
     def __init__(self, store: Store, config: SimConfig | None = None) -> None:
         super().__init__(store, config or SimConfig())
-        from kumo.sandbox.simulate.apps import DeploymentController, ReplicaSetController
+        from kumo.sandbox.simulate.apps import (
+            DeploymentController,
+            ReplicaSetController,
+            ReplicationControllerController,
+        )
         from kumo.sandbox.simulate.ingress import IngressController
         from kumo.sandbox.simulate.metrics import register_metrics
         from kumo.sandbox.simulate.namespaces import NamespaceController
         from kumo.sandbox.simulate.nodes import NodeController
         from kumo.sandbox.simulate.pods import PodController
         from kumo.sandbox.simulate.services import EndpointsController, LoadBalancerController
+        from kumo.sandbox.simulate.system import SystemController
         from kumo.sandbox.simulate.workloads import DaemonSetController, StatefulSetController
 
         for ctl in (
             DeploymentController(self),
             ReplicaSetController(self),
+            ReplicationControllerController(self),
             StatefulSetController(self),
             DaemonSetController(self),
             PodController(self),
@@ -178,6 +184,7 @@ class Simulator(SimBase):
             NodeController(self),
             IngressController(self),
             NamespaceController(self),
+            SystemController(self),
         ):
             self.controllers[ctl.name] = ctl
         self._task: asyncio.Task[None] | None = None
@@ -194,6 +201,8 @@ class Simulator(SimBase):
         self.store.add_listener(self._on_event)
         nodes = self.controllers["node"]
         nodes.reconcile("", "")
+        if self.config.system_pods:
+            self.controllers["system"].reconcile("", "")
         for skey, obj in list(self.store.iter_all()):
             rt = self.store.rt_for_key(skey, obj)
             if rt is not None:
