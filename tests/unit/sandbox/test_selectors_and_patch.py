@@ -22,7 +22,7 @@ from kumo.sandbox.kubeapi.apply import (
 )
 from kumo.sandbox.kubeapi.catalog import Catalog
 from kumo.sandbox.kubeapi.errors import ApiError
-from kumo.sandbox.kubeapi.patch import merge_patch, strategic_merge
+from kumo.sandbox.kubeapi.patch import json_patch, merge_patch, strategic_merge
 from kumo.sandbox.kubeapi.selectors import make_filter, parse_label_selector
 
 DEPLOY = Catalog().lookup("apps", "v1", "deployments")
@@ -254,3 +254,11 @@ def test_apply_drops_container_ports_keyed_by_port_and_protocol() -> None:
     after = server_side_apply(live, deploy([{"containerPort": 7979}]), DEPLOY, "kumo", False, "t")
     ports = after["spec"]["template"]["spec"]["containers"][0]["ports"]
     assert [p["containerPort"] for p in ports] == [7979]
+
+
+def test_failed_json_patch_test_is_worded_like_the_api_server() -> None:
+    with pytest.raises(ApiError) as info:
+        json_patch({"data": {"a": "1"}}, [{"op": "test", "path": "/data/a", "value": 2}])
+    assert info.value.code == 422
+    assert info.value.message.endswith("testing value /data/a failed: test failed")
+    assert "int" not in info.value.message and "str" not in info.value.message

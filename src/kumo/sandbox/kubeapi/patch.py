@@ -49,8 +49,20 @@ def json_patch(target: dict[str, Any], ops: Any) -> dict[str, Any]:
     try:
         result = jsonpatch.JsonPatch(ops).apply(target)
     except jsonpatch.JsonPatchTestFailed as exc:
+        # worded as the API server's JSON patch library words it, not with Python type names
+        path = next(
+            (
+                str(op.get("path", ""))
+                for op in ops
+                if isinstance(op, dict) and op.get("op") == "test" and _fails(target, op)
+            ),
+            "",
+        )
         raise ApiError(
-            422, "Invalid", f"the server rejected our request due to an error in our request: {exc}"
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request: "
+            f"testing value {path} failed: test failed",
         ) from exc
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, TypeError) as exc:
         raise ApiError(
@@ -59,6 +71,14 @@ def json_patch(target: dict[str, Any], ops: Any) -> dict[str, Any]:
     if not isinstance(result, dict):
         raise bad_request("json patch result is not an object")
     return result
+
+
+def _fails(target: Any, op: dict[str, Any]) -> bool:
+    try:
+        jsonpatch.JsonPatch([op]).apply(target)
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
+        return True
+    return False
 
 
 # --- strategic merge patch --------------------------------------------------------------------
