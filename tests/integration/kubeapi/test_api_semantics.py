@@ -398,6 +398,7 @@ def test_unknown_fields_are_dropped_with_a_warning_unless_strict(bare: httpx.Cli
     resp = bare.post(CM, json=body)
     assert resp.status_code == 201
     assert "extra" not in resp.json() and "bogus" not in resp.json()["metadata"]
+    assert "generation" not in resp.json()["metadata"]  # a ConfigMap has no spec to generate
     assert sorted(resp.headers.get_list("warning")) == [
         '299 - "unknown field \\"extra\\""',
         '299 - "unknown field \\"metadata.bogus\\""',

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import bisect
 import builtins
+import functools
 import random
 import re
 import time
@@ -27,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from kumo.kube.listtypes import builtin_schema
 from kumo.sandbox.kubeapi import errors
 from kumo.sandbox.kubeapi.apply import schema_of, server_side_apply, track_update
 from kumo.sandbox.kubeapi.catalog import Catalog, ResourceType
@@ -614,7 +616,10 @@ class Store:
             meta.pop("namespace", None)
         meta["uid"] = self.new_uid()
         meta["creationTimestamp"] = self.now()
-        meta["generation"] = 1
+        if _has_spec(rt):
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
         if rt.has_status and rt.group not in ("", "apps", "batch"):
             obj.pop("status", None)
         self._prune(rt, obj)
@@ -724,7 +729,7 @@ class Store:
             meta["managedFields"] = old_meta.get("managedFields", [])
         self._prune(rt, new)
         apply_defaults(rt, new, self.alloc, creating=False)
-        if self._generation_changed(old, new):
+        if self._generation_changed(old, new) and _has_spec(rt):
             meta["generation"] = int(old_meta.get("generation", 1)) + 1
         self._validate(rt, new)
         if manager is not None and not tracked:
@@ -1109,6 +1114,18 @@ def _pod_grace(rt: ResourceType, obj: Mapping[str, Any], requested: int | None) 
         return max(0, int(requested))
     except (TypeError, ValueError):
         return 0
+
+
+@functools.cache
+def _builtin_has_spec(api_version: str, kind: str) -> bool:
+    node = builtin_schema(api_version, kind)
+    return node is None or "spec" in (node.raw.get("properties") or {})
+
+
+def _has_spec(rt: ResourceType) -> bool:
+    """Whether writes track ``metadata.generation``: kinds with a spec do (custom resources
+    always); ConfigMaps, Secrets, Events and the like have none, as on the API server."""
+    return rt.schema is not None or _builtin_has_spec(rt.api_version, rt.kind)
 
 
 def _ready(pod: Mapping[str, Any]) -> bool:
