@@ -19,6 +19,7 @@ from kumo.deploy.dnscheck import resolve
 from kumo.kube import connect
 from kumo.render import controller_args
 from kumo.sandbox.kubeapi import KubeAPI
+from kumo.sandbox.kubeapi.catalog import Catalog
 from tests.integration.kubeapi.helpers import kubectl
 
 PODS = "/api/v1/namespaces/default/pods"
@@ -195,15 +196,14 @@ async def test_dns_controller_runs_with_its_rendered_roles(
 
 
 def _create(http: httpx.Client, obj: dict[str, Any]) -> None:
+    rt = Catalog().by_kind(obj["apiVersion"], obj["kind"])
+    assert rt is not None, obj["kind"]
     group, _, version = obj["apiVersion"].rpartition("/")
     base = f"/apis/{group}/{version}" if group else f"/api/{version}"
-    plural = {"ClusterRoleBinding": "clusterrolebindings", "RoleBinding": "rolebindings"}.get(
-        obj["kind"], obj["kind"].lower() + "s"
-    )
     ns = obj["metadata"].get("namespace")
-    path = f"{base}/namespaces/{ns}/{plural}" if ns else f"{base}/{plural}"
+    path = f"{base}/namespaces/{ns}/{rt.plural}" if ns else f"{base}/{rt.plural}"
     resp = http.post(path, json=obj)
-    assert resp.status_code in (201, 409), resp.text
+    assert resp.status_code in (201, 409), (path, resp.text)
 
 
 async def test_tls_with_a_client_certificate_admin_and_token_users(tmp_path: Path) -> None:
