@@ -92,3 +92,35 @@ async def test_min_ttl_and_unsigned_transfer(bind9: Bind) -> None:
     )
     with pytest.raises(ProviderError, match="zone transfer"):
         await unsigned.records()
+
+
+async def test_encrypted_txt_round_trip_through_bind(bind9: Bind) -> None:
+    """--txt-encrypt-enabled: the TXT in the zone is external-dns's AES-GCM value; a restart with the
+    same key adopts it with no write, a key-less instance does not take it, a deletion removes it."""
+    from kumo.dns.txtcrypt import decrypt_text
+
+    key = b"0123456789abcdef0123456789abcdef"
+    cfg = ControllerConfig(owner_id="kumo", txt_encrypt_enabled=True, txt_encrypt_aes_key=key)
+    ctrl = Controller(provider(bind9), cfg)
+    ctrl.on_object("Service", "ADDED", service("enc", f"enc.{bind9.zone}", "10.7.7.7"))
+    assert not (await ctrl.reconcile()).failed
+    (value,) = dig(bind9.port, f"a-enc.{bind9.zone}", "TXT", tcp=True)
+    assert "heritage" not in value
+    plain = decrypt_text(value, key)
+    assert plain is not None
+    assert (
+        plain[0] == "heritage=external-dns,external-dns/owner=kumo,external-dns/resource=service/default/enc"
+    )
+    again = Controller(provider(bind9), cfg)
+    again.on_object("Service", "ADDED", service("enc", f"enc.{bind9.zone}", "10.7.7.7"))
+    calls = again.provider.calls
+    await again.reconcile()
+    assert again.provider.calls - calls == 1  # the AXFR only: the decrypted TXT owns the record
+    blind = Controller(provider(bind9), ControllerConfig(owner_id="kumo"))
+    blind.on_object("Service", "ADDED", service("enc", f"enc.{bind9.zone}", "10.8.8.8"))
+    await blind.reconcile()
+    assert dig(bind9.port, f"enc.{bind9.zone}") == ["10.7.7.7"]  # not its record without the key
+    again.on_object("Service", "DELETED", service("enc", f"enc.{bind9.zone}", "10.7.7.7"))
+    assert not (await again.reconcile()).failed
+    assert dig(bind9.port, f"enc.{bind9.zone}") == []
+    assert dig(bind9.port, f"a-enc.{bind9.zone}", "TXT", tcp=True) == []
