@@ -393,6 +393,16 @@ def test_fqdn_template_combine_and_ignore_hostname() -> None:
     assert [(e.dns_name, e.record_type, e.targets) for e in eps.endpoints] == [
         ("i.n.ex.com", "CNAME", ("lb.ex.net",))
     ]
+    # Gateway routes without hostnames too, with their Gateway's addresses
+    from kumo.dns.sources import httproute_endpoints
+
+    rt = route([], [{"name": "public"}])
+    rt["metadata"]["labels"] = {"app": "Shop"}
+    eps = httproute_endpoints(rt, SourceConfig(fqdn_template=tmpl), {("web", "public"): gateway("192.0.2.1")})
+    assert sorted((e.dns_name, e.targets) for e in eps.endpoints) == [
+        ("shop-httproute.ex.com", ("192.0.2.1",)),
+        ("shop.web.ex.com", ("192.0.2.1",)),
+    ]
     # if/else and the functions external-dns adds
     cond = parse_fqdn_template(
         '{{if hasKey .Labels "app"}}{{trimSuffix "-svc" .Name}}{{else}}x{{end}}'

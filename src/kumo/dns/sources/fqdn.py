@@ -86,6 +86,8 @@ def _index(value: Any, keys: tuple[Any, ...]) -> Any:
     for key in keys:
         if isinstance(value, Mapping):
             value = value.get(str(key), "")
+        elif value in ("", None):  # an absent map (Go: a nil map) indexes to the zero value
+            value = ""
         elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
             value = value[key]
         else:

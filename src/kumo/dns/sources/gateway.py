@@ -20,6 +20,7 @@ from kumo.dns.sources.common import (
     finish,
     selected_annotations,
     spec_hostnames,
+    templated_hostnames,
 )
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
@@ -68,6 +69,7 @@ def route_endpoints(
     hosts = spec_hostnames((route.get("spec") or {}).get("hostnames") or [], "spec hostname", result.problems)
     if not cfg.ignore_hostname_annotation:
         hosts.extend(h for h in ann.hostnames() if h not in hosts)
+    hosts = templated_hostnames(kind, route, cfg, hosts, result.problems)
     targets = ann.targets()
     if not targets:
         for key in parent_gateways(route):
