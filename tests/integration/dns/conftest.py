@@ -68,7 +68,12 @@ class Moto:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[Moto]:
     port = free_port()
-    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", MOTO_ACM_VALIDATION_WAIT="1")
+    env = dict(
+        os.environ,
+        MOTO_IAM_LOAD_MANAGED_POLICIES="true",
+        MOTO_ACM_VALIDATION_WAIT="1",
+        MOTO_EC2_LOAD_DEFAULT_AMIS="false",  # kumo needs no AMI; loading them makes each reset slow
+    )
     exe = Path(sys.executable).parent / "moto_server"
     proc = subprocess.Popen(
         [str(exe), "-H", "127.0.0.1", "-p", str(port)],
@@ -86,12 +91,13 @@ def moto_server() -> Iterator[Moto]:
 
 @pytest.fixture
 def aws(moto_server: Moto, monkeypatch: pytest.MonkeyPatch) -> Iterator[Moto]:
-    """A clean moto and an environment that points boto3 at it."""
+    """A clean moto and an environment that points boto3 (and kumo subprocesses) at it."""
     moto_server.reset()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     yield moto_server
 
