@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from kumo.kube import connect
 from kumo.render import controller_args
 from kumo.sandbox.kubeapi import KubeAPI
 from kumo.sandbox.kubeapi.catalog import Catalog
+from tests.integration.deploy.test_dns import free_udp_tcp_port
 from tests.integration.kubeapi.helpers import kubectl
 
 PODS = "/api/v1/namespaces/default/pods"
@@ -105,19 +105,6 @@ def test_service_account_tokens_get_what_their_roles_grant(bare: httpx.Client) -
     assert bare.get(PODS, headers=as_bot).status_code == 401
 
 
-def _free_port() -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
-                    udp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-        return port
-
-
 SPEC = """\
 app: hello
 target: {cloud: generic}
@@ -159,7 +146,7 @@ async def test_dns_controller_runs_with_its_rendered_roles(
             }
         )
     )
-    port = _free_port()
+    port = free_udp_tcp_port()
     args = [
         a
         for a in controller_args(release.spec)
