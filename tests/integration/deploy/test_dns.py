@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,70 +12,19 @@ import pytest
 
 from kumo.deploy.dnscheck import resolve
 
-from .conftest import KUMO, SpecFile, kumo
+from .conftest import SpecFile, kumo
+from .dnsrun import local_controller
 
 pytestmark = pytest.mark.integration
-KUBECTL = str(Path(KUMO[0]).parent / "kubectl")
-
-
-def free_udp_tcp_port() -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
-                    udp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-        return port
 
 
 @pytest.fixture
 def dns_controller(kubeapi: Any, spec: SpecFile, tmp_path: Path) -> Iterator[str]:
     """The DNS controller, run locally from the spec (`kumo dns run -f`), serving the zone on 127.0.0.1;
     yields HOST:PORT. It leads through the add-on's Lease, which is how `kumo up` knows it is live."""
-    port = free_udp_tcp_port()
-    subprocess.run(
-        [KUBECTL, "--kubeconfig", kubeapi.kubeconfig, "create", "namespace", "kumo-system"],
-        check=True,
-        capture_output=True,
-    )
-    log = (tmp_path / "dns.log").open("w")
-    proc = subprocess.Popen(
-        [
-            *KUMO,
-            "dns",
-            "run",
-            "-f",
-            str(spec.path),
-            "--interval=1s",
-            f"--local-db={tmp_path / 'zone.db'}",
-            f"--local-listen=127.0.0.1:{port}",
-            "--metrics-address=",
-            f"--kubeconfig={kubeapi.kubeconfig}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        for _ in range(200):  # until it leads: `kumo up` waits for names only while a controller is live
-            lease = subprocess.run(
-                [KUBECTL, "--kubeconfig", kubeapi.kubeconfig, "-n", "kumo-system", "get", "lease/kumo-dns"],
-                capture_output=True,
-            )
-            if lease.returncode == 0:
-                break
-            time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+    args = ["-f", str(spec.path)]
+    with local_controller(kubeapi.kubeconfig, tmp_path, args, wait_for_lease=True) as server:
+        yield server
 
 
 async def test_up_waits_for_the_name_and_down_lets_the_controller_remove_it(

@@ -20,8 +20,8 @@ from kumo.deploy.dnscheck import resolve
 from kumo.render import render_addons
 from kumo.spec import load_spec
 
-from .conftest import KUMO, kumo
-from .test_dns import KUBECTL, free_udp_tcp_port
+from .conftest import kumo
+from .dnsrun import KUBECTL, local_controller
 
 pytestmark = pytest.mark.integration
 
@@ -50,44 +50,17 @@ services:
 @pytest.fixture
 def shared_controller(kubeapi: Any, tmp_path: Path) -> Iterator[str]:
     """One controller for the cluster, serving the zones the releases register; yields HOST:PORT."""
-    port = free_udp_tcp_port()
-    subprocess.run(
-        [KUBECTL, "--kubeconfig", kubeapi.kubeconfig, "create", "namespace", "kumo-system"],
-        check=True,
-        capture_output=True,
-    )
-    log = (tmp_path / "dns.log").open("w")
-    proc = subprocess.Popen(
-        [
-            *KUMO,
-            "dns",
-            "run",
-            "--source=service",
-            "--provider=local",
-            "--local-zone=sandbox.test",
-            f"--local-db={tmp_path / 'zone.db'}",
-            f"--local-listen=127.0.0.1:{port}",
-            "--zones-configmap=kumo-system/kumo-dns-zones",
-            "--leader-elect",
-            "--leader-election-id=kumo-dns",
-            "--leader-election-namespace=kumo-system",
-            "--interval=1s",
-            "--metrics-address=",
-            f"--kubeconfig={kubeapi.kubeconfig}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+    args = [
+        "--source=service",
+        "--provider=local",
+        "--local-zone=sandbox.test",
+        "--zones-configmap=kumo-system/kumo-dns-zones",
+        "--leader-elect",
+        "--leader-election-id=kumo-dns",
+        "--leader-election-namespace=kumo-system",
+    ]
+    with local_controller(kubeapi.kubeconfig, tmp_path, args) as server:
+        yield server
 
 
 def txt_owner(server: str, name: str) -> str:

@@ -19,7 +19,7 @@ from kumo.kube import connect
 from kumo.render import controller_args
 from kumo.sandbox.kubeapi import KubeAPI
 from kumo.sandbox.kubeapi.catalog import Catalog
-from tests.integration.deploy.test_dns import free_udp_tcp_port
+from tests.integration.deploy.dnsrun import free_udp_tcp_port
 from tests.integration.kubeapi.helpers import kubectl
 
 PODS = "/api/v1/namespaces/default/pods"
