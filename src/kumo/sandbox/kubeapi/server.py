@@ -352,19 +352,19 @@ class KubeApp:
         self, req: Request, group: str, version: str, rest: list[str], receive: Receive, send: Send
     ) -> Response | None:
         mode = req.query.get("fieldValidation", "Warn")
-        self.store.strict_fields = mode == "Strict"
-        self.store.warnings = []
+        self.store.admission.strict_fields = mode == "Strict"
+        self.store.admission.warnings = []
         try:
             result = await self._resource_inner(req, group, version, rest, receive, send)
-            if result is not None and self.store.warnings and mode != "Ignore":
+            if result is not None and self.store.admission.warnings and mode != "Ignore":
                 result.headers += [
                     (b"warning", f"299 - {json.dumps(w)}".encode())
-                    for w in dict.fromkeys(self.store.warnings)
+                    for w in dict.fromkeys(self.store.admission.warnings)
                 ]
             return result
         finally:
-            self.store.strict_fields = False
-            self.store.warnings = []
+            self.store.admission.strict_fields = False
+            self.store.admission.warnings = []
 
     async def _resource_inner(
         self, req: Request, group: str, version: str, rest: list[str], receive: Receive, send: Send

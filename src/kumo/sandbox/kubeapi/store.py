@@ -17,7 +17,6 @@ import bisect
 import builtins
 import functools
 import random
-import re
 import time
 import uuid
 from collections import deque
@@ -30,9 +29,10 @@ import orjson
 
 from kumo.kube.listtypes import builtin_schema
 from kumo.sandbox.kubeapi import errors
+from kumo.sandbox.kubeapi.admission import Admission
 from kumo.sandbox.kubeapi.apply import schema_of, server_side_apply, track_update
 from kumo.sandbox.kubeapi.catalog import Catalog, ResourceType
-from kumo.sandbox.kubeapi.defaults import Allocator, apply_defaults
+from kumo.sandbox.kubeapi.defaults import Allocator
 from kumo.sandbox.kubeapi.errors import ApiError
 from kumo.sandbox.kubeapi.patch import json_patch, merge_patch, strategic_merge
 
@@ -40,47 +40,8 @@ StoreKey = tuple[str, str]
 ObjKey = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped
 Predicate = Callable[[Mapping[str, Any]], bool]
 
-_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-_LABEL_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GEN_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-# Kinds whose names must be DNS-1123 labels rather than subdomains.
-_LABEL_NAMED = frozenset({"namespaces", "services"})
 INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-
-
-_QUALIFIED = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
-
-
-def label_causes(labels: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Label keys and values as the API server checks them (qualified names, 63-char values)."""
-    causes: list[dict[str, str]] = []
-    for key, value in labels.items():
-        prefix, _, name = str(key).rpartition("/")
-        if (
-            not name
-            or len(name) > 63
-            or not _QUALIFIED.match(name)
-            or (prefix and (len(prefix) > 253 or not _NAME_RE.match(prefix)))
-        ):
-            causes.append(
-                {
-                    "reason": "FieldValueInvalid",
-                    "field": "metadata.labels",
-                    "message": f'Invalid value: "{key}": name part must consist of alphanumeric '
-                    "characters, '-', '_' or '.', and must start and end with an "
-                    "alphanumeric character",
-                }
-            )
-        if isinstance(value, str) and value and (len(value) > 63 or not _QUALIFIED.match(value)):
-            causes.append(
-                {
-                    "reason": "FieldValueInvalid",
-                    "field": f"metadata.labels[{key}]",
-                    "message": f'Invalid value: "{value}": a valid label must be an empty string or '
-                    "consist of alphanumeric characters, '-', '_' or '.' (at most 63)",
-                }
-            )
-    return causes
 
 
 def now_rfc3339(ts: float | None = None) -> str:
@@ -163,14 +124,9 @@ class Store:
         self.rng = random.Random(seed)
         self._seeded = seed is not None
         self.alloc = Allocator(self.rng)
-        self.validator = validator
         self.clock = clock
         self.started = clock()
-        # fieldValidation=Strict for the request being served (writes are synchronous, so a flag
-        # set around one call cannot leak into another)
-        self.strict_fields = False
-        # warnings of the request being served (unknown fields dropped), sent as Warning headers
-        self.warnings: list[str] = []
+        self.admission = Admission(self, validator)
         ns_rt = self.catalog.lookup("", "v1", "namespaces")
         assert ns_rt is not None
         for ns in INITIAL_NAMESPACES:
@@ -304,6 +260,10 @@ class Store:
             raise errors.not_found(rt, name)
         return obj
 
+    def lookup_ref(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """The stored object (do not mutate) or ``None``; stored kinds only."""
+        return self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
+
     def get(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any]:
         obj: dict[str, Any] = fast_copy(self.get_ref(rt, namespace, name))
         return obj
@@ -426,119 +386,6 @@ class Store:
 
     # --- writes -----------------------------------------------------------------------------
 
-    def _check_namespace(self, rt: ResourceType, namespace: str | None, creating: bool) -> str:
-        if not rt.namespaced:
-            return ""
-        if not namespace:
-            raise errors.bad_request("an empty namespace may not be set during creation")
-        if creating:
-            ns_rt = self.catalog.lookup("", "v1", "namespaces")
-            assert ns_rt is not None
-            ns = self._bucket(ns_rt).get(("", namespace))
-            if ns is None:
-                raise errors.not_found(ns_rt, namespace)
-            if ns["metadata"].get("deletionTimestamp"):
-                raise ApiError(
-                    403,
-                    "Forbidden",
-                    f'{rt.kind.lower()} "..." is forbidden: unable to create new content in namespace '
-                    f"{namespace} because it is being terminated",
-                    details={
-                        "causes": [
-                            {
-                                "reason": "NamespaceTerminating",
-                                "field": "metadata.namespace",
-                                "message": f"namespace {namespace} is being terminated",
-                            }
-                        ]
-                    },
-                )
-        return namespace
-
-    def _check_body(self, rt: ResourceType, body: Any) -> dict[str, Any]:
-        if not isinstance(body, dict):
-            raise errors.bad_request(f"the body of the request must be a {rt.kind} object")
-        av = body.get("apiVersion")
-        if av is not None and av != rt.api_version:
-            other = self.catalog.by_kind(str(av), str(body.get("kind", "")))
-            if other is None or other.store_key != rt.store_key:
-                raise errors.bad_request(
-                    f"the API version in the data ({av}) does not match the expected API version "
-                    f"({rt.api_version})"
-                )
-        kind = body.get("kind")
-        if kind is not None and kind != rt.kind:
-            raise errors.bad_request(
-                f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})"
-            )
-        meta = body.get("metadata", {})
-        if meta is None:
-            meta = {}
-        if not isinstance(meta, dict):
-            raise errors.bad_request("metadata must be an object")
-        return body
-
-    def _check_name(self, rt: ResourceType, name: str) -> None:
-        pattern = _LABEL_NAME_RE if rt.plural in _LABEL_NAMED else _NAME_RE
-        limit = 63 if rt.plural in _LABEL_NAMED else 253
-        if not name or len(name) > limit or not pattern.match(name):
-            what = "RFC 1123 label" if rt.plural in _LABEL_NAMED else "RFC 1123 subdomain"
-            raise errors.invalid(
-                rt,
-                name,
-                [
-                    {
-                        "reason": "FieldValueInvalid",
-                        "message": f'Invalid value: "{name}": a lowercase {what} must consist of lower case '
-                        "alphanumeric characters, '-' or '.', and must start and end with an "
-                        "alphanumeric character",
-                        "field": "metadata.name",
-                    }
-                ],
-            )
-
-    def _prune(self, rt: ResourceType, obj: dict[str, Any]) -> None:
-        """fieldValidation=Warn (the default) and Ignore: fields the schema does not know are
-        dropped as the request is decoded, before defaults, each with a warning."""
-        if self.validator is not None and not self.strict_fields:
-            for field_path in self.validator.unknown_fields(rt, obj, drop=True):
-                self.warnings.append(f'unknown field "{field_path}"')
-
-    def _validate(self, rt: ResourceType, obj: dict[str, Any]) -> None:
-        labels = obj["metadata"].get("labels")
-        if isinstance(labels, dict):
-            causes = label_causes(labels)
-            if causes:
-                raise errors.invalid(rt, obj["metadata"]["name"], causes)
-        for key in ("labels", "annotations"):
-            val = obj["metadata"].get(key)
-            if val is None:
-                continue
-            if not isinstance(val, dict) or not all(isinstance(v, str) for v in val.values()):
-                raise errors.invalid(
-                    rt,
-                    obj["metadata"]["name"],
-                    [
-                        {
-                            "reason": "FieldValueTypeInvalid",
-                            "message": f"Invalid value: {key} values must be strings",
-                            "field": f"metadata.{key}",
-                        }
-                    ],
-                )
-        if self.validator is not None:
-            if self.strict_fields:
-                unknown = self.validator.unknown_fields(rt, obj)
-                if unknown:
-                    raise errors.bad_request(
-                        f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: strict '
-                        "decoding error: " + ", ".join(f'unknown field "{f}"' for f in unknown)
-                    )
-
-            causes = self.validator.validate(rt, obj)
-            if causes:
-                raise errors.invalid(rt, obj["metadata"]["name"], causes)
-
     def create(
         self,
         rt: ResourceType,
@@ -550,7 +397,7 @@ class Store:
     ) -> dict[str, Any]:
         if rt.virtual or "create" not in rt.verbs:
             raise errors.method_not_allowed()
-        body = self._check_body(rt, body)
+        body = self.admission.check_body(rt, body)
         obj: dict[str, Any] = fast_copy(body)
         meta = obj.get("metadata") or {}
         obj["metadata"] = meta
@@ -559,7 +406,7 @@ class Store:
             raise errors.bad_request(
                 "the namespace of the provided object does not match the namespace sent on the request"
             )
-        ns = self._check_namespace(rt, namespace or body_ns, True)
+        ns = self.admission.check_namespace(rt, namespace or body_ns, True)
         name = meta.get("name")
         for key in ("name", "generateName"):
             if meta.get(key) is not None and not isinstance(meta[key], str):
@@ -593,7 +440,7 @@ class Store:
                 if (ns, name) not in self._bucket(rt):
                     break
         name = str(name)
-        self._check_name(rt, name)
+        self.admission.check_name(rt, name)
         if (ns, name) in self._bucket(rt):
             raise errors.already_exists(rt, name)
         obj["apiVersion"] = rt.api_version
@@ -622,9 +469,8 @@ class Store:
             meta.pop("generation", None)
         if rt.has_status and rt.group not in ("", "apps", "batch"):
             obj.pop("status", None)
-        self._prune(rt, obj)
-        apply_defaults(rt, obj, self.alloc, creating=True)
-        self._validate(rt, obj)
+        self.admission.mutate(rt, obj, creating=True)
+        self.admission.validate(rt, obj)
         if manager is not None and not _applied:
             track_update(None, obj, rt, manager, self.now())
         _check_storable(rt, obj)
@@ -727,11 +573,10 @@ class Store:
             pass
         if not tracked and subresource != "status":
             meta["managedFields"] = old_meta.get("managedFields", [])
-        self._prune(rt, new)
-        apply_defaults(rt, new, self.alloc, creating=False)
+        self.admission.mutate(rt, new, creating=False)
         if self._generation_changed(old, new) and _has_spec(rt):
             meta["generation"] = int(old_meta.get("generation", 1)) + 1
-        self._validate(rt, new)
+        self.admission.validate(rt, new)
         if manager is not None and not tracked:
             track_update(old, new, rt, manager, self.now(), subresource)
         meta["resourceVersion"] = old_meta.get("resourceVersion")
@@ -769,7 +614,7 @@ class Store:
             if not isinstance(body, dict):
                 raise errors.bad_request("the body of the request must be a Scale object")
         else:
-            body = self._check_body(rt, body)
+            body = self.admission.check_body(rt, body)
         old = self.get_ref(rt, namespace, name)
         new: dict[str, Any] = fast_copy(body)
         meta = new.get("metadata") or {}
@@ -837,7 +682,7 @@ class Store:
             raise errors.bad_request(
                 "fieldManager must be set for apply requests (PATCH with application/apply-patch+yaml)"
             )
-        body = self._check_body(rt, body)
+        body = self.admission.check_body(rt, body)
         meta = body.get("metadata") or {}
         if meta.get("name") not in (None, name):
             raise errors.bad_request(
