@@ -71,7 +71,7 @@ def parse_configmap(configmap: dict[str, Any] | None) -> ZoneOwners:
             zone = str(entry["zone"]).lower().rstrip(".")
             owner = str(entry["ownerId"])
         except (ValueError, KeyError, TypeError):
-            log.warning("zones ConfigMap key %s: expected {\"zone\": ..., \"ownerId\": ...}; ignored", key)
+            log.warning('zones ConfigMap key %s: expected {"zone": ..., "ownerId": ...}; ignored', key)
             continue
         if zone in zones and zones[zone] != owner:
             log.warning(

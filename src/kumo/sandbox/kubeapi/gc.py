@@ -12,7 +12,9 @@ from collections import deque
 
 from kumo.sandbox.kubeapi.catalog import ResourceType
 from kumo.sandbox.kubeapi.errors import ApiError
-from kumo.sandbox.kubeapi.store import Event, Store, fast_copy
+from kumo.sandbox.kubeapi.namespaces import finalize_namespace
+from kumo.sandbox.kubeapi.objects import fast_copy
+from kumo.sandbox.kubeapi.store import Event, Store
 
 
 class GarbageCollector:
@@ -51,7 +53,7 @@ class GarbageCollector:
             for ref in meta.get("ownerReferences") or []:
                 self._check_foreground(str(ref.get("uid", "")))
             if meta.get("namespace"):
-                self.store.finalize_namespace(meta["namespace"])
+                finalize_namespace(self.store, meta["namespace"])
             return
         if not meta.get("deletionTimestamp"):
             return
@@ -126,4 +128,4 @@ class GarbageCollector:
             rt = self.store.rt_for_key(skey, obj)
             if rt is not None:
                 self.store.delete(rt, name, meta["name"], "Background")
-        self.store.finalize_namespace(name)
+        finalize_namespace(self.store, name)

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 import orjson
 import yaml
 
-from kumo.sandbox.kubeapi import errors, limits, openapi, protobuf, rbac, tables
+from kumo.sandbox.kubeapi import errors, eviction, limits, openapi, protobuf, rbac, scale, tables
 from kumo.sandbox.kubeapi.catalog import ResourceType
 from kumo.sandbox.kubeapi.errors import ApiError
 from kumo.sandbox.kubeapi.selectors import make_filter
@@ -436,7 +436,7 @@ class KubeApp:
             if m != "POST":
                 raise errors.method_not_allowed()
             # the body is an Eviction (JSON or protobuf); nothing in it changes what happens here
-            self.store.evict(rt, namespace, name, self._dry(req))
+            eviction.evict(self.store, rt, namespace, name, self._dry(req))
             return _json(
                 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
             )
@@ -449,7 +449,7 @@ class KubeApp:
             if sub == "log":
                 return Response(200, self._pod_log(obj, req.query.get("container")), "text/plain")
             if sub == "scale":
-                return _json(200, self.store.scale_of(rt, obj))
+                return _json(200, scale.scale_of(rt, obj))
             if req.wants_table:
                 return _json(
                     200,
@@ -462,15 +462,25 @@ class KubeApp:
                 )
             return _json(200, obj)
         if m == "PUT":
-            obj = self.store.update(
-                rt, namespace, name, self._body(req), req.field_manager(), sub, self._dry(req)
-            )
+            if sub == "scale":
+                obj = scale.update_scale(
+                    self.store, rt, namespace, name, self._body(req), req.field_manager(), self._dry(req)
+                )
+            else:
+                obj = self.store.update(
+                    rt, namespace, name, self._body(req), req.field_manager(), sub, self._dry(req)
+                )
             return _json(200, obj)
         if m == "PATCH":
             ptype = _PATCH_TYPES.get(req.content_type)
             if ptype is None:
                 raise errors.unsupported_media(req.content_type)
             body = self._body(req, yaml_ok=ptype == "apply")
+            if sub == "scale" and ptype != "apply":
+                obj = scale.patch_scale(
+                    self.store, rt, namespace, name, ptype, body, req.field_manager(), self._dry(req)
+                )
+                return _json(200, obj)
             existed = ptype != "apply" or self.store.try_get(rt, namespace, name) is not None
             obj = self.store.patch(
                 rt,

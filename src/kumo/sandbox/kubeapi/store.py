@@ -7,6 +7,10 @@ listeners (the garbage collector, the simulation).
 
 Stored objects are never mutated; a write builds a new dict. The HTTP layer serialises stored
 dicts directly; in-process callers get copies (:meth:`Store.get`, :meth:`Store.list`).
+
+What happens around storage lives beside it: :mod:`admission` (checks, pruning, defaults,
+validation, called on every write), :mod:`crds` (serving a written CRD), :mod:`namespaces`
+(finalisation), :mod:`scale` and :mod:`eviction` (subresources the HTTP layer calls).
 """
 
 from __future__ import annotations
@@ -22,18 +26,18 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from kumo.kube.listtypes import builtin_schema
-from kumo.sandbox.kubeapi import errors
+from kumo.sandbox.kubeapi import crds, errors
 from kumo.sandbox.kubeapi.admission import Admission
 from kumo.sandbox.kubeapi.apply import schema_of, server_side_apply, track_update
 from kumo.sandbox.kubeapi.catalog import Catalog, ResourceType
 from kumo.sandbox.kubeapi.defaults import Allocator
 from kumo.sandbox.kubeapi.errors import ApiError
+from kumo.sandbox.kubeapi.objects import fast_copy, now_rfc3339
 from kumo.sandbox.kubeapi.patch import json_patch, merge_patch, strategic_merge
 
 StoreKey = tuple[str, str]
@@ -42,14 +46,6 @@ Predicate = Callable[[Mapping[str, Any]], bool]
 
 _GEN_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-
-
-def now_rfc3339(ts: float | None = None) -> str:
-    return datetime.fromtimestamp(time.time() if ts is None else ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def fast_copy(obj: Any) -> Any:
-    return orjson.loads(orjson.dumps(obj))
 
 
 @dataclass
@@ -171,7 +167,10 @@ class Store:
     def _bucket(self, rt: ResourceType) -> dict[ObjKey, dict[str, Any]]:
         return self._objects.setdefault(rt.store_key, {})
 
-    def _commit(self, rt: ResourceType, typ: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+    def commit(self, rt: ResourceType, typ: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """Store ``obj`` as the next version (or remove it, for DELETED) and tell watchers and
+        listeners. No admission: writes from outside go through create/update/patch/delete; this
+        is for the control plane's own bookkeeping (CRD status, namespace finalisation)."""
         self._rv += 1
         meta = obj["metadata"]
         meta["resourceVersion"] = str(self._rv)
@@ -476,42 +475,10 @@ class Store:
         _check_storable(rt, obj)
         if dry_run:
             return obj
-        self._commit(rt, "ADDED", obj, None)
+        self.commit(rt, "ADDED", obj, None)
         if rt.plural == "customresourcedefinitions":
-            self._crd_changed(obj)
+            crds.established(self, obj)
         return fast_copy(obj)  # type: ignore[no-any-return]
-
-    def _crd_changed(self, crd: dict[str, Any]) -> None:
-        rt = self.catalog.lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions")
-        assert rt is not None
-        self.catalog.register_crd(crd)
-        names = (crd.get("spec") or {}).get("names") or {}
-        status = {
-            "acceptedNames": {k: v for k, v in names.items()},
-            "storedVersions": [
-                v.get("name") for v in (crd.get("spec") or {}).get("versions") or [] if v.get("storage")
-            ],
-            "conditions": [
-                {
-                    "type": "NamesAccepted",
-                    "status": "True",
-                    "reason": "NoConflicts",
-                    "message": "no conflicts found",
-                    "lastTransitionTime": self.now(),
-                },
-                {
-                    "type": "Established",
-                    "status": "True",
-                    "reason": "InitialNamesAccepted",
-                    "message": "the initial names have been accepted",
-                    "lastTransitionTime": self.now(),
-                },
-            ],
-        }
-        if crd.get("status") != status:
-            new = fast_copy(crd)
-            new["status"] = status
-            self._commit(rt, "MODIFIED", new, crd)
 
     def _generation_changed(self, old: dict[str, Any], new: dict[str, Any]) -> bool:
         skip = {"metadata", "status", "apiVersion", "kind"}
@@ -591,11 +558,11 @@ class Store:
             and not meta.get("deletionGracePeriodSeconds")
             and rt.plural != "namespaces"
         ):
-            self._commit(rt, "DELETED", new, old)
+            self.commit(rt, "DELETED", new, old)
             return fast_copy(new)  # type: ignore[no-any-return]
-        self._commit(rt, "MODIFIED", new, old)
+        self.commit(rt, "MODIFIED", new, old)
         if rt.plural == "customresourcedefinitions":
-            self._crd_changed(new)
+            crds.established(self, new)
         return fast_copy(new)  # type: ignore[no-any-return]
 
     def update(
@@ -610,11 +577,7 @@ class Store:
     ) -> dict[str, Any]:
         if rt.virtual or "update" not in rt.verbs:
             raise errors.method_not_allowed()
-        if subresource == "scale":
-            if not isinstance(body, dict):
-                raise errors.bad_request("the body of the request must be a Scale object")
-        else:
-            body = self.admission.check_body(rt, body)
+        body = self.admission.check_body(rt, body)
         old = self.get_ref(rt, namespace, name)
         new: dict[str, Any] = fast_copy(body)
         meta = new.get("metadata") or {}
@@ -625,8 +588,6 @@ class Store:
             raise errors.bad_request(
                 "the namespace of the provided object does not match the namespace sent on the request"
             )
-        if subresource == "scale":
-            return self._update_scale(rt, old, new, manager, dry_run)
         return self._write(rt, old, new, manager, subresource, dry_run)
 
     def patch(
@@ -647,8 +608,6 @@ class Store:
             return self._apply(rt, namespace, name, body, manager or "", force, subresource, dry_run)
         old = self.get_ref(rt, namespace, name)
         base: dict[str, Any] = fast_copy(old)
-        if subresource == "scale":
-            base = self.scale_of(rt, old)
         if patch_type == "json":
             new = json_patch(base, body)
         else:
@@ -657,14 +616,12 @@ class Store:
             if patch_type == "merge":
                 new = merge_patch(base, body)
             else:
-                new = strategic_merge(base, body, None if subresource == "scale" else schema_of(rt))
+                new = strategic_merge(base, body, schema_of(rt))
         if not isinstance(new, dict):
             raise errors.bad_request("patch did not produce an object")
         want_rv = (new.get("metadata") or {}).get("resourceVersion")
         if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
             raise errors.stale(rt, name)
-        if subresource == "scale":
-            return self._update_scale(rt, old, new, manager, dry_run)
         return self._write(rt, old, new, manager, subresource, dry_run)
 
     def _apply(
@@ -713,53 +670,6 @@ class Store:
             raise errors.stale(rt, name)
         merged = server_side_apply(old, body, rt, manager, force, self.now(), subresource)
         return self._write(rt, old, merged, manager, subresource, dry_run, tracked=True)
-
-    # --- scale ------------------------------------------------------------------------------
-
-    def scale_of(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-        if "scale" not in rt.subresources:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
-        meta = obj["metadata"]
-        selector = (obj.get("spec") or {}).get("selector") or {}
-        # a ReplicationController's selector is the label map itself
-        sel = selector if rt.kind == "ReplicationController" else selector.get("matchLabels") or {}
-        return {
-            "kind": "Scale",
-            "apiVersion": "autoscaling/v1",
-            "metadata": {
-                "name": meta["name"],
-                "namespace": meta.get("namespace"),
-                "uid": meta["uid"],
-                "resourceVersion": meta["resourceVersion"],
-                "creationTimestamp": meta["creationTimestamp"],
-            },
-            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
-            "status": {
-                "replicas": (obj.get("status") or {}).get("replicas", 0),
-                "selector": ",".join(f"{k}={v}" for k, v in sel.items()),
-            },
-        }
-
-    def _update_scale(
-        self, rt: ResourceType, old: dict[str, Any], scale: dict[str, Any], manager: str | None, dry_run: bool
-    ) -> dict[str, Any]:
-        replicas = (scale.get("spec") or {}).get("replicas")
-        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-            raise errors.invalid(
-                rt,
-                old["metadata"]["name"],
-                [
-                    {
-                        "reason": "FieldValueInvalid",
-                        "field": "spec.replicas",
-                        "message": f"Invalid value: {replicas!r}: must be greater than or equal to 0",
-                    }
-                ],
-            )
-        new = fast_copy(old)
-        new.setdefault("spec", {})["replicas"] = replicas
-        written = self._write(rt, old, new, manager, None, dry_run)
-        return self.scale_of(rt, written)
 
     # --- delete -----------------------------------------------------------------------------
 
@@ -813,7 +723,7 @@ class Store:
                 new["metadata"]["finalizers"] = finalizers
             if dry_run:
                 return new  # type: ignore[no-any-return]
-            self._commit(rt, "MODIFIED", new, old)
+            self.commit(rt, "MODIFIED", new, old)
             return fast_copy(new)  # type: ignore[no-any-return]
         if dry_run:
             return fast_copy(old)  # type: ignore[no-any-return]
@@ -833,7 +743,7 @@ class Store:
             if finalizers:
                 new["metadata"]["finalizers"] = finalizers
             new["status"] = {"phase": "Terminating"}
-            self._commit(rt, "MODIFIED", new, old)
+            self.commit(rt, "MODIFIED", new, old)
             return fast_copy(new)  # type: ignore[no-any-return]
         if finalizers:
             if meta.get("deletionTimestamp") and finalizers == list(meta.get("finalizers") or []):
@@ -842,68 +752,13 @@ class Store:
             new["metadata"].setdefault("deletionTimestamp", self.now())
             new["metadata"]["deletionGracePeriodSeconds"] = 0
             new["metadata"]["finalizers"] = finalizers
-            self._commit(rt, "MODIFIED", new, old)
+            self.commit(rt, "MODIFIED", new, old)
             return fast_copy(new)  # type: ignore[no-any-return]
         gone_obj = fast_copy(old)
-        self._commit(rt, "DELETED", gone_obj, old)
+        self.commit(rt, "DELETED", gone_obj, old)
         if rt.plural == "customresourcedefinitions":
-            self.catalog.unregister_crd(name)
+            crds.removed(self, name)
         return fast_copy(gone_obj)  # type: ignore[no-any-return]
-
-    def evict(self, rt: ResourceType, namespace: str | None, name: str, dry_run: bool = False) -> None:
-        """The eviction subresource: delete a Pod unless a PodDisruptionBudget forbids it (429)."""
-        from kumo.sandbox.kubeapi.selectors import labels_match, selector_from_label_selector_obj
-
-        pod = self.get_ref(rt, namespace, name)
-        pdb_rt = self.catalog.lookup("policy", "v1", "poddisruptionbudgets")
-        labels = pod["metadata"].get("labels") or {}
-        if pdb_rt is not None and _ready(pod):
-            for pdb in self.list_refs(pdb_rt, namespace)[0]:
-                spec = pdb.get("spec") or {}
-                sel = selector_from_label_selector_obj(spec.get("selector"))
-                if not sel or not labels_match(sel, labels):
-                    continue
-                matching = [
-                    p
-                    for p in self.list_refs(rt, namespace)[0]
-                    if labels_match(sel, p["metadata"].get("labels"))
-                    and not p["metadata"].get("deletionTimestamp")
-                ]
-                healthy = sum(1 for p in matching if _ready(p))
-                if _violates(spec, healthy, len(matching)):
-                    raise ApiError(
-                        429,
-                        "TooManyRequests",
-                        "Cannot evict pod as it would violate the pod's disruption budget.",
-                        details={
-                            "causes": [
-                                {
-                                    "reason": "DisruptionBudget",
-                                    "message": f"The disruption budget {pdb['metadata']['name']} needs more "
-                                    f"healthy pods than the {healthy - 1} that would remain.",
-                                }
-                            ]
-                        },
-                    )
-        self.delete(rt, namespace, name, dry_run=dry_run)
-
-    def finalize_namespace(self, name: str) -> None:
-        """Remove a terminating namespace once it is empty (the namespace controller's last step)."""
-        rt = self.catalog.lookup("", "v1", "namespaces")
-        assert rt is not None
-        ns = self._bucket(rt).get(("", name))
-        if ns is None or not ns["metadata"].get("deletionTimestamp") or ns["metadata"].get("finalizers"):
-            return
-        if self.namespace_has_objects(name):
-            return
-        self._commit(rt, "DELETED", fast_copy(ns), ns)
-
-    def namespace_has_objects(self, name: str) -> bool:
-        for _skey, bucket in self._objects.items():
-            for ns, _n in bucket:
-                if ns == name:
-                    return True
-        return False
 
     def delete_collection(
         self,
@@ -971,35 +826,6 @@ def _has_spec(rt: ResourceType) -> bool:
     """Whether writes track ``metadata.generation``: kinds with a spec do (custom resources
     always); ConfigMaps, Secrets, Events and the like have none, as on the API server."""
     return rt.schema is not None or _builtin_has_spec(rt.api_version, rt.kind)
-
-
-def _ready(pod: Mapping[str, Any]) -> bool:
-    return any(
-        c.get("type") == "Ready" and c.get("status") == "True"
-        for c in (pod.get("status") or {}).get("conditions") or []
-    )
-
-
-def _count(value: Any, total: int, round_up: bool) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        try:
-            raw = float(value[:-1]) * total / 100.0
-        except ValueError:
-            return 0
-        return int(-(-raw // 1)) if round_up else int(raw)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _violates(spec: Mapping[str, Any], healthy: int, total: int) -> bool:
-    """Whether one more disruption breaks a PodDisruptionBudget (minAvailable or maxUnavailable)."""
-    if "minAvailable" in spec:
-        return healthy - 1 < _count(spec["minAvailable"], total, True)
-    if "maxUnavailable" in spec:
-        return (total - healthy) + 1 > _count(spec["maxUnavailable"], total, False)
-    return False
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -14,7 +14,8 @@ import contextlib
 from typing import Any
 
 from kumo.sandbox.kubeapi.errors import ApiError
-from kumo.sandbox.kubeapi.store import Event, fast_copy
+from kumo.sandbox.kubeapi.objects import fast_copy
+from kumo.sandbox.kubeapi.store import Event
 from kumo.sandbox.simulate.apps import (
     controller_of,
     owner_ref,
