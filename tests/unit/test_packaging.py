@@ -92,3 +92,40 @@ def test_kumo_plan_loads_no_cluster_or_cloud_client() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "LOADED=" in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1] == "LOADED=", result.stderr[-2000:]
+
+
+def _loaded_after(code: str, heavy: tuple[str, ...]) -> list[str]:
+    probe = "\n".join(
+        [
+            "import sys",
+            code,
+            f"print('LOADED=' + ','.join(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)",
+        ]
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+    assert last.startswith("LOADED="), result.stderr[-2000:]
+    return [m for m in last.removeprefix("LOADED=").split(",") if m]
+
+
+def test_kumo_help_loads_no_spec_model_render_or_client() -> None:
+    # Every command pays for what the root command imports: the library loads inside each command.
+    code = "\n".join(
+        [
+            "sys.argv = ['kumo', 'up', '--help']",
+            "from kumo.cli import main",
+            "try:",
+            "    main()",
+            "except SystemExit as exc:",
+            "    assert exc.code == 0, exc.code",
+        ]
+    )
+    heavy = ("kumo.spec", "kumo.render", "kumo.plan", "kumo.deploy", "kumo.kube", "lightkube", "boto3")
+    assert _loaded_after(code, heavy) == []
+
+
+def test_kumo_up_loads_no_cloud_client_or_resolver() -> None:
+    # What `kumo up` imports (its command module, its progress printer, the engine): no AWS client,
+    # and dnspython only once a name is looked up.
+    code = "import kumo.cli.app, kumo.cli.progress, kumo.deploy"
+    assert _loaded_after(code, ("boto3", "botocore", "kumo.cloud", "dns.resolver", "kumo.plan")) == []

@@ -68,7 +68,7 @@ def options(
     kubeconfig_endpoint: str | None = None,
     wait_timeout: float = 1800.0,
 ) -> CloudOptions:
-    from kumo.cli.progress import CloudCliReporter
+    from kumo.cli.cloud_progress import CloudCliReporter
     from kumo.cloud.aws import CloudOptions, Waits
 
     if wait_timeout <= 0:

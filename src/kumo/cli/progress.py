@@ -1,10 +1,9 @@
-"""Progress printed while long library calls run (deploy, cloud). Imported only by the commands
-that need it, so that `kumo plan` and `kumo --help` load no cluster or cloud client."""
+"""Progress printed while the release commands run. Imported only by the commands that need it, so
+that `kumo plan` and `kumo --help` load no cluster client (the cloud step's is in cloud_progress)."""
 
 from __future__ import annotations
 
 from kumo.cli.output import err_console
-from kumo.cloud.aws import Reporter as CloudReporter
 from kumo.deploy import ObjectProgress, Ref, Reporter
 
 _ACTION_STYLES = {
@@ -49,8 +48,3 @@ class CliReporter(Reporter):
                 soft_wrap=True,
                 markup=True,
             )
-
-
-class CloudCliReporter(CloudReporter):
-    def line(self, text: str) -> None:
-        err_console.print(text, soft_wrap=True, markup=False)

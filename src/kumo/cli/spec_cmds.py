@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kumo.cli.output import OutputFormat, console, err_console, print_json
-from kumo.cli.plan_view import print_plan
 from kumo.errors import KumoError, UsageError
-from kumo.plan import build_plan
-from kumo.render import find_placeholders, render, to_yaml_stream, validate_objects, write_directory
-from kumo.spec import Spec, field_reference, json_schema, load_spec, retarget
+
+if TYPE_CHECKING:  # the library is imported inside each command: every other command starts faster
+    from kumo.spec import Spec
 
 FileArg = Annotated[Path, typer.Argument(help="Path of the kumo.yaml to read.", show_default=False)]
 EnvOption = Annotated[
@@ -36,6 +35,8 @@ def schema(
 
     Example: kumo schema --format markdown > docs/spec.md
     """
+    from kumo.spec import field_reference, json_schema
+
     if format == "markdown":
         sys.stdout.write(field_reference())
         return
@@ -45,6 +46,8 @@ def schema(
 
 
 def _load(file: Path, env: str | None, profile: str | None = None, region: str | None = None) -> Spec:
+    from kumo.spec import load_spec, retarget
+
     spec = load_spec(file, env=env)
     if profile is not None and profile != spec.target.cloud:
         spec = retarget(spec, profile, region)
@@ -86,6 +89,8 @@ def render_cmd(
 
     Example: kumo render examples/online-app/kumo.yaml --env staging -o out/
     """
+    from kumo.render import find_placeholders, render, to_yaml_stream, validate_objects, write_directory
+
     if profile is not None and profile not in ("aws", "gcp", "azure", "generic"):
         raise UsageError(f"--profile: expected aws, gcp, azure or generic, found {profile!r}")
     spec = _load(file, env, profile, region)
@@ -120,6 +125,10 @@ def plan_cmd(
 
     Example: kumo plan examples/online-app/kumo.yaml --output json
     """
+    from kumo.cli.plan_view import print_plan
+    from kumo.plan import build_plan
+    from kumo.spec import load_spec
+
     plan = build_plan(load_spec(file, env=env), env)
     if output is OutputFormat.json:
         print_json(plan.to_dict())

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-import dns.asyncresolver
-import dns.exception
-import dns.resolver
+if TYPE_CHECKING:  # dnspython is imported when a name is looked up: `kumo up --dns-timeout 0` never does
+    import dns.asyncresolver
 
 
 def _resolver(server: str | None) -> dns.asyncresolver.Resolver:
+    import dns.asyncresolver
+
     if server is None:
         return dns.asyncresolver.Resolver()
     host, _, port = server.rpartition(":") if server.count(":") == 1 else (server, "", "")
@@ -22,6 +24,8 @@ def _resolver(server: str | None) -> dns.asyncresolver.Resolver:
 
 async def resolve(hostname: str, server: str | None = None, timeout: float = 2.0) -> list[str]:
     """Addresses or CNAME targets of ``hostname``; empty when it does not resolve (yet)."""
+    import dns.exception
+
     resolver = _resolver(server)
     resolver.lifetime = timeout
     answers: list[str] = []

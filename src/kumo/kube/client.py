@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
@@ -29,6 +30,9 @@ from kumo.kube.errors import ApiError, NotFound, Unreachable, error_for
 from kumo.kube.resources import BUILTIN, ResourceInfo, from_discovery
 
 Obj = dict[str, Any]
+
+#: Every request at DEBUG level, as kubectl -v=6 logs them (``GET /api/v1/... 200``).
+log = logging.getLogger(__name__)
 
 
 class ObjList(builtins.list[Obj]):
@@ -151,6 +155,8 @@ class KubeClient:
         except ConfigError as exc:  # exec-plugin auth failed (e.g. aws eks get-token)
             raise ClusterError(f"cannot authenticate to the Kubernetes API at {self.server}: {exc}") from None
         self._failing_since = None
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s%s %s", method, path, _query(params), response.status_code)
         if response.status_code >= 400:
             raise self._api_error(response.status_code, response.content, method, path)
         if not response.content:
@@ -391,6 +397,9 @@ class KubeClient:
                 headers={"Accept": "application/json"},
             ) as response:
                 self._failing_since = None
+                if log.isEnabledFor(logging.DEBUG):
+                    path = info.collection_path(namespace)
+                    log.debug("WATCH %s%s %s", path, _query(params), response.status_code)
                 if response.status_code >= 400:
                     content = await response.aread()
                     raise self._api_error(
@@ -427,6 +436,11 @@ class KubeClient:
     ) -> str:
         path = info.object_path(name, self._ns(info, namespace))
         return f"{path}/{subresource}" if subresource else path
+
+
+def _query(params: dict[str, Any] | None) -> str:
+    cleaned = _clean(params)
+    return "?" + "&".join(f"{k}={v}" for k, v in cleaned.items()) if cleaned else ""
 
 
 def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:
