@@ -29,6 +29,8 @@ class ResourceType:
     singular: str = ""
     virtual: bool = False  # computed on read (metrics), never stored
     schema: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    # a CRD version's additionalPrinterColumns (None for built-ins, which tables.py prints)
+    printer_columns: tuple[dict[str, Any], ...] | None = field(default=None, compare=False, hash=False)
 
     @property
     def api_version(self) -> str:
@@ -284,6 +286,9 @@ class Catalog:
                 categories=tuple(names.get("categories") or ()),
                 singular=str(names.get("singular") or str(names.get("kind", "")).lower()),
                 schema=(ver.get("schema") or {}).get("openAPIV3Schema"),
+                printer_columns=tuple(
+                    c for c in ver.get("additionalPrinterColumns") or () if isinstance(c, dict)
+                ),
             )
             self.add(rt)
             owned.append((rt.group, rt.version, rt.plural))

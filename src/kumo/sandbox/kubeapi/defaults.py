@@ -66,7 +66,7 @@ def _pct(value: Any, default: Any) -> Any:
 
 
 def apply_defaults(rt: ResourceType, obj: dict[str, Any], alloc: Allocator, creating: bool) -> None:
-    kind = rt.kind if not rt.group or rt.group in ("apps", "batch") else ""
+    kind = rt.kind if not rt.group or rt.group in ("apps", "batch", "autoscaling") else ""
     spec = obj.get("spec")
     if kind == "Pod" and isinstance(spec, dict):
         _pod_spec(spec)
@@ -90,6 +90,8 @@ def apply_defaults(rt: ResourceType, obj: dict[str, Any], alloc: Allocator, crea
             labels = (tmpl.get("metadata") or {}).get("labels") or {}
             if not spec.get("selector") and labels:
                 spec["selector"] = dict(labels)
+            if not obj["metadata"].get("labels") and labels:
+                obj["metadata"]["labels"] = dict(labels)
             if isinstance(tmpl.get("spec"), dict):
                 _pod_spec(tmpl["spec"])
         if creating:
@@ -139,10 +141,47 @@ def apply_defaults(rt: ResourceType, obj: dict[str, Any], alloc: Allocator, crea
                 "numberMisscheduled": 0,
                 "numberReady": 0,
             }
+    elif kind == "HorizontalPodAutoscaler" and isinstance(spec, dict):
+        _hpa(spec)
+        if creating:
+            # desiredReplicas has no omitempty in Go: the official client's model requires it
+            obj["status"] = {"desiredReplicas": 0}
     elif kind == "Secret":
         obj.setdefault("type", "Opaque")
     elif kind in ("Job", "CronJob") and creating:
         obj["status"] = {}
+
+
+def _hpa(spec: dict[str, Any]) -> None:
+    """autoscaling/v2 defaults: one replica at least, 80% CPU when no metric is given, and every
+    unset scaling rule filled in once ``behavior`` is given."""
+    spec.setdefault("minReplicas", 1)
+    if not spec.get("metrics"):
+        spec["metrics"] = [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
+            }
+        ]
+    behavior = spec.get("behavior")
+    if not isinstance(behavior, dict):
+        return
+    up = behavior.get("scaleUp")
+    up = up if isinstance(up, dict) else {}
+    up.setdefault("stabilizationWindowSeconds", 0)
+    up.setdefault("selectPolicy", "Max")
+    up.setdefault(
+        "policies",
+        [
+            {"type": "Pods", "value": 4, "periodSeconds": 15},
+            {"type": "Percent", "value": 100, "periodSeconds": 15},
+        ],
+    )
+    down = behavior.get("scaleDown")
+    down = down if isinstance(down, dict) else {}
+    down.setdefault("selectPolicy", "Max")
+    down.setdefault("policies", [{"type": "Percent", "value": 100, "periodSeconds": 15}])
+    behavior["scaleUp"], behavior["scaleDown"] = up, down
 
 
 def _pod_spec(spec: dict[str, Any]) -> None:

@@ -4,7 +4,8 @@ kubectl (client-go) writes built-in objects as ``application/vnd.kubernetes.prot
 ``k8s\\0`` followed by a ``runtime.Unknown`` message that carries apiVersion, kind and the object's
 own protobuf bytes. Responses are always JSON, which every client accepts. Only the kinds that
 imperative kubectl commands create without a manifest are mapped here (``kubectl create
-namespace|configmap|secret|serviceaccount|deployment|service``, ``kubectl expose``) plus
+namespace|configmap|secret|serviceaccount|deployment|service``, ``kubectl expose``,
+``kubectl autoscale``) plus
 DeleteOptions and Eviction (typed deletes, ``kubectl drain``), each with the fields those commands
 set; any other protobuf body gets a 415 that says so.
 """
@@ -213,6 +214,26 @@ _SCHEMAS: dict[str, dict[int, tuple[str, str]]] = {
         2: ("spec", "msg:SelfSubjectRulesReviewSpec"),
     },
     "SelfSubjectRulesReviewSpec": {1: ("namespace", "str")},
+    # `kubectl autoscale` (autoscaling/v2)
+    "HorizontalPodAutoscaler": {
+        1: ("metadata", "msg:ObjectMeta"),
+        2: ("spec", "msg:HorizontalPodAutoscalerSpec"),
+    },
+    "HorizontalPodAutoscalerSpec": {
+        1: ("scaleTargetRef", "msg:CrossVersionObjectReference"),
+        2: ("minReplicas", "int"),
+        3: ("maxReplicas", "int"),
+        4: ("metrics", "rep:msg:MetricSpec"),
+    },
+    "CrossVersionObjectReference": {1: ("kind", "str"), 2: ("name", "str"), 3: ("apiVersion", "str")},
+    "MetricSpec": {1: ("type", "str"), 4: ("resource", "msg:ResourceMetricSource")},
+    "ResourceMetricSource": {1: ("name", "str"), 2: ("target", "msg:MetricTarget")},
+    "MetricTarget": {
+        1: ("type", "str"),
+        2: ("value", "quantity"),
+        3: ("averageValue", "quantity"),
+        4: ("averageUtilization", "int"),
+    },
 }
 _TOP_LEVEL = {
     ("rbac.authorization.k8s.io/v1", "Role"),
@@ -232,10 +253,18 @@ _TOP_LEVEL = {
     ("policy/v1", "Eviction"),
     ("apps/v1", "Deployment"),
     ("v1", "Service"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
 }
 # int fields that are pointers in Go: an explicit 0 is a value, not an unset field
 _KEEP_ZERO = frozenset(
-    {"replicas", "revisionHistoryLimit", "progressDeadlineSeconds", "terminationGracePeriodSeconds"}
+    {
+        "replicas",
+        "revisionHistoryLimit",
+        "progressDeadlineSeconds",
+        "terminationGracePeriodSeconds",
+        "minReplicas",
+        "averageUtilization",
+    }
 )
 
 
@@ -339,7 +368,7 @@ def decode(body: bytes) -> dict[str, Any]:
             "UnsupportedMediaType",
             f"the emulator accepts {kind or 'objects'} ({api_version}) as JSON only; protobuf bodies are "
             "understood for Namespace, ConfigMap, Secret, ServiceAccount, Deployment, Service, RBAC roles "
-            "and bindings, TokenRequest and the self reviews",
+            "and bindings, TokenRequest, the self reviews and HorizontalPodAutoscaler",
         )
     obj = _message(kind, raw)
     return {"apiVersion": api_version, "kind": kind, **obj}

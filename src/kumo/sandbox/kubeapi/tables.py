@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
+
+from jsonpath_ng import JSONPath
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
 
 from kumo.sandbox.kubeapi.catalog import ResourceType
 
@@ -25,9 +31,10 @@ def age(ts: str | None, now: float | None = None) -> str:
     if not ts:
         return "<unknown>"
     try:
-        t = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+        parsed = datetime.fromisoformat(ts)
     except ValueError:
         return "<unknown>"
+    t = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
     secs = int(max(0.0, (now or time.time()) - t))
     if secs < 120:
         return f"{secs}s"
@@ -185,6 +192,52 @@ def _event_cells(o: dict[str, Any]) -> list[Any]:
     ]
 
 
+def _rc_cells(o: dict[str, Any]) -> list[Any]:
+    spec, st = o.get("spec") or {}, o.get("status") or {}
+    return [spec.get("replicas", 0), st.get("replicas", 0), st.get("readyReplicas", 0)]
+
+
+def _rc_wide(o: dict[str, Any]) -> list[Any]:
+    tspec = (((o.get("spec") or {}).get("template") or {}).get("spec")) or {}
+    sel = (o.get("spec") or {}).get("selector") or {}
+    return [*_containers(tspec), ",".join(f"{k}={v}" for k, v in sel.items()) or "<none>"]
+
+
+def _hpa_target(metric: dict[str, Any], current: dict[str, Any] | None) -> str:
+    """One metric as kubectl's printer shows it: ``cpu: 12%/50%`` (``<unknown>`` before a reading)."""
+    typ = str(metric.get("type", ""))
+    source = metric.get(typ[:1].lower() + typ[1:]) or {}
+    target = source.get("target") or {}
+    name = source.get("name") or (source.get("metric") or {}).get("name") or ""
+    cur = ((current or {}).get(typ[:1].lower() + typ[1:]) or {}).get("current") or {}
+    if target.get("averageUtilization") is not None:
+        now = f"{cur['averageUtilization']}%" if cur.get("averageUtilization") is not None else "<unknown>"
+        want = f"{target['averageUtilization']}%"
+    else:
+        key = "averageValue" if target.get("averageValue") is not None else "value"
+        now = str(cur.get(key, "<unknown>"))
+        want = str(target.get(key, "<unset>"))
+    return f"{name}: {now}/{want}" if name else f"{now}/{want}"
+
+
+def _hpa_cells(o: dict[str, Any]) -> list[Any]:
+    spec, st = o.get("spec") or {}, o.get("status") or {}
+    ref = spec.get("scaleTargetRef") or {}
+    current = st.get("currentMetrics") or []
+    targets = [
+        _hpa_target(m, current[i] if i < len(current) else None)
+        for i, m in enumerate(spec.get("metrics") or [])
+        if isinstance(m, dict)
+    ]
+    return [
+        f"{ref.get('kind', '')}/{ref.get('name', '')}",
+        ", ".join(targets) or "<none>",
+        spec.get("minReplicas", "<unset>"),
+        spec.get("maxReplicas", 0),
+        st.get("currentReplicas", 0),
+    ]
+
+
 _KINDS: dict[str, tuple[list[dict[str, Any]], Any]] = {
     "Pod": ([_col("Ready"), _col("Status"), _col("Restarts", "integer")], _pod_cells),
     "Service": ([_col("Type"), _col("Cluster-IP"), _col("External-IP"), _col("Port(s)")], _svc_cells),
@@ -223,6 +276,20 @@ _BY_GROUP: dict[tuple[str, str], tuple[list[dict[str, Any]], Any]] = {
         _ingress_cells,
     ),
     ("coordination.k8s.io", "Lease"): ([_col("Holder")], _lease_cells),
+    ("", "ReplicationController"): (
+        [_col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer")],
+        _rc_cells,
+    ),
+    ("autoscaling", "HorizontalPodAutoscaler"): (
+        [
+            _col("Reference"),
+            _col("Targets"),
+            _col("MinPods", "integer"),
+            _col("MaxPods", "integer"),
+            _col("Replicas", "integer"),
+        ],
+        _hpa_cells,
+    ),
     ("", "Event"): (
         [_col("Last Seen"), _col("Type"), _col("Reason"), _col("Object"), _col("Message")],
         _event_cells,
@@ -246,6 +313,10 @@ _WIDE: dict[tuple[str, str], tuple[list[dict[str, Any]], Any]] = {
         _pod_wide,
     ),
     ("", "Service"): ([_col("Selector", priority=1)], _svc_wide),
+    ("", "ReplicationController"): (
+        [_col("Containers", priority=1), _col("Images", priority=1), _col("Selector", priority=1)],
+        _rc_wide,
+    ),
     ("apps", "Deployment"): _WORKLOAD_WIDE,
     ("apps", "ReplicaSet"): _WORKLOAD_WIDE,
     ("apps", "StatefulSet"): (
@@ -254,6 +325,57 @@ _WIDE: dict[tuple[str, str], tuple[list[dict[str, Any]], Any]] = {
     ),
     ("apps", "DaemonSet"): _WORKLOAD_WIDE,
 }
+
+
+@lru_cache(maxsize=512)
+def _jsonpath(expr: str) -> JSONPath | None:
+    """A printer column's JSONPath (``.spec.replicas``, ``{.status.conditions[?(@.type=="Ready")]
+    .status}``) compiled once; None when it does not parse (the column then prints nothing)."""
+    path = expr.strip()
+    if path.startswith("{") and path.endswith("}"):
+        path = path[1:-1].strip()
+    try:
+        return parse_jsonpath("$" + path if path.startswith((".", "[")) else path)
+    except (JsonPathLexerError, JsonPathParserError):
+        return None
+
+
+def _crd_columns(rt: ResourceType) -> list[dict[str, Any]]:
+    cols = rt.printer_columns or ()
+    return [
+        {
+            "name": str(c.get("name", "")),
+            "type": str(c.get("type", "string")),
+            "format": str(c.get("format", "")),
+            "description": str(c.get("description", "")),
+            "priority": int(c.get("priority", 0) or 0),
+        }
+        for c in cols
+    ]
+
+
+def _crd_cell(column: dict[str, Any], obj: dict[str, Any]) -> Any:
+    """One cell as the apiextensions table convertor fills it: the first JSONPath result, typed
+    by the column; a date becomes an age; a missing value is null (kubectl prints <none>)."""
+    path = _jsonpath(str(column.get("jsonPath", "")))
+    found = path.find(obj) if path is not None else []
+    if not found or found[0].value is None:
+        return None
+    value = found[0].value
+    typ = column.get("type", "string")
+    if typ == "date":
+        return age(value) if isinstance(value, str) else None
+    if typ == "integer":
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if typ == "number":
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if typ == "boolean":
+        return value if isinstance(value, bool) else None
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _printer(rt: ResourceType) -> tuple[list[dict[str, Any]], Any]:
@@ -270,6 +392,8 @@ def _events_first(rt: ResourceType) -> bool:
 
 
 def columns(rt: ResourceType) -> list[dict[str, Any]]:
+    if rt.printer_columns:
+        return [_col("Name", fmt="name"), *_crd_columns(rt)]
     if _events_first(rt):
         return [*_printer(rt)[0], _col("Name", fmt="name", priority=1)]
     wide = _WIDE.get((rt.group, rt.kind), ([], None))[0]
@@ -279,7 +403,9 @@ def columns(rt: ResourceType) -> list[dict[str, Any]]:
 def row(rt: ResourceType, obj: dict[str, Any], include: str) -> dict[str, Any]:
     meta = obj.get("metadata") or {}
     fn = _printer(rt)[1]
-    if _events_first(rt):
+    if rt.printer_columns:
+        cells = [meta.get("name", ""), *(_crd_cell(c, obj) for c in rt.printer_columns)]
+    elif _events_first(rt):
         cells = [*(fn(obj) if fn else []), meta.get("name", "")]
     else:
         wide_fn = _WIDE.get((rt.group, rt.kind), ([], None))[1]

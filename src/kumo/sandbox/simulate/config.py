@@ -32,6 +32,8 @@ class SimConfig:
     #: seconds between restarts of a crash-looping container (doubles up to 8x, like kubelet back-off)
     crash_interval: float = 1.0
     kubelet_version: str = "v1.33.0"
+    #: seconds between two evaluations of a HorizontalPodAutoscaler (kube-controller-manager: 15)
+    hpa_sync_period: float = 15.0
     #: act as a Gateway API implementation (addresses, Accepted/Programmed); off because gateway
     #: implementations are add-ons a cluster may not have
     gateways: bool = False

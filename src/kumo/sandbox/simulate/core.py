@@ -163,6 +163,7 @@ class Simulator(SimBase):
             ReplicaSetController,
             ReplicationControllerController,
         )
+        from kumo.sandbox.simulate.autoscaling import HorizontalPodAutoscalerController
         from kumo.sandbox.simulate.ingress import IngressController
         from kumo.sandbox.simulate.metrics import register_metrics
         from kumo.sandbox.simulate.namespaces import NamespaceController
@@ -185,6 +186,7 @@ class Simulator(SimBase):
             IngressController(self),
             NamespaceController(self),
             SystemController(self),
+            HorizontalPodAutoscalerController(self),
         ):
             self.controllers[ctl.name] = ctl
         self._task: asyncio.Task[None] | None = None
