@@ -1,15 +1,18 @@
-"""What `kubectl get` prints: CRDs' additionalPrinterColumns, `-o wide`, and the HorizontalPodAutoscaler
-kubectl autoscale makes (over protobuf), with the status the simulated controller reports."""
+"""What kubectl prints: `get` with CRDs' additionalPrinterColumns and `-o wide`, the
+HorizontalPodAutoscaler `kubectl autoscale` makes (over protobuf) with the status the simulated
+controller reports, and `logs` (follow, timestamps, tail, previous, limit-bytes)."""
 
 from __future__ import annotations
 
+import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kumo.sandbox.kubeapi import KubeAPI
-from tests.integration.kubeapi.helpers import deployment, eventually, kubectl, kubectl_json
+from tests.integration.kubeapi.helpers import KUBECTL, deployment, eventually, kubectl, kubectl_json
 
 CRD = """\
 apiVersion: apiextensions.k8s.io/v1
@@ -62,7 +65,12 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeAPI]:
     with KubeAPI(
         kubeconfig=path,
         seed=0,
-        sim={"pod_ready_delay": 0.1, "termination_delay": 0.1, "hpa_sync_period": 0.2},
+        sim={
+            "pod_ready_delay": 0.1,
+            "termination_delay": 0.1,
+            "hpa_sync_period": 0.2,
+            "crash_interval": 0.2,
+        },
     ) as emulator:
         yield emulator
 
@@ -94,7 +102,8 @@ def test_crd_printer_columns_and_wide(api: KubeAPI) -> None:
         "--subresource=status",
         "--type=merge",
         "-p",
-        '{"status": {"conditions": [{"type": "Synced", "status": "False"}, {"type": "Ready", "status": "True"}]}}',
+        '{"status": {"conditions": [{"type": "Synced", "status": "False"},'
+        ' {"type": "Ready", "status": "True"}]}}',
     )
     header, row = _table(kc, "ct")
     assert row[header.index("READY") + 4] == "True"  # the schedule spans five words
@@ -207,3 +216,55 @@ spec:
     header, row = _table(kc, "rc", "legacy", "-o", "wide")
     assert header == ["NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
     assert row[-3:] == ["c", "nginx:1.27", "app=legacy"]
+
+
+def _running(kc: str, name: str) -> None:
+    eventually(lambda: kubectl_json(kc, "get", "pod", name)["status"].get("containerStatuses"))
+
+
+def test_logs_follow_a_crash_loop_with_timestamps(api: KubeAPI) -> None:
+    kc = api.kubeconfig
+    kubectl(kc, "run", "crasher", "--image=app:crash")
+    _running(kc, "crasher")
+    follow = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", kc, "logs", "-f", "--timestamps", "crasher"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert follow.stdout is not None
+        # every restart adds lines to the open stream: more than one run's worth arrives
+        got = [follow.stdout.readline() for _ in range(6)]
+    finally:
+        follow.kill()
+        follow.wait()
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z"
+    for line in got:
+        assert re.fullmatch(rf"{stamp} container crasher (started|exited with code 1)\n", line), got
+    assert sum("exited with code 1" in line for line in got) >= 2
+    plain = kubectl(kc, "logs", "crasher", "--tail=1").stdout
+    assert len(plain.splitlines()) == 1 and not re.match(stamp, plain)
+    assert "exited with code 1" in kubectl(kc, "logs", "crasher", "--previous").stdout
+    assert kubectl(kc, "logs", "crasher", "--limit-bytes=9").stdout == "container"
+
+
+def test_logs_follow_ends_with_the_pod(api: KubeAPI) -> None:
+    kc = api.kubeconfig
+    kubectl(kc, "run", "steady", "--image=nginx:1.27")
+    _running(kc, "steady")
+    follow = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", kc, "logs", "-f", "steady"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert follow.stdout is not None
+        assert follow.stdout.readline() == "container steady started\n"
+        assert follow.poll() is None  # still following
+        kubectl(kc, "delete", "pod", "steady", "--wait=false")
+        # the stream closes when the Pod is gone and kubectl exits cleanly
+        assert follow.wait(timeout=60) == 0
+    finally:
+        follow.kill()

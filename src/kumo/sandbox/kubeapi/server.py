@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 import orjson
 import yaml
 
-from kumo.sandbox.kubeapi import errors, eviction, limits, openapi, protobuf, rbac, scale, tables
+from kumo.sandbox.kubeapi import errors, eviction, limits, logs, openapi, protobuf, rbac, scale, tables
 from kumo.sandbox.kubeapi.catalog import ResourceType
 from kumo.sandbox.kubeapi.errors import ApiError
 from kumo.sandbox.kubeapi.selectors import make_filter
@@ -447,7 +447,7 @@ class KubeApp:
                 return None
             obj = self.store.get_ref(rt, namespace, name)
             if sub == "log":
-                return Response(200, self._pod_log(obj, req.query.get("container")), "text/plain")
+                return await self._pod_log(req, rt, obj, receive, send)
             if sub == "scale":
                 return _json(200, scale.scale_of(rt, obj))
             if req.wants_table:
@@ -518,25 +518,42 @@ class KubeApp:
             return rbac.rules_review(self.authz, req.user, body)
         return rbac.access_review(self.authz, req.user, body, rt.kind)
 
-    def _pod_log(self, pod: dict[str, Any], container: str | None) -> bytes:
-        """What a container would have printed, as far as the emulator knows: its state changes."""
-        names = [str(c.get("name")) for c in (pod.get("spec") or {}).get("containers") or []]
-        name = container or (names[0] if names else "")
-        if name not in names:
-            raise errors.bad_request(f"container {name} is not valid for pod {pod['metadata']['name']}")
-        for cs in (pod.get("status") or {}).get("containerStatuses") or []:
-            if cs.get("name") != name:
-                continue
-            state = cs.get("state") or {}
-            if "running" in state:
-                return f"{state['running'].get('startedAt', '')} container {name} started\n".encode()
-            last = (cs.get("lastState") or {}).get("terminated")
-            if last:
-                code = last.get("exitCode")
-                return f"{last.get('finishedAt', '')} container {name} exited with code {code}\n".encode()
-        raise errors.bad_request(
-            f'container "{name}" in pod "{pod["metadata"]["name"]}" is waiting to start: ContainerCreating'
-        )
+    async def _pod_log(
+        self, req: Request, rt: ResourceType, pod: dict[str, Any], receive: Receive, send: Send
+    ) -> Response | None:
+        """``pods/log`` (see :mod:`logs`): one answer, or with ``follow`` a stream that stays open."""
+        opts = logs.LogOptions(req.query, time.time())
+        name, found = logs.read(pod, opts, req.query.get("container"))
+        first = opts.render(found, first=True)
+        if not opts.follow:
+            return Response(200, first, "text/plain")
+        gone = asyncio.Event()
+
+        async def wait_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        async def write(chunk: bytes) -> bool:
+            if gone.is_set() or self._closing:
+                return False
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            return True
+
+        listener = asyncio.ensure_future(wait_disconnect())
+        try:
+            headers = [(b"content-type", b"text/plain"), (b"transfer-encoding", b"chunked")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await write(first)
+            await logs.follow(self.store, rt, pod, name, found, len(first), opts, write)
+            if not gone.is_set():
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            pass
+        finally:
+            listener.cancel()
+        return None
 
     def _dry(self, req: Request) -> bool:
         return "dryRun" in req.query and req.query["dryRun"] != ""

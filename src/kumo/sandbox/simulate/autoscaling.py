@@ -1,11 +1,11 @@
 """The HorizontalPodAutoscaler controller (autoscaling/v2), on the simulated pod metrics.
 
-Like kube-controller-manager's, every 15 s (``hpa_sync_period``) it reads the target's scale, computes each Resource
-metric's utilization over the target's running Pods (usage from :mod:`metrics` against the
-containers' requests), recommends ``ceil(current * utilization / target)`` outside a 10 %
-tolerance, clamps to ``[minReplicas, maxReplicas]``, scales up at once and down only to the
-highest recommendation of the last 300 s, and reports the status and the three conditions
-(AbleToScale, ScalingActive, ScalingLimited) that ``kubectl describe hpa`` shows.
+Like kube-controller-manager's, every 15 s (``hpa_sync_period``) it reads the target's scale,
+computes each Resource metric's utilization over the target's running Pods (usage from
+:mod:`metrics` against the containers' requests), recommends ``ceil(pods * utilization /
+target)`` outside a 10 % tolerance, clamps to ``[minReplicas, maxReplicas]``, scales up at once
+and down only to the highest recommendation of the last 300 s, and reports the status and the
+three conditions (AbleToScale, ScalingActive, ScalingLimited) that ``kubectl describe hpa`` shows.
 """
 
 from __future__ import annotations
