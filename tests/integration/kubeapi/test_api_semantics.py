@@ -236,6 +236,30 @@ def test_patch_types(bare: httpx.Client) -> None:
     failing = [{"op": "test", "path": "/spec/replicas", "value": 99}]
     resp = bare.patch(f"{DEPLOYS}/p", json=failing, headers={"Content-Type": "application/json-patch+json"})
     assert resp.status_code == 422
+    # each failure worded as the API server's JSON patch library words it, no Python reprs
+    prefix = "the server rejected our request due to an error in our request: "
+    for ops, message in [
+        (failing, "testing value /spec/replicas failed: test failed"),
+        ([{"op": "remove", "path": "/spec/nope"}], "Unable to remove nonexistent key: nope: missing value"),
+        (
+            [{"op": "replace", "path": "/spec/nope", "value": 1}],
+            "replace operation does not apply: doc is missing key: /spec/nope: missing value",
+        ),
+        (
+            [{"op": "add", "path": "/x/y", "value": 1}],
+            'add operation does not apply: doc is missing path: "/x/y": missing value',
+        ),
+        (
+            [{"op": "move", "from": "/spec/zz", "path": "/spec/b"}],
+            "move operation does not apply: doc is missing from path: /spec/zz: missing value",
+        ),
+        ([{"op": "bogus", "path": "/spec"}], "Unexpected kind: bogus"),
+    ]:
+        resp = bare.patch(f"{DEPLOYS}/p", json=ops, headers={"Content-Type": "application/json-patch+json"})
+        body = resp.json()
+        assert resp.status_code == 422 and body["message"] == prefix + message
+        # a Status body in the API server's field order
+        assert list(body) == ["kind", "apiVersion", "metadata", "status", "message", "reason", "code"]
 
 
 def test_label_selectors_all_operators(bare: httpx.Client) -> None:

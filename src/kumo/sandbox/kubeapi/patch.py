@@ -48,37 +48,42 @@ def json_patch(target: dict[str, Any], ops: Any) -> dict[str, Any]:
         raise bad_request("json patch must be a list of operations")
     try:
         result = jsonpatch.JsonPatch(ops).apply(target)
-    except jsonpatch.JsonPatchTestFailed as exc:
-        # worded as the API server's JSON patch library words it, not with Python type names
-        path = next(
-            (
-                str(op.get("path", ""))
-                for op in ops
-                if isinstance(op, dict) and op.get("op") == "test" and _fails(target, op)
-            ),
-            "",
-        )
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, TypeError) as exc:
         raise ApiError(
             422,
             "Invalid",
-            "the server rejected our request due to an error in our request: "
-            f"testing value {path} failed: test failed",
-        ) from exc
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, TypeError) as exc:
-        raise ApiError(
-            422, "Invalid", f"the server rejected our request due to an error in our request: {exc}"
+            f"the server rejected our request due to an error in our request: {_patch_error(target, ops)}",
         ) from exc
     if not isinstance(result, dict):
         raise bad_request("json patch result is not an object")
     return result
 
 
-def _fails(target: Any, op: dict[str, Any]) -> bool:
-    try:
-        jsonpatch.JsonPatch([op]).apply(target)
-    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException):
-        return True
-    return False
+def _patch_error(target: Any, ops: list[Any]) -> str:
+    """The first failing operation, worded as the API server's JSON patch library (evanphx/json-patch)
+    words it, never with Python's reprs or type names."""
+    doc = target
+    for op in ops:
+        try:
+            doc = jsonpatch.JsonPatch([op]).apply(doc)
+            continue
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, KeyError, TypeError):
+            pass
+        if not isinstance(op, dict):
+            return "invalid operation: not an object"
+        kind, path, src = str(op.get("op", "")), str(op.get("path", "")), str(op.get("from", ""))
+        if kind == "test":
+            return f"testing value {path} failed: test failed"
+        if kind == "remove":
+            return f"Unable to remove nonexistent key: {path.rsplit('/', 1)[-1]}: missing value"
+        if kind == "replace":
+            return f"replace operation does not apply: doc is missing key: {path}: missing value"
+        if kind == "add":
+            return f'add operation does not apply: doc is missing path: "{path}": missing value'
+        if kind in ("move", "copy"):
+            return f"{kind} operation does not apply: doc is missing from path: {src}: missing value"
+        return f"Unexpected kind: {kind}"
+    return "invalid JSON patch"
 
 
 # --- strategic merge patch --------------------------------------------------------------------
