@@ -34,7 +34,7 @@ from kumo.dns.metrics import DnsMetrics
 from kumo.dns.plan import Changes, Policy, plan
 from kumo.dns.providers.base import ApplyResult, Provider, group_key
 from kumo.dns.registry import NameMapper, NameView, NoopRegistry, Registry, TXTRegistry
-from kumo.dns.sources import BY_KIND, SourceConfig, endpoints_for, parent_gateways
+from kumo.dns.sources import BY_KIND, CONTEXT_KINDS, SourceConfig, SourceContext, endpoints_for
 from kumo.dns.state import DesiredIndex, ObjKey, RecordCache, RetrySchedule
 from kumo.dns.zoneconfig import ZoneOwners
 
@@ -119,7 +119,8 @@ class Controller:
         self.grace: dict[ObjKey, _Grace] = {}
         self._problems: dict[ObjKey, tuple[str, ...]] = {}
         self._objs: dict[ObjKey, dict[str, Any]] = {}
-        self.gateways: dict[tuple[str, str], dict[str, Any]] = {}
+        #: what sources read besides their objects: Gateways, Nodes, Pods, EndpointSlices
+        self.context = SourceContext()
         # provider side
         self.cache = RecordCache()
         # work
@@ -165,8 +166,8 @@ class Controller:
 
     def on_object(self, kind: str, event: str, obj: dict[str, Any]) -> None:
         """Handle an informer event; marks dirty only the names whose desired endpoints changed."""
-        if kind == "Gateway":
-            self._on_gateway(event, obj)
+        if kind in CONTEXT_KINDS:
+            self._on_context(kind, event, obj)
             return
         key = obj_key(kind, obj)
         if event == "DELETED":
@@ -177,7 +178,7 @@ class Controller:
             return
         self._objs[key] = obj
         try:
-            result = endpoints_for(kind, obj, self.config.source, self.gateways)
+            result = endpoints_for(kind, obj, self.config.source, self.context)
         except Exception as exc:  # a malformed object must not stop the others
             log.warning("%s %s/%s: cannot read: %s", kind, key[1], key[2], exc)
             self.metrics.source_errors.inc()
@@ -198,20 +199,18 @@ class Controller:
         self.grace.pop(key, None)
         self._set_desired(key, new)
 
-    def _on_gateway(self, event: str, gateway: dict[str, Any]) -> None:
-        """A Gateway's addresses are its routes' targets: recompute the routes that name it."""
-        _, namespace, name = obj_key("Gateway", gateway)
-        previous = self.gateways.get((namespace, name))
-        if event == "DELETED":
-            self.gateways.pop((namespace, name), None)
-        else:
-            if previous is not None and (previous.get("status") or {}) == (gateway.get("status") or {}):
-                return
-            self.gateways[(namespace, name)] = gateway
-        for key, obj in list(self._objs.items()):
-            source = BY_KIND.get(key[0])
-            if source is not None and source.gateway_route and (namespace, name) in parent_gateways(obj):
-                self.on_object(key[0], "MODIFIED", obj)
+    @property
+    def gateways(self) -> dict[tuple[str, str], dict[str, Any]]:
+        return self.context.gateways
+
+    def _on_context(self, kind: str, event: str, obj: dict[str, Any]) -> None:
+        """A Gateway, Node, Pod or EndpointSlice changed: rebuild the objects whose targets it gives."""
+        affects = self.context.update(kind, event, obj)
+        if affects is None:
+            return
+        for key, source_obj in list(self._objs.items()):
+            if affects(key[0], source_obj):
+                self.on_object(key[0], "MODIFIED", source_obj)
 
     def _lost_address(self, kind: str, obj: dict[str, Any], new: list[Endpoint], old: list[Endpoint]) -> bool:
         """True when the object still asks for names it had, but has no address for them now."""
@@ -227,7 +226,7 @@ class Controller:
             return False
         annotations[self.config.source.annotation_prefix + "target"] = "192.0.2.1"
         requested = {
-            e.dns_name for e in endpoints_for(kind, probe, self.config.source, self.gateways).endpoints
+            e.dns_name for e in endpoints_for(kind, probe, self.config.source, self.context).endpoints
         }
         return lost <= requested
 
@@ -541,7 +540,7 @@ class Controller:
                 obj = self._objs.get(key)
                 names = {e.dns_name for e in grace.endpoints}
                 if obj is not None:
-                    result = endpoints_for(key[0], obj, self.config.source, self.gateways)
+                    result = endpoints_for(key[0], obj, self.config.source, self.context)
                     self._set_desired(key, result.endpoints)
                 self._mark(names)
 

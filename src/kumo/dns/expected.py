@@ -19,8 +19,7 @@ from kumo.dns.filters import DomainFilter
 from kumo.dns.plan import Policy, plan
 from kumo.dns.providers.aws_alias import adjust_for_route53
 from kumo.dns.registry import NameMapper, TXTRegistry
-from kumo.dns.sources import BY_KIND, SourceConfig, endpoints_for, parent_gateways
-from kumo.dns.sources.gateway import GatewayKey
+from kumo.dns.sources import BY_KIND, SourceConfig, SourceContext, endpoints_for, parent_gateways
 
 SAMPLE_IP = "192.0.2.10"  # TEST-NET-1: never a real address
 
@@ -43,7 +42,7 @@ def expected_endpoints(
 ) -> list[Endpoint]:
     """Records and their ownership TXT records, as the controller would create them in an empty zone."""
     cfg = source or SourceConfig(domain_filter=DomainFilter.of([zone] if zone else []))
-    gateways: dict[GatewayKey, dict[str, Any]] = {}
+    ctx = SourceContext()
     value = address.get("hostname") or address.get("ip") or ""
     desired: list[Endpoint] = []
     for obj in objects:
@@ -55,10 +54,10 @@ def expected_endpoints(
         if src.gateway_route:
             kind_of = "Hostname" if "hostname" in address else "IPAddress"
             for key in parent_gateways(probe):
-                gateways[key] = {"status": {"addresses": [{"type": kind_of, "value": value}]}}
+                ctx.gateways[key] = {"status": {"addresses": [{"type": kind_of, "value": value}]}}
         else:
             probe["status"] = {"loadBalancer": {"ingress": [dict(address)]}}
-        desired.extend(endpoints_for(kind, probe, cfg, gateways).endpoints)
+        desired.extend(endpoints_for(kind, probe, cfg, ctx).endpoints)
     if provider in ("aws", "route53"):
         desired = adjust_for_route53(desired)
     changes = plan([], desired, Policy.sync, owner, MANAGED_TYPES)

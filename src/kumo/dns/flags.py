@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kumo.errors import UsageError
+from kumo.sourcekinds import SOURCE_KINDS
 
 log = logging.getLogger("kumo.dns.flags")
 
@@ -137,15 +138,7 @@ SOURCE_CHOICES = (
     "f5-transportserver",
     "traefik-proxy",
 )
-SUPPORTED_SOURCES = (
-    "service",
-    "ingress",
-    "gateway-httproute",
-    "gateway-grpcroute",
-    "gateway-tlsroute",
-    "gateway-tcproute",
-    "gateway-udproute",
-)
+SUPPORTED_SOURCES = tuple(SOURCE_KINDS)  # the one table of sources
 # kumo's own providers: "route53" is kumo's older name for "aws", "local" serves a zone itself
 SUPPORTED_PROVIDERS = ("aws", "rfc2136", "inmemory", "webhook", "route53", "local")
 LOG_LEVELS = ("trace", "debug", "info", "warning", "error", "fatal", "panic")
@@ -163,12 +156,24 @@ FLAGS: tuple[Flag, ...] = (
     Flag("kubeconfig", S, "", OK, "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)"),
     Flag("request-timeout", D, "30s", NOOP, "client tuning: kumo's Kubernetes client uses its own timeouts"),
     Flag("resolve-service-load-balancer-hostname", B, False, REJ, "would publish A/AAAA instead of CNAME"),
-    Flag("listen-endpoint-events", B, False, NOOP, "kumo does not read EndpointSlices (no headless source)"),
+    Flag(
+        "listen-endpoint-events",
+        B,
+        False,
+        NOOP,
+        "kumo always reacts to EndpointSlice events (headless Services)",
+    ),
     Flag("gloo-namespace", L, ["gloo-system"], NOOP, OTHER_SOURCE),
     Flag("skipper-routegroup-groupversion", S, "zalando.org/v1", NOOP, OTHER_SOURCE),
     # --- sources
     Flag("source", ES, [], OK, "which objects are read", SOURCE_CHOICES, SUPPORTED_SOURCES),
-    Flag("always-publish-not-ready-addresses", B, False, REJ, "headless Services are not a kumo source yet"),
+    Flag(
+        "always-publish-not-ready-addresses",
+        B,
+        False,
+        OK,
+        "headless Services publish unready endpoints too",
+    ),
     Flag("annotation-filter", S, "", OK, "label-selector syntax applied to annotations"),
     Flag("annotation-prefix", S, "external-dns.alpha.kubernetes.io/", OK, "only this prefix is read"),
     Flag("combine-fqdn-annotation", B, False, OK, "--fqdn-template names besides the annotation's"),
@@ -189,7 +194,13 @@ FLAGS: tuple[Flag, ...] = (
     Flag("exclude-record-types", L, [], OK, "record types left alone (even if managed)"),
     Flag("exclude-target-net", L, [], REJ, "would drop targets by network"),
     Flag("exclude-unschedulable", B, True, NOOP, OTHER_SOURCE + " (node)"),
-    Flag("expose-internal-ipv6", B, False, NOOP, OTHER_SOURCE + " (node)"),
+    Flag(
+        "expose-internal-ipv6",
+        B,
+        False,
+        OK,
+        "headless endpoints-type NodeExternalIP adds the nodes' IPv6 InternalIPs",
+    ),
     Flag(
         "fqdn-template",
         S,
@@ -223,7 +234,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag("nat64-networks", L, [], REJ, "would add A records for AAAA targets"),
     Flag("openshift-router-name", S, "", NOOP, OTHER_SOURCE),
     Flag("pod-source-domain", S, "", NOOP, OTHER_SOURCE + " (pod)"),
-    Flag("publish-host-ip", B, False, REJ, "headless Services are not a kumo source yet"),
+    Flag("publish-host-ip", B, False, OK, "headless Services publish their Pods' hostIP"),
     Flag("publish-internal-services", B, False, OK, "ClusterIP Services publish their cluster IP"),
     Flag("service-type-filter", L, [], OK, "only Services of these types"),
     Flag("target-net-filter", L, [], REJ, "would drop targets by network"),

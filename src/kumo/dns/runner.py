@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,12 +14,13 @@ from kumo.dns.controller import Controller, ControllerConfig
 from kumo.dns.health import HealthServer
 from kumo.dns.providers.base import Provider
 from kumo.dns.serving import mark_serving
-from kumo.dns.sources import GATEWAY_KIND, SOURCES
+from kumo.dns.sources import SOURCES, slim_context
 from kumo.dns.sources.common import slim
 from kumo.dns.zoneconfig import ZoneOwners, parse_configmap
 from kumo.errors import ClusterError
 from kumo.kube import Informer, KubeClient, LeaseLock, connect, default_identity, record_event
 from kumo.kube.timefmt import now
+from kumo.sourcekinds import Watch
 
 log = logging.getLogger("kumo.dns.runner")
 
@@ -81,12 +83,13 @@ class DnsRunner:
     def _make_informers(self, client: KubeClient) -> None:
         if self.options.zones_configmap is not None:
             self._watch_zones(client, *self.options.zones_configmap)
-        selector = self.options.config.source.label_filter.selector()
-        namespace = self.options.config.source.namespace
+        cfg = self.options.config.source
+        selector = cfg.label_filter.selector()
+        context: list[Watch] = []
         for name in self.options.sources:
             source = SOURCES[name]
             api_version, kind = source.api_version, source.kind
-            informer = Informer(client, api_version, kind, namespace, selector, transform=self._slim)
+            informer = Informer(client, api_version, kind, cfg.namespace, selector, transform=self._slim)
 
             def handler(
                 event: str, obj: dict[str, Any], old: dict[str, Any] | None, kind: str = kind
@@ -95,16 +98,33 @@ class DnsRunner:
 
             informer.add_handler(handler)
             self.informers.append(informer)
-        if any(SOURCES[name].gateway_route for name in self.options.sources):
-            # Gateways are read in every namespace and without the label filter: routes name them
-            api_version, kind = GATEWAY_KIND
-            gateways = Informer(client, api_version, kind, transform=self._slim)
+            context.extend(w for w in source.context(cfg) if w not in context)
+        for watch in context:
+            # read in --namespace (Gateways: everywhere, routes name them across namespaces), without
+            # the label filter, which selects the objects that ask for names
+            namespace = None if watch.cluster_scoped or watch.kind == "Gateway" else cfg.namespace
+            informer = Informer(
+                client,
+                watch.api_version,
+                watch.kind,
+                namespace,
+                watch.label_selector,
+                transform=self._slim_context(watch.kind),
+            )
 
-            def on_gateway(event: str, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
-                self.controller.on_object("Gateway", event, obj)
+            def on_context(
+                event: str, obj: dict[str, Any], old: dict[str, Any] | None, kind: str = watch.kind
+            ) -> None:
+                self.controller.on_object(kind, event, obj)
 
-            gateways.add_handler(on_gateway)
-            self.informers.append(gateways)
+            informer.add_handler(on_context)
+            self.informers.append(informer)
+
+    def _slim_context(self, kind: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        if kind == "Gateway":
+            return self._slim
+        prefix = self.options.config.source.annotation_prefix
+        return lambda obj: slim_context(kind, obj, prefix)
 
     def _watch_zones(self, client: KubeClient, namespace: str, name: str) -> None:
         """Serve the zones the releases register, from the watch: no restart when one is added."""

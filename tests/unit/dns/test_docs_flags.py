@@ -23,10 +23,16 @@ ARGS = I + "test_external_dns_args.py::test_helm_defaults_and_aws_tutorial_publi
 RFC = I + "test_external_dns_args.py::test_rfc2136_tutorial_publishes_to_bind"
 SETTINGS = U + "test_settings.py::test_flags_reach_the_settings"
 FILTERS = U + "test_sources.py::test_filters_by_service_type_annotation_ingress_class_and_rules"
+PODS = U + "test_sources_nodes_pods.py::"
+POD_KUBE = I + "test_pod_sources.py::"
 # which test shows each implemented flag at work
 TESTS: dict[str, list[str]] = {
     "kubeconfig": [ARGS],
-    "source": [ARGS, U + "test_sources.py::test_other_route_kinds_take_targets_from_gateways"],
+    "source": [
+        ARGS,
+        U + "test_sources.py::test_other_route_kinds_take_targets_from_gateways",
+        POD_KUBE + "test_the_cluster_role_grants_exactly_what_the_controller_watches",
+    ],
     "annotation-filter": [FILTERS, SETTINGS],
     "annotation-prefix": [U + "test_sources.py::test_only_the_configured_prefix_is_read"],
     "exclude-record-types": [
@@ -57,6 +63,12 @@ TESTS: dict[str, list[str]] = {
         SETTINGS,
     ],
     "namespace": [I + "test_controller_kube.py::test_ingress_source_with_label_filter_and_namespace"],
+    "publish-host-ip": [PODS + "test_headless_publishes_ready_pods_and_their_hostnames", SETTINGS],
+    "always-publish-not-ready-addresses": [
+        PODS + "test_headless_publishes_ready_pods_and_their_hostnames",
+        SETTINGS,
+    ],
+    "expose-internal-ipv6": [PODS + "test_headless_publishes_ready_pods_and_their_hostnames", SETTINGS],
     "publish-internal-services": [
         U + "test_sources.py::test_no_address_no_endpoints_and_clusterip_needs_publish_internal"
     ],
@@ -168,7 +180,7 @@ ANNOTATIONS: list[tuple[str, str, str, list[str]]] = [
     ("hostname", "✅", "comma-separated names", [U + "test_sources.py::test_lb_hostname_becomes_cname_with_resource_label"]),
     ("internal-hostname", "✅", "names for the ClusterIP", [U + "test_sources.py::test_internal_hostname_uses_cluster_ip"]),
     ("ttl", "✅", "seconds or a Go duration (1.5m, 90000ms)", [U + "test_sources.py::test_ttl_uses_go_durations"]),
-    ("target", "✅", "targets instead of the load balancer's", [U + "test_sources.py::test_target_alias_set_identifier_and_aws_annotations"]),
+    ("target", "✅", "targets instead of the load balancer's; on a headless Service's Pod, that Pod's targets", [U + "test_sources.py::test_target_alias_set_identifier_and_aws_annotations", PODS + "test_headless_pod_target_annotation_ipv6_and_what_is_skipped"]),
     ("alias", "✅", "true, false, A or AAAA (one ALIAS type)", [U + "test_sources.py::test_alias_annotation_values", U + "test_route53_pure.py::test_alias_annotation_a_or_aaaa_makes_one_alias_type"]),
     ("set-identifier", "✅", "routing policy record sets", [U + "test_sources.py::test_target_alias_set_identifier_and_aws_annotations"]),
     ("controller", "✅", "objects for another controller are skipped", [U + "test_sources.py::test_filters_namespace_labels_controller"]),
@@ -176,8 +188,8 @@ ANNOTATIONS: list[tuple[str, str, str, list[str]]] = [
     ("aws-geoproximity-*", "✅", "region, local-zone-group, coordinates, bias", [U + "test_route53_pure.py::test_geoproximity_is_written_and_read_back_the_same"]),
     ("aws-* (other)", "✅", ", ".join("aws-" + p[4:] for p in sorted(AWS_PROPERTIES) if "geoproximity" not in p) + "; any other aws-* is a Warning event", [U + "test_sources.py::test_unknown_aws_annotations_are_problems_not_properties"]),
     ("webhook-*", "✅", "passed to a webhook provider as provider-specific properties", [U + "test_sources.py::test_target_alias_set_identifier_and_aws_annotations"]),
-    ("access", "➖", "NodePort Services are not a kumo source (no effect)", []),
-    ("endpoints-type", "➖", "headless Services are not a kumo source (no effect)", []),
+    ("access", "✅", "NodePort Services: public (ExternalIPs) or private (InternalIPs)", [PODS + "test_node_port_publishes_node_addresses_and_srv_records", POD_KUBE + "test_node_port_service_publishes_node_addresses_and_srv"]),
+    ("endpoints-type", "✅", "headless Services: NodeExternalIP or HostIP instead of the Pod IPs", [PODS + "test_headless_publishes_ready_pods_and_their_hostnames", POD_KUBE + "test_headless_service_publishes_statefulset_pods"]),
     ("other providers' (cloudflare-*, ...)", "➖", "kumo rejects those providers", []),
 ]  # fmt: skip
 

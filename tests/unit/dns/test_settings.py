@@ -39,8 +39,11 @@ def test_flags_reach_the_settings() -> None:
         "--aws-prefer-cname", "--aws-zone-tags=team=shop",
         "--regex-domain-filter=ex\\.com$", "--txt-owner-id=me", "--txt-suffix=-%{record_type}",
         "--webhook-provider-read-timeout=2s", "--webhook-provider-write-timeout=3s", "--dry-run", "--once",
+        "--publish-host-ip", "--always-publish-not-ready-addresses", "--expose-internal-ipv6",
     )  # fmt: skip
     config, prov = s.run.config, s.provider
+    assert config.source.publish_host_ip and config.source.always_publish_not_ready_addresses
+    assert config.source.expose_internal_ipv6
     assert s.run.sources == ["service", "gateway-grpcroute"]
     assert config.managed_types == frozenset({"A", "CNAME", "TXT"})
     assert config.source.min_ttl == 90 and s.run.interval == 90 and s.run.min_event_interval == 5

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from kumo.dns.filters import DomainFilter, LabelFilter
-from kumo.dns.sources import SourceConfig, ingress_endpoints, parse_ttl, service_endpoints
+from kumo.dns.sources import SourceConfig, SourceContext, ingress_endpoints, parse_ttl, service_endpoints
 
 A = "external-dns.alpha.kubernetes.io/"
 S = "external-dns.kubernetes.io/"
@@ -291,7 +291,7 @@ def test_other_route_kinds_take_targets_from_gateways(kind: str) -> None:
     r["kind"] = kind
     if kind in ("TCPRoute", "UDPRoute"):
         del r["spec"]["hostnames"]
-    res = endpoints_for(kind, r, SourceConfig(), gws)
+    res = endpoints_for(kind, r, SourceConfig(), SourceContext(gateways=gws))
     names = sorted(e.dns_name for e in res.endpoints)
     assert names == (["x.ex.com"] if kind in ("TCPRoute", "UDPRoute") else ["shop.ex.com", "x.ex.com"])
     assert {e.targets for e in res.endpoints} == {("192.0.2.1",)}
@@ -352,7 +352,8 @@ def test_slim_objects_give_the_same_endpoints() -> None:
     cfg = SourceConfig(ingress_classes=("nginx",))
     for kind, obj in (("Service", web), ("Ingress", ing), ("HTTPRoute", rt)):
         small = slim(obj, cfg)
-        assert endpoints_for(kind, small, cfg, gws).endpoints == endpoints_for(kind, obj, cfg, gws).endpoints
+        ctx = SourceContext(gateways=gws)
+        assert endpoints_for(kind, small, cfg, ctx).endpoints == endpoints_for(kind, obj, cfg, ctx).endpoints
     small = slim(web, cfg)
     assert "managedFields" not in small["metadata"] and "ports" not in small["spec"]
     assert small["metadata"]["annotations"] == {A + "hostname": "w.ex.com", A + "ttl": "60"}

@@ -54,27 +54,52 @@ def test_no_irsa_annotation_off_aws(make_spec: SpecFactory) -> None:
 def test_cluster_role_reads_only_what_the_sources_need(make_spec: SpecFactory) -> None:
     read = ("get", "list", "watch")
     write_events = ("create", "patch")
+    # the service source reads Nodes (NodePort), Pods and EndpointSlices (headless) as external-dns
     assert _rules(render_addons(make_spec("aws")), "ClusterRole") == [
+        ("", "nodes", read),
+        ("", "pods", read),
         ("", "services", read),
+        ("discovery.k8s.io", "endpointslices", read),
         ("", "events", write_events),
     ]
     ingress = _rules(render_addons(make_spec("aws", "expose: ingress\n")), "ClusterRole")
-    assert ingress[0] == ("networking.k8s.io", "ingresses", read)
-    assert not [r for r in ingress if r[1] == "services"]
+    assert ingress == [("networking.k8s.io", "ingresses", read), ("", "events", write_events)]
     gateway = _rules(render_addons(make_spec("generic", "expose: gateway\n")), "ClusterRole")
-    assert gateway[:2] == [
+    assert gateway == [
         ("gateway.networking.k8s.io", "gateways", read),
         ("gateway.networking.k8s.io", "httproutes", read),
+        ("", "events", write_events),
     ]
 
 
-def test_rbac_has_no_wildcards_pods_nodes_or_cluster_wide_leases(make_spec: SpecFactory) -> None:
+def test_cluster_role_comes_from_the_one_table_of_sources(make_spec: SpecFactory) -> None:
+    from typing import get_args
+
+    from kumo.sourcekinds import SOURCE_KINDS, rbac_rules
+    from kumo.spec.model import DnsSource
+
+    assert set(get_args(DnsSource)) <= set(SOURCE_KINDS)  # what kumo.yaml may name, kumo can run
+
+    spec = make_spec("aws", dns="  controller:\n    sources: [service, ingress, gateway-httproute]\n")
+    role = pick(render_addons(spec), "ClusterRole")
+    assert role["rules"][:-1] == rbac_rules(["service", "ingress", "gateway-httproute"])
+
+
+def test_rbac_has_no_wildcards_writes_or_cluster_wide_leases(make_spec: SpecFactory) -> None:
     objects = render_addons(make_spec("aws", dns="  controller:\n    sources: [service, ingress]\n"))
     cluster_rules = _rules(objects, "ClusterRole")
-    assert {r for _, r, _ in cluster_rules} == {"services", "ingresses", "events"}
+    assert {r for _, r, _ in cluster_rules} == {
+        "services",
+        "nodes",
+        "pods",
+        "endpointslices",
+        "ingresses",
+        "events",
+    }
     for _, resource, verbs in cluster_rules:
         assert "*" not in verbs and resource != "*"
         assert not {"delete", "update", "deletecollection", "escalate", "bind"} & set(verbs)
+        assert resource == "events" or set(verbs) == {"get", "list", "watch"}
     role = pick(objects, "Role")
     assert role["metadata"]["namespace"] == "kumo-system"
     assert _rules(objects, "Role") == [

@@ -38,6 +38,9 @@ class SourceConfig:
     gateway_label_filter: LabelFilter = field(default_factory=LabelFilter)
     fqdn_template: FqdnTemplate | None = None  # --fqdn-template: names for objects without one
     combine_fqdn_annotation: bool = False  # template names added to the annotation's, not instead
+    publish_host_ip: bool = False  # headless Services publish their Pods' hostIP
+    always_publish_not_ready_addresses: bool = False  # headless Services publish unready Pods too
+    expose_internal_ipv6: bool = False  # endpoints-type NodeExternalIP adds the nodes' IPv6 InternalIPs
 
 
 @dataclass
@@ -159,6 +162,16 @@ def lb_targets(obj: dict[str, object]) -> list[str]:
     return out
 
 
+def is_headless(svc: dict[str, Any]) -> bool:
+    spec = svc.get("spec") or {}
+    return spec.get("type", "ClusterIP") == "ClusterIP" and spec.get("clusterIP") == "None"
+
+
+def reads_pods_or_nodes(svc: dict[str, Any]) -> bool:
+    """A Service whose targets come from Nodes, Pods or EndpointSlices (NodePort or headless)."""
+    return (svc.get("spec") or {}).get("type") == "NodePort" or is_headless(svc)
+
+
 def filter_domains(result: SourceResult, cfg: SourceConfig) -> SourceResult:
     kept = []
     reported: set[str] = set()
@@ -172,7 +185,17 @@ def filter_domains(result: SourceResult, cfg: SourceConfig) -> SourceResult:
     return result
 
 
-_SPEC_KEYS = ("type", "clusterIP", "externalName", "ingressClassName", "hostnames", "parentRefs")
+_SPEC_KEYS = (
+    "type",
+    "clusterIP",
+    "externalName",
+    "externalIPs",
+    "ingressClassName",
+    "hostnames",
+    "parentRefs",
+)
+# what NodePort and headless Services read besides: their Pods, traffic policy and node ports
+_POD_SPEC_KEYS = ("selector", "externalTrafficPolicy", "publishNotReadyAddresses")
 _STATUS_KEYS = ("loadBalancer", "addresses", "parents")
 INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 
@@ -205,6 +228,14 @@ def slim(obj: dict[str, Any], cfg: SourceConfig) -> dict[str, Any]:
     if isinstance(spec.get("rules"), list):
         slim_spec["rules"] = [
             {"host": r["host"]} for r in spec["rules"] if isinstance(r, dict) and r.get("host")
+        ]
+    if reads_pods_or_nodes(obj):
+        slim_spec.update((k, spec[k]) for k in _POD_SPEC_KEYS if k in spec)
+    if isinstance(spec.get("ports"), list) and spec.get("type") == "NodePort":  # its SRV records
+        slim_spec["ports"] = [
+            {k: p[k] for k in ("nodePort", "protocol") if k in p}
+            for p in spec["ports"]
+            if isinstance(p, dict) and p.get("nodePort")
         ]
     if isinstance(spec.get("tls"), list):
         slim_spec["tls"] = [{"hosts": t.get("hosts") or []} for t in spec["tls"] if isinstance(t, dict)]

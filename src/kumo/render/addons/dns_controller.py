@@ -1,8 +1,9 @@
 """The DNS controller's own manifests: what replaces the seed's external-dns chart.
 
-Least privilege: the ClusterRole grants get/list/watch only on the objects its sources read, plus
-event writes so bad annotations can be reported on the object. The leader-election Lease lives in
-the controller's namespace, so that right is a namespaced Role, not a cluster-wide one.
+Least privilege: the ClusterRole grants get/list/watch only on the objects its sources read (the
+table in ``kumo.sourcekinds``), plus event writes so bad annotations can be reported on the object.
+The leader-election Lease lives in the controller's namespace, so that right is a namespaced Role,
+not a cluster-wide one.
 Two replicas run with leader election; the PodDisruptionBudget keeps one through node drains.
 """
 
@@ -16,6 +17,7 @@ from kumo.render.context import RenderContext, dns_role_arn
 from kumo.render.meta import addon_labels, metadata
 from kumo.render.security import NONROOT_UID, container_security_context, pod_security_context
 from kumo.render.workload import PSS_ENFORCE
+from kumo.sourcekinds import rbac_rules
 from kumo.spec import DnsController, Spec
 from kumo.spec.model import dns_sources
 
@@ -24,15 +26,6 @@ METRICS_PORT = 7979
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 READ = ["get", "list", "watch"]
 
-# What each source reads. The controller only publishes LoadBalancer Services, Ingresses and
-# HTTPRoutes (with their Gateways' addresses), so it needs no pods, nodes or endpoints.
-_SOURCE_RULES: dict[str, list[dict[str, Any]]] = {
-    "service": [{"apiGroups": [""], "resources": ["services"], "verbs": READ}],
-    "ingress": [{"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": READ}],
-    "gateway-httproute": [
-        {"apiGroups": ["gateway.networking.k8s.io"], "resources": ["gateways", "httproutes"], "verbs": READ}
-    ],
-}
 # Events are how a bad annotation is reported on its object (kumo.kube.record_event writes core/v1).
 _EVENT_RULES = [{"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]}]
 LEASE_NAME = NAME
@@ -136,10 +129,9 @@ def _provider_port(spec: Spec) -> int | None:
 
 
 def cluster_role_rules(spec: Spec) -> list[dict[str, Any]]:
-    rules: list[dict[str, Any]] = []
-    for source in dns_sources(spec):
-        rules.extend(_SOURCE_RULES[source])
-    return rules + _EVENT_RULES
+    # what the sources watch comes from the one table of sources (kumo.sourcekinds), which the
+    # controller starts its informers from: the role grants exactly what it reads
+    return rbac_rules(dns_sources(spec)) + _EVENT_RULES
 
 
 def render_dns_controller(ctx: RenderContext) -> list[dict[str, Any]]:

@@ -159,6 +159,8 @@ class EndpointsController:
             "kubernetes.io/service-name": name,
             "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
         }
+        if svc["spec"].get("clusterIP") == "None":
+            labels["service.kubernetes.io/headless"] = ""  # as the real controller marks them
         es = {
             "apiVersion": "discovery.k8s.io/v1",
             "kind": "EndpointSlice",
