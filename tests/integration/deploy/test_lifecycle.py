@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from kumo.deploy import DeployOptions, diff_release, down, up
@@ -187,22 +188,120 @@ async def test_bad_input_is_a_clear_error_and_changes_nothing(
     assert "replicas" in bad_spec.stderr
     assert "Traceback" not in bad_spec.stderr
 
-    # A namespace that is being deleted refuses new content (the API answers 403 Forbidden).
-    await kube.create(
-        {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": "hello", "finalizers": ["example.com/hold"]},
-        }
-    )
-    await kube.delete("v1", "Namespace", "hello")
+    # A deployer whose roles allow only namespace team-a cannot deploy into team-b: kumo stops at
+    # the first refusal, names the namespace and the missing permission, and changes nothing.
+    kubeconfig, token = await _team_a_deployer(kube, kubeapi, tmp_path)
+    assert await _can_create_deployments(kubeapi, token, "team-a")
+    assert not await _can_create_deployments(kubeapi, token, "team-b")
+    into_b = SpecFile(tmp_path / "team-b.yaml").write(namespace="team-b")
     before = await _snapshot(kube)
-    forbidden = kumo("up", str(spec.path), *base)
-    assert forbidden.returncode == 1
-    assert "namespace hello" in forbidden.stderr
+    namespace_b = await kube.get("v1", "Namespace", "team-b")
+    assert namespace_b is not None
+    forbidden = kumo("up", str(into_b.path), "--kubeconfig", str(kubeconfig), "--dns-timeout", "0")
+    assert forbidden.returncode == 1, forbidden.stdout + forbidden.stderr
+    assert "Namespace team-b" in forbidden.stderr
+    assert (
+        'User "system:serviceaccount:team-a:deployer" cannot patch resource "namespaces"' in forbidden.stderr
+    )
     assert "nothing was changed" in forbidden.stderr
+    assert "RBAC permissions" in forbidden.stderr
     assert "Traceback" not in forbidden.stderr
     assert await _snapshot(kube) == before
+    after = await kube.get("v1", "Namespace", "team-b")
+    assert after is not None
+    assert after["metadata"]["resourceVersion"] == namespace_b["metadata"]["resourceVersion"]
+
+
+async def _can_create_deployments(kubeapi: Any, token: str, namespace: str) -> bool:
+    """What `kubectl auth can-i create deployments -n NAMESPACE` asks (kubectl sends no token over
+    plain HTTP, so the review is posted directly)."""
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectAccessReview",
+        "spec": {
+            "resourceAttributes": {
+                "namespace": namespace,
+                "verb": "create",
+                "group": "apps",
+                "resource": "deployments",
+            }
+        },
+    }
+    async with httpx.AsyncClient(base_url=kubeapi.url, headers={"Authorization": f"Bearer {token}"}) as http:
+        resp = await http.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", json=review)
+    assert resp.status_code == 201, resp.text
+    return bool(resp.json()["status"]["allowed"])
+
+
+async def _team_a_deployer(kube: KubeClient, kubeapi: Any, tmp_path: Path) -> tuple[Path, str]:
+    """A kubeconfig with a ServiceAccount token whose Role allows everything in team-a, and whose
+    ClusterRole lets it read namespaces and apply team-a's own; team-b exists but is not its."""
+    rbac = "rbac.authorization.k8s.io/v1"
+    subject = [{"kind": "ServiceAccount", "name": "deployer", "namespace": "team-a"}]
+    for obj in (
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-b"}},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "deployer", "namespace": "team-a"},
+        },
+        {
+            "apiVersion": rbac,
+            "kind": "Role",
+            "metadata": {"name": "deploy", "namespace": "team-a"},
+            "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+        },
+        {
+            "apiVersion": rbac,
+            "kind": "RoleBinding",
+            "metadata": {"name": "deployer", "namespace": "team-a"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "deploy"},
+            "subjects": subject,
+        },
+        {
+            "apiVersion": rbac,
+            "kind": "ClusterRole",
+            "metadata": {"name": "team-a-namespace"},
+            "rules": [
+                {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]},
+                {
+                    "apiGroups": [""],
+                    "resources": ["namespaces"],
+                    "verbs": ["patch", "update"],
+                    "resourceNames": ["team-a"],
+                },
+            ],
+        },
+        {
+            "apiVersion": rbac,
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "deployer-team-a-namespace"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "team-a-namespace",
+            },
+            "subjects": subject,
+        },
+    ):
+        await kube.create(obj)
+    request = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}}
+    async with httpx.AsyncClient(base_url=kubeapi.url) as http:
+        resp = await http.post("/api/v1/namespaces/team-a/serviceaccounts/deployer/token", json=request)
+    assert resp.status_code == 201, resp.text
+    token = str(resp.json()["status"]["token"])
+    path = tmp_path / "deployer.kubeconfig"
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": kubeapi.url}}],
+        "users": [{"name": "deployer", "user": {"token": token}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "deployer", "namespace": "team-a"}}],
+        "current-context": "c",
+    }
+    path.write_text(json.dumps(config))
+    return path, token
 
 
 @pytest.mark.parametrize("kind", ["missing-file"])
