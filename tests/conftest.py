@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kumo.sandbox.kubeapi import KubeAPI
+from kumo.sandbox.simulate import simulation
 
 
 @pytest.fixture
@@ -25,6 +26,6 @@ def kubeapi(tmp_path: Path) -> Iterator[KubeAPI]:
         kubeconfig=tmp_path / "kubeconfig",
         seed=0,
         bookmark_interval=1.0,
-        sim={"pod_ready_delay": 0.2, "lb_delay": 0.05, "crash_interval": 0.3, "termination_delay": 0.2},
+        controllers=simulation(pod_ready_delay=0.2, lb_delay=0.05, crash_interval=0.3, termination_delay=0.2),
     ) as api:
         yield api

@@ -142,6 +142,7 @@ def kubeapi(
     Example: kumo sandbox kubeapi --port 0 --kubeconfig /tmp/kumo.kubeconfig --tls
     """
     from kumo.sandbox.kubeapi import Emulator, EmulatorOptions
+    from kumo.sandbox.simulate import simulation
 
     if not 0 <= port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, got {port}")
@@ -152,9 +153,11 @@ def kubeapi(
     emu = Emulator(
         EmulatorOptions(
             port=port,
-            simulate=simulate,
+            # the simulation is composed here: the emulator runs it without importing it
+            controllers=simulation(pod_ready_delay=ready_delay, nodes=nodes, region=region, lb_mode=lb_mode)
+            if simulate
+            else None,
             seed=seed,
-            sim={"pod_ready_delay": ready_delay, "nodes": nodes, "region": region, "lb_mode": lb_mode},
             tls=tls,
         )
     )

@@ -258,9 +258,9 @@ def _argv(name: str, sandbox: Sandbox) -> tuple[list[str], dict[str, str]]:
     port = sandbox.ports[name]
     if name == "kubeapi":
         return [
-            sys.executable,
-            "-m",
-            "kumo.sandbox.kubeapi",
+            *_kumo_argv(),
+            "sandbox",
+            "kubeapi",
             "--port",
             str(port),
             "--kubeconfig",

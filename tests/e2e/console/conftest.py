@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from kumo.sandbox.kubeapi import KubeAPI
+from kumo.sandbox.simulate import simulation
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "hello-generic" / "kumo.yaml"
@@ -107,7 +108,7 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleRun]:
     tmp = tmp_path_factory.mktemp("console")
     with KubeAPI(
-        kubeconfig=tmp / "kubeconfig", seed=0, sim={"pod_ready_delay": 0.2, "lb_delay": 0.05}
+        kubeconfig=tmp / "kubeconfig", seed=0, controllers=simulation(pod_ready_delay=0.2, lb_delay=0.05)
     ) as api:
         run(KUMO, "up", str(EXAMPLE), "--kubeconfig", api.kubeconfig, "--dns-timeout", "0")
         metrics_port = free_port()

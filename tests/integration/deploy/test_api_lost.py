@@ -11,6 +11,7 @@ import pytest
 from kumo.deploy import DeployOptions, ObjectProgress, up
 from kumo.errors import ClusterError
 from kumo.sandbox.kubeapi import KubeAPI
+from kumo.sandbox.simulate import simulation
 
 from .conftest import Recorder, SpecFile
 
@@ -37,7 +38,9 @@ async def test_item06_api_dies_mid_deploy_fails_bounded_with_release_state(
 ) -> None:
     spec = SpecFile(tmp_path / "kumo.yaml").write()
     # Pods never become Ready here, so only the API going away can end the wait before --timeout.
-    with KubeAPI(kubeconfig=tmp_path / "kubeconfig", seed=0, sim={"pod_ready_delay": 3600}) as api:
+    with KubeAPI(
+        kubeconfig=tmp_path / "kubeconfig", seed=0, controllers=simulation(pod_ready_delay=3600)
+    ) as api:
         url = api.url
         options = DeployOptions(
             kubeconfig=str(tmp_path / "kubeconfig"), timeout=60, dns_timeout=0, lock_duration=2

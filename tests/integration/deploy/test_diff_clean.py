@@ -18,6 +18,7 @@ from kumo.deploy import DeployOptions, diff_release, load_release, up
 from kumo.kube import connect
 from kumo.render import CloudFacts
 from kumo.sandbox.kubeapi import KubeAPI
+from kumo.sandbox.simulate import simulation
 from kumo.spec import load_spec
 
 from .conftest import ROOT, kumo
@@ -65,7 +66,9 @@ MANAGED_CERTIFICATE_CRD = {
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[KubeAPI]:
     with KubeAPI(
-        kubeconfig=tmp_path / "kubeconfig", seed=0, sim={"pod_ready_delay": 0.05, "lb_delay": 0.02}
+        kubeconfig=tmp_path / "kubeconfig",
+        seed=0,
+        controllers=simulation(pod_ready_delay=0.05, lb_delay=0.02),
     ) as api:
         yield api
 
@@ -175,7 +178,7 @@ def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeAPI
     with KubeAPI(
         kubeconfig=tmp_path_factory.mktemp("prop") / "kubeconfig",
         seed=0,
-        sim={"pod_ready_delay": 0.05, "lb_delay": 0.02},
+        controllers=simulation(pod_ready_delay=0.05, lb_delay=0.02),
     ) as api:
         yield api
 

@@ -26,6 +26,7 @@ from kumo.dns.runner import DnsRunner, RunOptions
 from kumo.kube import Conflict, KubeClient, connect
 from kumo.kube.timefmt import parse_time
 from kumo.sandbox.kubeapi import KubeAPI
+from kumo.sandbox.simulate import simulation
 from tests.integration.dns.conftest import Moto
 
 pytestmark = pytest.mark.integration
@@ -202,7 +203,7 @@ async def test_services_to_route53_events_and_idle(kubeapi: KubeAPI, kube: KubeC
 
 async def test_faults_watch_cuts_and_410_converge(tmp_path: Path, aws: Moto) -> None:
     """Provider errors at random, watch streams cut, and 410 Gone: everything converges, nothing lost."""
-    with KubeAPI(kubeconfig=tmp_path / "kc", seed=1, window=40, sim={"lb_delay": 0.01}) as api:
+    with KubeAPI(kubeconfig=tmp_path / "kc", seed=1, window=40, controllers=simulation(lb_delay=0.01)) as api:
         client = await connect(api.kubeconfig)
         inner = InMemoryProvider(zones=["example.com"])
         flaky = FlakyProvider(inner, error_rate=0.3, group_error_rate=0.3, seed=3)

@@ -26,6 +26,7 @@ from kumo.kube import connect
 from kumo.plan import expected_records
 from kumo.render import render_app
 from kumo.sandbox.kubeapi import KubeAPI
+from kumo.sandbox.simulate import simulation
 from kumo.spec import load_spec
 from kumo.spec.model import dns_sources
 from tests.integration.dns.conftest import Moto
@@ -66,7 +67,7 @@ async def test_plan_predicts_what_the_controller_writes(example: str, tmp_path: 
         provider = Route53Provider(DomainFilter.of([zone]), rate_limit=0)
     else:
         provider = InMemoryProvider(zones=[zone])
-    with KubeAPI(kubeconfig=tmp_path / "kubeconfig", seed=0, sim=sim) as api:
+    with KubeAPI(kubeconfig=tmp_path / "kubeconfig", seed=0, controllers=simulation(**sim)) as api:
         kube = await connect(str(api.kubeconfig))
         try:
             for obj in render_app(spec):

@@ -68,7 +68,7 @@ async def test_informer_caches_and_calls_handlers(client: KubeClient) -> None:
 async def test_informer_relists_after_410_gone_and_misses_nothing() -> None:
     # A tiny event window and no bookmarks make the informer's resume version expire while it is
     # between watches, so the server answers 410 Gone and the informer must relist.
-    with KubeAPI(window=5, bookmark_interval=3600, simulate=False) as api:
+    with KubeAPI(window=5, bookmark_interval=3600) as api:
         async with await connect(api.kubeconfig) as kube:
             informer = Informer(
                 kube, "v1", "ConfigMap", "default", label_selector="app=x", watch_timeout_seconds=1

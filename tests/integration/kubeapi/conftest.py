@@ -20,7 +20,7 @@ def http(kubeapi: KubeAPI) -> Iterator[httpx.Client]:
 @pytest.fixture
 def bare_api() -> Iterator[KubeAPI]:
     """An emulator without simulation (nothing but the API acts), with a tiny watch window."""
-    with KubeAPI(simulate=False, seed=1, window=20, bookmark_interval=0.2) as api:
+    with KubeAPI(seed=1, window=20, bookmark_interval=0.2) as api:
         yield api
 
 

@@ -23,7 +23,7 @@ NS = "/api/v1/namespaces/default"
 @pytest.fixture(scope="module")
 def api() -> Iterator[httpx.Client]:
     with (
-        KubeAPI(simulate=False, seed=3) as emulator,
+        KubeAPI(seed=3) as emulator,
         httpx.Client(base_url=emulator.url, timeout=30) as client,
     ):
         yield client

@@ -194,7 +194,7 @@ def _create(http: httpx.Client, obj: dict[str, Any]) -> None:
 
 
 async def test_tls_with_a_client_certificate_admin_and_token_users(tmp_path: Path) -> None:
-    with KubeAPI(kubeconfig=tmp_path / "kubeconfig", simulate=False, tls=True) as api:
+    with KubeAPI(kubeconfig=tmp_path / "kubeconfig", tls=True) as api:
         assert api.url.startswith("https://")
         config = yaml.safe_load(Path(api.kubeconfig).read_text())
         assert config["clusters"][0]["cluster"]["certificate-authority-data"]

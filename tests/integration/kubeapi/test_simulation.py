@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from kumo.sandbox.kubeapi import KubeAPI
+from kumo.sandbox.simulate import simulation
 from tests.integration.kubeapi.helpers import (
     deployment,
     eventually,
@@ -223,7 +224,10 @@ def test_scaling_events_and_pod_events(kubeapi: KubeAPI, http: httpx.Client) -> 
 
 
 def test_generic_mode_gives_load_balancers_an_ip() -> None:
-    with KubeAPI(sim={"lb_mode": "generic", "lb_delay": 0.01}) as api, httpx.Client(base_url=api.url) as http:
+    with (
+        KubeAPI(controllers=simulation(lb_mode="generic", lb_delay=0.01)) as api,
+        httpx.Client(base_url=api.url) as http,
+    ):
         http.post(
             "/api/v1/namespaces/default/services",
             json={"metadata": {"name": "lb"}, "spec": {"type": "LoadBalancer", "ports": [{"port": 80}]}},
@@ -246,7 +250,10 @@ def test_generic_mode_gives_load_balancers_an_ip() -> None:
 def test_same_seed_same_names() -> None:
     names = []
     for _ in range(2):
-        with KubeAPI(seed=42, sim={"pod_ready_delay": 0.05}) as api, httpx.Client(base_url=api.url) as http:
+        with (
+            KubeAPI(seed=42, controllers=simulation(pod_ready_delay=0.05)) as api,
+            httpx.Client(base_url=api.url) as http,
+        ):
             http.post(DEPLOYS, json=_deploy("det", "nginx", replicas=3))
             eventually(lambda http=http: len(_pods(http, "det")) == 3)  # type: ignore[misc]
             names.append(sorted(p["metadata"]["name"] for p in _pods(http, "det")))
@@ -273,7 +280,10 @@ def test_gateways_programmed_when_enabled() -> None:
         "metadata": {"name": "edge"},
         "spec": {"gatewayClassName": "x", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]},
     }
-    with KubeAPI(sim={"gateways": True, "lb_delay": 0.01}) as api, httpx.Client(base_url=api.url) as http:
+    with (
+        KubeAPI(controllers=simulation(gateways=True, lb_delay=0.01)) as api,
+        httpx.Client(base_url=api.url) as http,
+    ):
         http.post("/apis/gateway.networking.k8s.io/v1/namespaces/default/gateways", json=gw)
 
         def programmed() -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from kumo.plan import build_plan
 from kumo.render import CloudFacts, controller_args, dns_objects, find_placeholders, render, to_yaml_stream
 from kumo.sandbox.kubeapi import KubeAPI
+from kumo.sandbox.simulate import simulation
 from kumo.spec import load_spec
 
 ROOT = Path(__file__).parents[3]
@@ -96,7 +97,7 @@ def test_generic_ingress_gets_an_address_and_an_a_record(tmp_path: Path) -> None
     )
     (tmp_path / "kumo.yaml").write_text(text)
     with KubeAPI(
-        kubeconfig=tmp_path / "kubeconfig", seed=0, sim={"lb_mode": "generic", "lb_delay": 0.05}
+        kubeconfig=tmp_path / "kubeconfig", seed=0, controllers=simulation(lb_mode="generic", lb_delay=0.05)
     ) as api:
         records, address = _apply_and_sync(api.kubeconfig, tmp_path / "kumo.yaml", tmp_path)
     assert re.fullmatch(r"[0-9.]+", address)

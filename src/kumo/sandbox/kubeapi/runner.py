@@ -1,8 +1,11 @@
 """Starting the emulator: in the foreground (the CLI), in a background thread (a context manager)
 or as a subprocess.
 
-Each instance owns its store, garbage collector and (optionally) simulation; nothing is global,
-so tests can run many emulators side by side.
+Each instance owns its store, garbage collector and (optionally) controllers; nothing is global,
+so tests can run many emulators side by side. The controllers (the simulation of a cluster) are
+handed in as a :data:`ControllersFactory`: the emulator defines the protocol and never imports
+an implementation; the composition happens where the emulator is started (``kumo sandbox kubeapi``,
+test fixtures).
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import uvicorn
 
@@ -35,16 +38,30 @@ from kumo.sandbox.kubeapi.tls import TlsMaterial, make_tls
 T = TypeVar("T")
 
 
+class Controllers(Protocol):
+    """Controllers that run beside the API on the emulator's event loop and act through the store,
+    as a cluster's controllers act through the API (e.g. :class:`kumo.sandbox.simulate.Simulator`).
+    ``start`` runs on the loop before the first request is served; ``stop`` when it shuts down."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+#: builds the controllers of one emulator from its store (whose ``seed`` they may share)
+ControllersFactory = Callable[[Store], Controllers]
+
+
 @dataclass
 class EmulatorOptions:
     host: str = "127.0.0.1"
     port: int = 0
-    simulate: bool = True
+    #: the controllers to run (``kumo.sandbox.simulate.simulation(...)``); ``None``: the API alone
+    controllers: ControllersFactory | None = None
     seed: int | None = None
     validate: bool = True
     bookmark_interval: float = 5.0
     window: int = 20000
-    sim: dict[str, Any] = field(default_factory=dict)  # SimConfig fields
     #: serve HTTPS with a CA made for this run (see :mod:`kumo.sandbox.kubeapi.tls`)
     tls: bool = False
 
@@ -61,7 +78,7 @@ class Emulator:
         )
         self.gc = GarbageCollector(self.store)
         self.app = KubeApp(self.store, bookmark_interval=opts.bookmark_interval)
-        self.simulator: Any = None
+        self.simulator: Controllers | None = None
         self.server: uvicorn.Server | None = None
         self.sock: socket.socket | None = None
         self.tls: TlsMaterial | None = None
@@ -99,11 +116,8 @@ class Emulator:
     async def serve(self, started: Callable[[], None] | None = None) -> None:
         if self.sock is None:
             self.bind()
-        if self.opts.simulate:
-            from kumo.sandbox.simulate import SimConfig, Simulator
-
-            cfg = SimConfig(**{"seed": self.opts.seed, **self.opts.sim})
-            self.simulator = Simulator(self.store, cfg)
+        if self.opts.controllers is not None:
+            self.simulator = self.opts.controllers(self.store)
             self.simulator.start()
         config = uvicorn.Config(
             self.app,
@@ -172,8 +186,9 @@ class KubeAPI:
 
     @property
     def simulator(self) -> Any:
-        """The running :class:`kumo.sandbox.simulate.Simulator` (``None`` without simulation).
-        Set ``api.call(lambda: setattr(api.simulator, "enabled", False))`` to pause it."""
+        """The running controllers the options named (a :class:`kumo.sandbox.simulate.Simulator`),
+        ``None`` without. Set ``api.call(lambda: setattr(api.simulator, "enabled", False))`` to pause
+        a Simulator."""
         assert self._emu is not None
         return self._emu.simulator
 
@@ -235,8 +250,13 @@ class KubeAPI:
         self.stop()
 
 
+# ``kumo`` run by this interpreter, so a child runs the same sources (PYTHONPATH too)
+_KUMO = [sys.executable, "-c", "import sys; sys.argv[0] = 'kumo'; from kumo.cli import main; main()"]
+
+
 class KubeAPIProcess:
-    """An emulator in a child process (``python -m kumo.sandbox.kubeapi``); use as a context manager."""
+    """An emulator in a child process (``kumo sandbox kubeapi``, with its simulation unless
+    ``simulate=False``); use as a context manager."""
 
     def __init__(
         self,
@@ -266,7 +286,7 @@ class KubeAPIProcess:
 
     def start(self) -> KubeAPIProcess:
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "kumo.sandbox.kubeapi", *self._args, "--ready-json"],
+            [*_KUMO, "sandbox", "kubeapi", *self._args, "--output", "json"],
             stdout=subprocess.PIPE,
             text=True,
         )

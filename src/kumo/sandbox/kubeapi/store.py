@@ -117,6 +117,8 @@ class Store:
         self._listeners: list[Listener] = []
         self._virtual: dict[StoreKey, Callable[[str | None], list[dict[str, Any]]]] = {}
         self._owners: dict[str, set[tuple[StoreKey, ObjKey]]] = {}
+        #: the seed of ids and names (``None``: random), which controllers may share
+        self.seed = seed
         self.rng = random.Random(seed)
         self._seeded = seed is not None
         self.alloc = Allocator(self.rng)

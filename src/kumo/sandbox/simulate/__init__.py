@@ -29,10 +29,34 @@ Controllers act through the store's in-process API, like real controllers throug
 - Every namespace gets the ``default`` ServiceAccount and the ``kube-root-ca.crt`` ConfigMap.
 - Nodes have capacity and allocatable; ``metrics.k8s.io`` NodeMetrics/PodMetrics report usage.
 - Events are recorded for scheduling, pulling, starting, back-off and scaling.
+
+The emulator does not import this package: whoever starts it hands it :func:`simulation`,
+e.g. ``KubeAPI(controllers=simulation(pod_ready_delay=0.2))``.
 """
 
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from kumo.sandbox.kubeapi import Store
 from kumo.sandbox.simulate.config import SimConfig
 from kumo.sandbox.simulate.core import Simulator
 from kumo.sandbox.simulate.services import lb_addresses, lb_hostname
 
-__all__ = ["SimConfig", "Simulator", "lb_addresses", "lb_hostname"]
+__all__ = ["SimConfig", "Simulator", "lb_addresses", "lb_hostname", "simulation"]
+
+
+def simulation(**knobs: Any) -> Callable[[Store], Simulator]:
+    """The simulation as the emulator's controllers (``EmulatorOptions.controllers``): ``knobs``
+    are :class:`SimConfig` fields; the seed is the emulator's unless ``seed`` is given."""
+    known = {f.name for f in dataclasses.fields(SimConfig)}
+    unknown = sorted(set(knobs) - known)
+    if unknown:
+        raise TypeError(f"unknown simulation settings: {', '.join(unknown)}")
+
+    def build(store: Store) -> Simulator:
+        return Simulator(store, SimConfig(**{"seed": store.seed, **knobs}))
+
+    return build

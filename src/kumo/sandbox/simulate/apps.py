@@ -8,9 +8,7 @@ from typing import Any
 
 import orjson
 
-from kumo.sandbox.kubeapi.objects import fast_copy
-from kumo.sandbox.kubeapi.selectors import labels_match, selector_from_label_selector_obj
-from kumo.sandbox.kubeapi.store import Event
+from kumo.sandbox.kubeapi import Event, fast_copy, labels_match, selector_from_label_selector_obj
 from kumo.sandbox.simulate.core import SimBase
 
 REVISION = "deployment.kubernetes.io/revision"

@@ -15,9 +15,7 @@ import random
 from collections import deque
 from typing import Any, Protocol
 
-from kumo.sandbox.kubeapi.catalog import ResourceType
-from kumo.sandbox.kubeapi.errors import ApiError
-from kumo.sandbox.kubeapi.store import Event, Store
+from kumo.sandbox.kubeapi import ApiError, Event, ResourceType, Store
 from kumo.sandbox.simulate.config import SimConfig
 
 log = logging.getLogger(__name__)

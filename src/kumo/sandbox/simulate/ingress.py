@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from kumo.sandbox.kubeapi.store import Event
+from kumo.sandbox.kubeapi import Event
 from kumo.sandbox.simulate.core import SimBase
 from kumo.sandbox.simulate.services import lb_ip
 

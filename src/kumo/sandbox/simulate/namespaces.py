@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from kumo.sandbox.kubeapi.errors import ApiError
-from kumo.sandbox.kubeapi.store import Event
+from kumo.sandbox.kubeapi import ApiError, Event
 from kumo.sandbox.simulate.core import SimBase
 
 ROOT_CA = "-----BEGIN CERTIFICATE-----\nkumo sandbox: not a real certificate\n-----END CERTIFICATE-----\n"

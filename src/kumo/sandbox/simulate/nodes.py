@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kumo.sandbox.kubeapi.store import Event
+from kumo.sandbox.kubeapi import Event
 from kumo.sandbox.simulate.core import SimBase
 from kumo.sandbox.simulate.quantity import mem_str, parse_quantity
 

@@ -8,7 +8,7 @@ import ipaddress
 import time
 from typing import Any
 
-from kumo.sandbox.kubeapi.store import Event
+from kumo.sandbox.kubeapi import Event
 from kumo.sandbox.simulate.core import SimBase
 from kumo.sandbox.simulate.quantity import parse_quantity
 

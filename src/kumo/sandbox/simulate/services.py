@@ -6,8 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from kumo.sandbox.kubeapi.errors import ApiError
-from kumo.sandbox.kubeapi.store import Event
+from kumo.sandbox.kubeapi import ApiError, Event
 from kumo.sandbox.simulate.apps import owner_ref, pod_ready
 from kumo.sandbox.simulate.core import SimBase
 

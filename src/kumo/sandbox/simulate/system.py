@@ -11,8 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from kumo.sandbox.kubeapi.errors import ApiError
-from kumo.sandbox.kubeapi.store import Event
+from kumo.sandbox.kubeapi import ApiError, Event
 from kumo.sandbox.simulate.core import SimBase
 
 API_SERVER_IP = "10.96.0.1"

@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from kumo.sandbox.kubeapi.errors import ApiError
-from kumo.sandbox.kubeapi.objects import fast_copy
-from kumo.sandbox.kubeapi.store import Event
+from kumo.sandbox.kubeapi import ApiError, Event, fast_copy
 from kumo.sandbox.simulate.apps import (
     controller_of,
     owner_ref,
