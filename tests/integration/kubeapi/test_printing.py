@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from kumo.sandbox.kubeapi import KubeAPI
+from kumo.sandbox.simulate import simulation
 from tests.integration.kubeapi.helpers import KUBECTL, deployment, eventually, kubectl, kubectl_json
 
 CRD = """\
@@ -65,12 +66,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeAPI]:
     with KubeAPI(
         kubeconfig=path,
         seed=0,
-        sim={
-            "pod_ready_delay": 0.1,
-            "termination_delay": 0.1,
-            "hpa_sync_period": 0.2,
-            "crash_interval": 0.2,
-        },
+        controllers=simulation(
+            pod_ready_delay=0.1, termination_delay=0.1, hpa_sync_period=0.2, crash_interval=0.2
+        ),
     ) as emulator:
         yield emulator
 

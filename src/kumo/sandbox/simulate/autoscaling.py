@@ -14,10 +14,7 @@ import math
 import time
 from typing import Any
 
-from kumo.sandbox.kubeapi.errors import ApiError
-from kumo.sandbox.kubeapi.objects import fast_copy
-from kumo.sandbox.kubeapi.selectors import labels_match, selector_from_label_selector_obj
-from kumo.sandbox.kubeapi.store import Event
+from kumo.sandbox.kubeapi import ApiError, Event, fast_copy, labels_match, selector_from_label_selector_obj
 from kumo.sandbox.simulate.core import SimBase
 from kumo.sandbox.simulate.metrics import container_usage
 from kumo.sandbox.simulate.quantity import parse_quantity
