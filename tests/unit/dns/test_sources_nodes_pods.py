@@ -252,7 +252,23 @@ def test_context_changes_rebuild_only_what_reads_them() -> None:
     headless = service("db", "ClusterIP", {}, clusterIP="None")
     assert sliced is not None and sliced("Service", headless) and not sliced("Service", node_port)
     assert ctx.update("EndpointSlice", "DELETED", endpoint_slice("db-abc", [])) is not None
-    assert not ctx.slices
+    assert ctx.update("Pod", "DELETED", pod("db-0", "n1", "10.0.0.1")) is not None
+    assert not ctx.slices and not ctx.pods
+
+
+def test_service_type_filter_decides_which_context_kinds_are_read() -> None:
+    from kumo.dns.sources import SOURCES
+
+    service = SOURCES["service"]
+    kinds = [w.kind for w in service.context(SourceConfig())]
+    assert kinds == ["Node", "Pod", "EndpointSlice"]
+    assert service.context(SourceConfig(service_types=("LoadBalancer", "ExternalName"))) == ()
+    assert [w.kind for w in service.context(SourceConfig(service_types=("NodePort",)))] == ["Node", "Pod"]
+    assert [w.kind for w in service.context(SourceConfig(service_types=("ClusterIP",)))] == [
+        "Pod",
+        "EndpointSlice",
+    ]
+    assert [w.kind for w in SOURCES["gateway-udproute"].context(SourceConfig())] == ["Gateway"]
 
 
 def test_slim_objects_give_the_same_node_port_and_headless_records() -> None:

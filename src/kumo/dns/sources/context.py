@@ -31,7 +31,8 @@ def selector_matches(selector: Mapping[str, str] | None, labels: Mapping[str, st
 class SourceContext:
     gateways: dict[GatewayKey, Obj] = field(default_factory=dict)
     nodes: dict[str, Obj] = field(default_factory=dict)
-    pods: dict[tuple[str, str], Obj] = field(default_factory=dict)
+    # namespace -> pod name -> pod: a Service reads only its own namespace's Pods
+    pods: dict[str, dict[str, Obj]] = field(default_factory=dict)
     # (namespace, service name) -> slice name -> slice
     slices: dict[tuple[str, str], dict[str, Obj]] = field(default_factory=dict)
 
@@ -39,10 +40,11 @@ class SourceContext:
         """The Pods a Service selects, in its namespace (external-dns's ``pods(svc)``)."""
         namespace = str(_meta(svc).get("namespace") or "")
         selector = (svc.get("spec") or {}).get("selector")
+        in_namespace = self.pods.get(namespace, {})
         return [
-            pod
-            for (ns, _), pod in self.pods.items()
-            if ns == namespace and selector_matches(selector, _meta(pod).get("labels") or {})
+            in_namespace[name]
+            for name in sorted(in_namespace)
+            if selector_matches(selector, _meta(in_namespace[name]).get("labels") or {})
         ]
 
     def slices_of(self, svc: Mapping[str, Any]) -> list[Obj]:
@@ -66,8 +68,12 @@ class SourceContext:
                 return None
             return lambda k, o: k == "Service" and reads_pods_or_nodes(o)
         if kind == "Pod":
-            old = self.pods.get((namespace, name))
-            if not _store(self.pods, (namespace, name), obj, deleted):
+            in_namespace = self.pods.setdefault(namespace, {})
+            old = in_namespace.get(name)
+            changed = _store(in_namespace, name, obj, deleted)
+            if not in_namespace:
+                del self.pods[namespace]
+            if not changed:
                 return None
             labels = [_meta(p).get("labels") or {} for p in (old, obj) if p is not None]
             return lambda k, o: (
