@@ -199,10 +199,6 @@ class Controller:
         self.grace.pop(key, None)
         self._set_desired(key, new)
 
-    @property
-    def gateways(self) -> dict[tuple[str, str], dict[str, Any]]:
-        return self.context.gateways
-
     def _on_context(self, kind: str, event: str, obj: dict[str, Any]) -> None:
         """A Gateway, Node, Pod or EndpointSlice changed: rebuild the objects whose targets it gives."""
         affects = self.context.update(kind, event, obj)

@@ -118,6 +118,18 @@ def targets_key(targets: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(sorted(_target_norm(t) for t in targets))
 
 
+def zone_file_text(record_type: str, target: str) -> str:
+    """A target as zone-file text with its name absolute: CNAME/NS/PTR targets and the last field of
+    SRV and MX (``0 50 30080 web.ex.com`` -> ``... web.ex.com.``), which a DNS library would otherwise
+    read relative to the zone (``web.ex.com.ex.com.``)."""
+    if record_type in (RECORD_CNAME, RECORD_NS, "PTR"):
+        return target.rstrip(".") + "."
+    if record_type in (RECORD_SRV, RECORD_MX):
+        head, _, name = target.rpartition(" ")
+        return f"{head} {name.rstrip('.')}." if head else target
+    return target
+
+
 def record_type_for_target(target: str) -> str:
     """external-dns's suitableType: an IPv4 address is A, IPv6 is AAAA, anything else is CNAME."""
     try:

@@ -40,6 +40,10 @@ async def test_dig_answers_udp_and_tcp_with_soa_and_ns(tmp_path: Path) -> None:
         assert (await adig(port, f"a-www.{ZONE}", "TXT"))[0].startswith('"heritage=external-dns')
         assert await adig(port, f"nope.{ZONE}") == []
         assert await adig(port, "example.org") == []  # refused: not our zone
+        # an SRV target (a NodePort Service's) is served as an absolute name
+        srv = Endpoint(f"_web._tcp.www.{ZONE}", (f"0 50 30080 www.{ZONE}",), "SRV")
+        assert not (await p.apply_changes(Changes(create=[srv]))).failed
+        assert await adig(port, f"_web._tcp.www.{ZONE}", "SRV") == [f"0 50 30080 www.{ZONE}."]
     finally:
         await p.close()
 

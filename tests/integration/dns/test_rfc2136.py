@@ -14,6 +14,8 @@ from tests.integration.dns.conftest import Bind, dig, lb_service
 
 pytestmark = pytest.mark.integration
 
+A = "external-dns.alpha.kubernetes.io/"
+
 
 def provider(b: Bind, secret: str | None = None) -> RFC2136Provider:
     return RFC2136Provider("127.0.0.1", b.port, [b.zone], b.key_name, secret or b.secret)
@@ -124,3 +126,35 @@ async def test_encrypted_txt_round_trip_through_bind(bind9: Bind) -> None:
     assert not (await again.reconcile()).failed
     assert dig(bind9.port, f"enc.{bind9.zone}") == []
     assert dig(bind9.port, f"a-enc.{bind9.zone}", "TXT", tcp=True) == []
+
+
+async def test_node_port_srv_records_through_bind(bind9: Bind) -> None:
+    """A NodePort Service's A and SRV records (managed when --managed-record-types has SRV): the SRV
+    target is written as an absolute name, and reading the zone back plans nothing."""
+    from kumo.dns.endpoint import MANAGED_TYPES
+
+    zone = bind9.zone
+    node = {
+        "metadata": {"name": "n1"},
+        "status": {"addresses": [{"type": "ExternalIP", "address": "203.0.113.5"}]},
+    }
+    svc = {
+        "metadata": {"name": "np", "namespace": "default", "annotations": {A + "hostname": f"np.{zone}"}},
+        "spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": 30080, "protocol": "TCP"}]},
+    }
+    config = ControllerConfig(owner_id="kumo", managed_types=MANAGED_TYPES | {"SRV"})
+    ctrl = Controller(provider(bind9), config)
+    ctrl.on_object("Node", "ADDED", node)
+    ctrl.on_object("Service", "ADDED", svc)
+    assert not (await ctrl.reconcile()).failed
+    assert dig(bind9.port, f"np.{zone}") == ["203.0.113.5"]
+    assert dig(bind9.port, f"_np._tcp.np.{zone}", "SRV") == [f"0 50 30080 np.{zone}."]
+    assert dig(bind9.port, f"srv-_np._tcp.np.{zone}", "TXT", tcp=True) == [
+        ownership_txt_content("kumo", "service/default/np")
+    ]
+    again = Controller(provider(bind9), config)
+    again.on_object("Node", "ADDED", node)
+    again.on_object("Service", "ADDED", svc)
+    calls = again.provider.calls
+    await again.reconcile()
+    assert again.provider.calls - calls == 1  # the AXFR only: no churn

@@ -289,3 +289,22 @@ def test_slim_objects_give_the_same_node_port_and_headless_records() -> None:
     assert "annotations" not in small[2][1]["metadata"]
     lb = slim(service("lb", "LoadBalancer", {}, ports=ports), cfg)
     assert "selector" not in lb["spec"] and "ports" not in lb["spec"]  # 10,000 of these stay small
+
+
+def test_external_ips_and_internal_hostname_follow_the_service_type() -> None:
+    """external-dns: spec.externalIPs before the load balancer's (and for ExternalName); the
+    internal-hostname of a NodePort Service is its nodes, of a LoadBalancer its cluster IP."""
+    lb = service("lb", "LoadBalancer", {A + "hostname": "lb.ex.com"}, externalIPs=["198.51.100.4"])
+    lb["status"] = {"loadBalancer": {"ingress": [{"hostname": "x.elb.amazonaws.com"}]}}
+    assert records(lb, SourceContext()) == {("lb.ex.com", "A"): ("198.51.100.4",)}
+    name = service("ext", "ExternalName", {A + "hostname": "ext.ex.com"}, externalName="db.example.org")
+    assert records(name, SourceContext()) == {("ext.ex.com", "CNAME"): ("db.example.org",)}
+    name["spec"]["externalIPs"] = ["198.51.100.5"]
+    assert records(name, SourceContext()) == {("ext.ex.com", "A"): ("198.51.100.5",)}
+    lb["spec"]["clusterIP"] = "10.96.0.9"
+    lb["metadata"]["annotations"] = {A + "internal-hostname": "lb.internal.ex.com"}
+    assert records(lb, SourceContext()) == {("lb.internal.ex.com", "A"): ("10.96.0.9",)}
+    web = service("web", "NodePort", {A + "internal-hostname": "web.internal.ex.com"}, clusterIP="10.96.0.8")
+    assert records(web, context(*NODES))[("web.internal.ex.com", "A")] == ("203.0.113.1", "203.0.113.2")
+    # --ignore-hostname-annotation ignores internal-hostname too
+    assert not records(web, context(*NODES), SourceConfig(ignore_hostname_annotation=True))

@@ -28,7 +28,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from kumo.dns.endpoint import RECORD_CNAME, Endpoint, EndpointKey, normalize_name
+from kumo.dns.endpoint import Endpoint, EndpointKey, normalize_name, zone_file_text
 from kumo.dns.filters import DomainFilter
 from kumo.dns.plan import Changes
 from kumo.dns.providers.base import ApplyResult, Provider, group_changes
@@ -48,9 +48,7 @@ CREATE TABLE IF NOT EXISTS zone (origin TEXT PRIMARY KEY, serial INTEGER NOT NUL
 
 
 def _rdata_text(rtype: str, target: str) -> str:
-    if rtype in (RECORD_CNAME, "NS", "PTR"):
-        return target.rstrip(".") + "."
-    return target
+    return zone_file_text(rtype, target)
 
 
 class LocalZone:

@@ -21,7 +21,7 @@ import dns.tsigkeyring
 import dns.update
 import dns.zone
 
-from kumo.dns.endpoint import RECORD_CNAME, Endpoint
+from kumo.dns.endpoint import Endpoint, zone_file_text
 from kumo.dns.filters import DomainFilter
 from kumo.dns.plan import Changes
 from kumo.dns.providers.base import ApplyResult, Provider, group_changes
@@ -153,9 +153,7 @@ class RFC2136Provider(Provider):
 
     @staticmethod
     def _rdata_text(ep: Endpoint) -> list[str]:
-        if ep.record_type == RECORD_CNAME:
-            return [t.rstrip(".") + "." for t in ep.targets]
-        return list(ep.targets)
+        return [zone_file_text(ep.record_type, t) for t in ep.targets]
 
     def _send(self, zone: str, groups: list[tuple[str, Changes]]) -> str | None:
         update = dns.update.UpdateMessage(
