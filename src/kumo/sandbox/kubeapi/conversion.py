@@ -48,12 +48,6 @@ def event_from_core(obj: Obj) -> Obj:
     return _renamed(obj, _EVENT_FIELDS_BACK, "events.k8s.io/v1")
 
 
-def event_path_to_core(path: str) -> str:
-    """A field path (a field selector's key) of the events.k8s.io form in the core form."""
-    head, dot, rest = path.partition(".")
-    return _EVENT_FIELDS.get(head, head) + dot + rest
-
-
 @dataclass(frozen=True)
 class View:
     """How one served (group, plural) maps onto another's storage."""

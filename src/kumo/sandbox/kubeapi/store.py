@@ -35,6 +35,7 @@ from kumo.sandbox.kubeapi import crds, errors
 from kumo.sandbox.kubeapi.admission import Admission
 from kumo.sandbox.kubeapi.apply import schema_of, server_side_apply, track_update
 from kumo.sandbox.kubeapi.catalog import Catalog, ResourceType
+from kumo.sandbox.kubeapi.conversion import VIEWS, View
 from kumo.sandbox.kubeapi.defaults import Allocator
 from kumo.sandbox.kubeapi.errors import ApiError
 from kumo.sandbox.kubeapi.objects import fast_copy, now_rfc3339
@@ -69,6 +70,8 @@ class Watcher:
     namespace: str | None
     pred: Predicate | None
     queue: asyncio.Queue[tuple[str, dict[str, Any], bytes | None]] = field(default_factory=asyncio.Queue)
+    #: objects are sent converted (a watch through another API's view of this storage)
+    convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def _match(self, obj: Mapping[str, Any] | None) -> bool:
         if obj is None:
@@ -78,22 +81,26 @@ class Watcher:
         return self.pred is None or self.pred(obj)
 
     def offer(self, ev: Event) -> None:
+        for typ, obj, line in self._deliveries(ev):
+            if self.convert is not None:
+                # the stored form's pre-serialised line is not this watcher's
+                obj, line = self.convert(obj), None
+            self.queue.put_nowait((typ, obj, line))
+
+    def _deliveries(self, ev: Event) -> list[tuple[str, dict[str, Any], bytes | None]]:
+        """What this watcher sees of an event: a change into or out of its selection is an ADDED
+        or DELETED of its own."""
         now_match = self._match(ev.obj)
-        if ev.type == "ADDED":
-            if now_match:
-                self.queue.put_nowait((ev.type, ev.obj, ev.line()))
-            return
-        if ev.type == "DELETED":
-            if now_match:
-                self.queue.put_nowait((ev.type, ev.obj, ev.line()))
-            return
+        if ev.type in ("ADDED", "DELETED"):
+            return [(ev.type, ev.obj, ev.line())] if now_match else []
         was_match = self._match(ev.old) if self.pred is not None else now_match
         if now_match and was_match:
-            self.queue.put_nowait(("MODIFIED", ev.obj, ev.line()))
-        elif now_match:
-            self.queue.put_nowait(("ADDED", ev.obj, None))
-        elif was_match:
-            self.queue.put_nowait(("DELETED", ev.obj, None))
+            return [("MODIFIED", ev.obj, ev.line())]
+        if now_match:
+            return [("ADDED", ev.obj, None)]
+        if was_match:
+            return [("DELETED", ev.obj, None)]
+        return []
 
 
 Listener = Callable[[Event], None]
@@ -242,6 +249,15 @@ class Store:
                         return rt, obj
         return None
 
+    def _view(self, rt: ResourceType) -> tuple[View, ResourceType] | None:
+        """The conversion and storage of a kind served as a view of another (events.k8s.io)."""
+        view = VIEWS.get(rt.store_key)
+        if view is None:
+            return None
+        storage = self.catalog.lookup(*view.storage)
+        assert storage is not None
+        return view, storage
+
     def resource(self, api_version: str, kind: str) -> ResourceType:
         rt = self.catalog.by_kind(api_version, kind)
         if rt is None:
@@ -251,6 +267,8 @@ class Store:
     # --- reads ------------------------------------------------------------------------------
 
     def get_ref(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any]:
+        if (seen := self._view(rt)) is not None:
+            return seen[0].from_storage(self.get_ref(seen[1], namespace, name))
         if rt.virtual:
             for item in self._virtual_items(rt, namespace):
                 if item["metadata"]["name"] == name:
@@ -263,6 +281,9 @@ class Store:
 
     def lookup_ref(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any] | None:
         """The stored object (do not mutate) or ``None``; stored kinds only."""
+        if (seen := self._view(rt)) is not None:
+            found = self.lookup_ref(seen[1], namespace, name)
+            return None if found is None else seen[0].from_storage(found)
         return self._bucket(rt).get((namespace or "" if rt.namespaced else "", name))
 
     def get(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any]:
@@ -288,6 +309,12 @@ class Store:
         continue_token: str | None = None,
     ) -> tuple[list[dict[str, Any]], str, str | None, int | None]:
         """Items (stored dicts, do not mutate), list resourceVersion, continue token, remaining."""
+        if (seen := self._view(rt)) is not None:
+            view, storage = seen
+            stored, rv, token, left = self.list_refs(
+                storage, namespace, _viewed(pred, view), limit, continue_token
+            )
+            return [view.from_storage(o) for o in stored], rv, token, left
         if rt.virtual:
             found = [o for o in self._virtual_items(rt, namespace) if pred is None or pred(o)]
             return found, str(self._rv), None, None
@@ -355,6 +382,11 @@ class Store:
         ``since`` empty or "0" (or ``send_initial``) starts with ADDED for every current object;
         a number replays later events, or raises 410 Gone when it is older than the window.
         """
+        if (seen := self._view(rt)) is not None:
+            view, storage = seen
+            w, stored = self.watch(storage, namespace, _viewed(pred, view), since, send_initial)
+            w.convert = view.from_storage
+            return w, [(typ, view.from_storage(obj), None) for typ, obj, _line in stored]
         w = Watcher(rt.store_key, namespace, pred)
         backlog: builtins.list[tuple[str, dict[str, Any], bytes | None]] = []
         if since in (None, "", "0") or send_initial:
@@ -399,6 +431,9 @@ class Store:
         if rt.virtual or "create" not in rt.verbs:
             raise errors.method_not_allowed()
         body = self.admission.check_body(rt, body)
+        if (seen := self._view(rt)) is not None:
+            view, storage = seen
+            return view.from_storage(self.create(storage, namespace, view.to_storage(body), manager, dry_run))
         obj: dict[str, Any] = fast_copy(body)
         meta = obj.get("metadata") or {}
         obj["metadata"] = meta
@@ -580,6 +615,12 @@ class Store:
         if rt.virtual or "update" not in rt.verbs:
             raise errors.method_not_allowed()
         body = self.admission.check_body(rt, body)
+        if (seen := self._view(rt)) is not None:
+            view, storage = seen
+            stored = self.update(
+                storage, namespace, name, view.to_storage(body), manager, subresource, dry_run
+            )
+            return view.from_storage(stored)
         old = self.get_ref(rt, namespace, name)
         new: dict[str, Any] = fast_copy(body)
         meta = new.get("metadata") or {}
@@ -606,7 +647,15 @@ class Store:
     ) -> dict[str, Any]:
         if rt.virtual or "patch" not in rt.verbs:
             raise errors.method_not_allowed()
+        seen = self._view(rt)
         if patch_type == "apply":
+            if seen is not None:
+                view, storage = seen
+                body = view.to_storage(self.admission.check_body(rt, body))
+                stored = self.patch(
+                    storage, namespace, name, patch_type, body, manager, force, subresource, dry_run
+                )
+                return view.from_storage(stored)
             return self._apply(rt, namespace, name, body, manager or "", force, subresource, dry_run)
         old = self.get_ref(rt, namespace, name)
         base: dict[str, Any] = fast_copy(old)
@@ -624,6 +673,13 @@ class Store:
         want_rv = (new.get("metadata") or {}).get("resourceVersion")
         if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
             raise errors.stale(rt, name)
+        if seen is not None:
+            # patched in the form the client sees, stored in the storage's form
+            view, storage = seen
+            stored = self.update(
+                storage, namespace, name, view.to_storage(new), manager, subresource, dry_run
+            )
+            return view.from_storage(stored)
         return self._write(rt, old, new, manager, subresource, dry_run)
 
     def _apply(
@@ -690,6 +746,10 @@ class Store:
         until its kubelet (the simulation) deletes it again with a grace period of 0."""
         if rt.virtual or "delete" not in rt.verbs:
             raise errors.method_not_allowed()
+        if (seen := self._view(rt)) is not None:
+            view, storage = seen
+            gone = self.delete(storage, namespace, name, propagation, preconditions, dry_run, grace_period)
+            return view.from_storage(gone)
         old = self.get_ref(rt, namespace, name)
         meta = old["metadata"]
         pre = preconditions or {}
@@ -779,6 +839,13 @@ class Store:
             except ApiError:
                 continue
         return out
+
+
+def _viewed(pred: Predicate | None, view: View) -> Predicate | None:
+    """A selector written for a view, applied to stored objects."""
+    if pred is None:
+        return None
+    return lambda obj: pred(view.from_storage(dict(obj)))
 
 
 def _check_storable(rt: ResourceType, obj: dict[str, Any]) -> None:
