@@ -119,6 +119,9 @@ class Controller:
         self.grace: dict[ObjKey, _Grace] = {}
         self._problems: dict[ObjKey, tuple[str, ...]] = {}
         self._objs: dict[ObjKey, dict[str, Any]] = {}
+        # the objects whose targets come from context kinds (routes, NodePort and headless Services):
+        # a Pod or Node event looks at these only, not at every Service
+        self._context_readers: set[ObjKey] = set()
         #: what sources read besides their objects: Gateways, Nodes, Pods, EndpointSlices
         self.context = SourceContext()
         # provider side
@@ -172,12 +175,18 @@ class Controller:
         key = obj_key(kind, obj)
         if event == "DELETED":
             self._objs.pop(key, None)
+            self._context_readers.discard(key)
             self.grace.pop(key, None)
             self._problems.pop(key, None)
             self._set_desired(key, [])
             return
         self._objs[key] = obj
         try:
+            source = BY_KIND.get(kind)
+            if source is not None and source.reads_context(obj):
+                self._context_readers.add(key)
+            else:
+                self._context_readers.discard(key)
             result = endpoints_for(kind, obj, self.config.source, self.context)
         except Exception as exc:  # a malformed object must not stop the others
             log.warning("%s %s/%s: cannot read: %s", kind, key[1], key[2], exc)
@@ -204,7 +213,8 @@ class Controller:
         affects = self.context.update(kind, event, obj)
         if affects is None:
             return
-        for key, source_obj in list(self._objs.items()):
+        for key in list(self._context_readers):
+            source_obj = self._objs[key]
             if affects(key[0], source_obj):
                 self.on_object(key[0], "MODIFIED", source_obj)
 

@@ -308,3 +308,25 @@ def test_external_ips_and_internal_hostname_follow_the_service_type() -> None:
     assert records(web, context(*NODES))[("web.internal.ex.com", "A")] == ("203.0.113.1", "203.0.113.2")
     # --ignore-hostname-annotation ignores internal-hostname too
     assert not records(web, context(*NODES), SourceConfig(ignore_hostname_annotation=True))
+
+
+def test_controller_rebuilds_the_services_a_node_event_concerns() -> None:
+    from kumo.dns.controller import Controller
+    from kumo.dns.providers.inmemory import InMemoryProvider
+
+    ctrl = Controller(InMemoryProvider(zones=["ex.com"]))
+    web = service("web", "NodePort", {A + "hostname": "web.ex.com"})
+    lb = service("lb", "LoadBalancer", {A + "hostname": "lb.ex.com"})
+    ctrl.on_object("Service", "ADDED", web)
+    ctrl.on_object("Service", "ADDED", lb)
+    assert ctrl._context_readers == {("Service", "shop", "web")}  # only it reads Nodes
+    assert not ctrl.desired.by_name.get("web.ex.com")
+    ctrl.dirty.clear()
+    ctrl.on_object("Node", "ADDED", NODES[0][1])
+    assert ctrl.dirty == {"web.ex.com"}
+    [endpoints] = ctrl.desired.by_name["web.ex.com"].values()
+    assert endpoints[0].targets == ("203.0.113.1",)
+    # the Service becomes a LoadBalancer: Node events no longer concern it
+    web["spec"]["type"] = "LoadBalancer"
+    ctrl.on_object("Service", "MODIFIED", web)
+    assert not ctrl._context_readers

@@ -41,6 +41,11 @@ class Source:
         """Its targets come from the parent Gateways' addresses."""
         return any(w.kind == "Gateway" for w in self.kinds.context)
 
+    def reads_context(self, obj: dict[str, Any]) -> bool:
+        """Whether this object's targets come from context kinds (a route; a NodePort or headless
+        Service), so their events must rebuild it."""
+        return self.gateway_route or (self.name == "service" and reads_pods_or_nodes(obj))
+
     def context(self, cfg: SourceConfig) -> tuple[Watch, ...]:
         """The context kinds this configuration reads: a service source limited by
         --service-type-filter to LoadBalancer and ExternalName Services needs no Nodes or Pods."""
