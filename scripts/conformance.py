@@ -29,6 +29,17 @@ CONTAINER_TESTS = {
     "lightkube": {"test_pod_apis"},  # reads busybox's own output
 }
 
+# Tests that fail before they reach any server, from a defect of the suite itself; reported apart
+# with the reason, so a count never hides an emulator gap behind them.
+SUITE_DEFECTS = {
+    "lightkube": {
+        # the fixture sets `crd.spec.names.shortnames`, an attribute lightkube-models' slotted
+        # dataclasses do not have: AttributeError in setup, on every cluster
+        "test_load_in_cluster_generic_resources": "fixture sets names.shortnames (AttributeError)",
+        "test_load_in_cluster_generic_resources_async": "fixture sets names.shortnames (AttributeError)",
+    },
+}
+
 
 def sources(base: Path | None) -> dict[str, Path]:
     out: dict[str, Path] = {}
@@ -68,8 +79,28 @@ def start_emulator(home: Path) -> subprocess.Popen[str]:
     return proc
 
 
+def overlay(root: Path, work: Path) -> Path:
+    """A directory where ``kubernetes.e2e_test`` imports: the checkout itself when it is a full one;
+    for a copy of the suite alone, the installed client's package with the suite put beside its
+    subpackages (symlinks), so the tests run against the client pinned here."""
+    if (root / "kubernetes" / "client").is_dir():
+        return root
+    import kubernetes
+
+    installed = Path(kubernetes.__file__).parent
+    pkg = work / "overlay" / "kubernetes"
+    pkg.mkdir(parents=True)
+    for entry in installed.iterdir():
+        if entry.name not in ("e2e_test", "__pycache__"):
+            (pkg / entry.name).symlink_to(entry)
+    (pkg / "e2e_test").symlink_to((root / "kubernetes" / "e2e_test").resolve())
+    return pkg.parent
+
+
 def run_suite(name: str, root: Path, home: Path, report: Path, timeout: int) -> list[tuple[str, str]]:
     sub = REPOS[name][1]
+    if name == "python":
+        root = overlay(root, home)
     env = {**os.environ, "HOME": str(home), "KUBECONFIG": str(home / ".kube" / "config")}
     env.pop("PYTHONPATH", None)  # the suite imports its own client; the emulator runs apart
     cmd = [
@@ -80,6 +111,8 @@ def run_suite(name: str, root: Path, home: Path, report: Path, timeout: int) -> 
         "-q",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:xdist",
         f"--junitxml={report}",
         "-o",
         "asyncio_mode=auto",
@@ -117,8 +150,11 @@ def main() -> None:
             finally:
                 emulator.terminate()
                 emulator.wait(30)
-            api = [(t, o) for t, o in results if t.split("[")[0] not in CONTAINER_TESTS[name]]
+            defects = SUITE_DEFECTS.get(name, {})
+            apart = CONTAINER_TESTS[name] | set(defects)
+            api = [(t, o) for t, o in results if t.split("[")[0] not in apart]
             runtime = [(t, o) for t, o in results if t.split("[")[0] in CONTAINER_TESTS[name]]
+            broken = [(t, o) for t, o in results if t.split("[")[0] in defects]
             counts = {k: sum(1 for _, o in api if o == k) for k in totals}
             for k in totals:
                 totals[k] += counts[k]
@@ -128,6 +164,9 @@ def main() -> None:
                 f" (needing a container runtime, apart: {sum(1 for _, o in runtime if o == 'passed')} passed,"
                 f" {sum(1 for _, o in runtime if o != 'passed')} not)"
                 + (f"; failed: {', '.join(failed)}" if failed else "")
+                + "".join(
+                    f"; apart, a defect of the suite: {t} {o} ({defects[t.split('[')[0]]})" for t, o in broken
+                )
             )
         print("\n== conformance")
         for line in lines:

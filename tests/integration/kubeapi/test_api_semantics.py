@@ -68,6 +68,14 @@ def test_create_sets_server_metadata_and_rejects_duplicates(bare: httpx.Client) 
     status = dup.json()
     assert (status["kind"], status["reason"], status["code"]) == ("Status", "AlreadyExists", 409)
     assert status["details"] == {"name": "a", "kind": "configmaps"}
+    # byte for byte as the API server writes it (the official client's e2e tests compare the text)
+    assert bare.post(DEPLOYS, json=deploy("twice")).status_code == 201
+    again = bare.post(DEPLOYS, json=deploy("twice"))
+    assert again.text == (
+        '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+        '"message":"deployments.apps \\"twice\\" already exists","reason":"AlreadyExists",'
+        '"details":{"name":"twice","group":"apps","kind":"deployments"},"code":409}'
+    )
 
 
 def test_generate_name(bare: httpx.Client) -> None:

@@ -479,7 +479,11 @@ def server_side_apply(
             409,
             "Conflict",
             msg,
-            details={"name": applied_meta.get("name", ""), "group": rt.group, "kind": rt.plural},
+            details={
+                "name": applied_meta.get("name", ""),
+                **({"group": rt.group} if rt.group else {}),
+                "kind": rt.plural,
+            },
             causes=causes,
         )
     if conflicts:

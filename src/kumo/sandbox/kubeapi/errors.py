@@ -45,9 +45,11 @@ class ApiError(Exception):
 def _details(rt: ResourceType | None, name: str) -> dict[str, Any]:
     if rt is None:
         return {"name": name}
-    out: dict[str, Any] = {"name": name, "kind": rt.plural}
+    # the API server's order: name, group (omitted when empty), kind
+    out: dict[str, Any] = {"name": name}
     if rt.group:
         out["group"] = rt.group
+    out["kind"] = rt.plural
     return out
 
 
