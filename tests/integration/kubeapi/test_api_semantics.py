@@ -440,3 +440,19 @@ def test_unknown_fields_are_dropped_with_a_warning_unless_strict(bare: httpx.Cli
     strict = bare.post(CM, params={"fieldValidation": "Strict"}, json={**cm("strict"), "extra": 1})
     assert strict.status_code == 400 and 'unknown field "extra"' in strict.json()["message"]
     assert list(strict.json()) == ["kind", "apiVersion", "metadata", "status", "message", "reason", "code"]
+
+
+def test_metadata_only_lists_and_gets(bare: httpx.Client) -> None:
+    """``as=PartialObjectMetadataList`` (metadata informers, the dynamic client) gets metadata only."""
+    bare.post(CM, json=cm("meta-only", {"app": "x"}, secret="value"))
+    accept = {"Accept": "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io, application/json"}
+    listed = bare.get(CM, headers=accept).json()
+    assert (listed["kind"], listed["apiVersion"]) == ("PartialObjectMetadataList", "meta.k8s.io/v1")
+    item = next(i for i in listed["items"] if i["metadata"]["name"] == "meta-only")
+    assert item["kind"] == "PartialObjectMetadata" and "data" not in item
+    assert item["metadata"]["labels"] == {"app": "x"} and listed["metadata"]["resourceVersion"]
+    one = bare.get(
+        f"{CM}/meta-only", headers={"Accept": "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"}
+    )
+    assert one.json()["kind"] == "PartialObjectMetadata" and "data" not in one.json()
+    assert bare.get(CM).json()["kind"] == "ConfigMapList"  # plain JSON stays the full list

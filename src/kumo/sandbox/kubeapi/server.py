@@ -94,6 +94,20 @@ class Request:
         accept = self.headers.get("accept", "")
         return "as=Table" in accept
 
+    @property
+    def wants_metadata(self) -> bool:
+        """``Accept: application/json;as=PartialObjectMetadata(List);v=v1;g=meta.k8s.io`` first:
+        the metadata-only form that metadata informers and the dynamic client ask for."""
+        first = self.headers.get("accept", "").split(",")[0]
+        params = {
+            k.strip().lower(): v.strip() for k, _, v in (p.partition("=") for p in first.split(";")[1:])
+        }
+        as_kind = params.get("as", "")
+        return (
+            as_kind in ("PartialObjectMetadata", "PartialObjectMetadataList")
+            and params.get("g") == "meta.k8s.io"
+        )
+
     def field_manager(self) -> str:
         fm = self.query.get("fieldManager")
         if fm:
@@ -112,6 +126,14 @@ class Response:
 
 def _json(status: int, body: Any) -> Response:
     return Response(status, body)
+
+
+def _partial(obj: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata") or {},
+    }
 
 
 def _verb(method: str, named: bool, watch: bool) -> str:
@@ -460,6 +482,8 @@ class KubeApp:
                         req.query.get("includeObject", "Metadata"),
                     ),
                 )
+            if req.wants_metadata:
+                return _json(200, _partial(obj))
             return _json(200, obj)
         if m == "PUT":
             if sub == "scale":
@@ -627,6 +651,17 @@ class KubeApp:
             meta["continue"] = cont
             if remaining is not None:
                 meta["remainingItemCount"] = remaining
+        if req.wants_metadata:
+            partial = [_partial(o) for o in items]
+            return _json(
+                200,
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": meta,
+                    "items": partial,
+                },
+            )
         return _json(
             200, {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items}
         )
@@ -658,6 +693,7 @@ class KubeApp:
         send_initial = req.flag("sendInitialEvents")
         bookmarks = req.flag("allowWatchBookmarks")
         table = req.wants_table
+        metadata_only = req.wants_metadata
         include = req.query.get("includeObject", "Metadata")
         timeout_s = req.query.get("timeoutSeconds")
         try:
@@ -700,6 +736,8 @@ class KubeApp:
                     )
                     + b"\n"
                 )
+            if metadata_only:
+                return orjson.dumps({"type": typ, "object": _partial(obj)}) + b"\n"
             return line if line is not None else orjson.dumps({"type": typ, "object": obj}) + b"\n"
 
         def bookmark(initial_end: bool = False) -> bytes:
