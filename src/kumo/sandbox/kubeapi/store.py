@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from kumo.kube.listtypes import builtin_schema
-from kumo.sandbox.kubeapi import crds, errors
+from kumo.sandbox.kubeapi import crds, errors, namespaces
 from kumo.sandbox.kubeapi.admission import Admission
 from kumo.sandbox.kubeapi.apply import schema_of, server_side_apply, track_update
 from kumo.sandbox.kubeapi.catalog import Catalog, ResourceType
@@ -790,23 +790,7 @@ class Store:
         if dry_run:
             return fast_copy(old)  # type: ignore[no-any-return]
         if rt.plural == "namespaces" and rt.group == "":
-            if name in ("default", "kube-system", "kube-public"):
-                raise ApiError(
-                    403,
-                    "Forbidden",
-                    f'namespaces "{name}" is forbidden: this namespace may not be deleted',
-                    details={"name": name, "kind": "namespaces"},
-                )
-            if meta.get("deletionTimestamp"):
-                return fast_copy(old)  # type: ignore[no-any-return]
-            new = fast_copy(old)
-            new["metadata"]["deletionTimestamp"] = self.now()
-            new["metadata"]["deletionGracePeriodSeconds"] = 0
-            if finalizers:
-                new["metadata"]["finalizers"] = finalizers
-            new["status"] = {"phase": "Terminating"}
-            self.commit(rt, "MODIFIED", new, old)
-            return fast_copy(new)  # type: ignore[no-any-return]
+            return namespaces.start_deletion(self, rt, old, finalizers)
         if finalizers:
             if meta.get("deletionTimestamp") and finalizers == list(meta.get("finalizers") or []):
                 return fast_copy(old)  # type: ignore[no-any-return]
