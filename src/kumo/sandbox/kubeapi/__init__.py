@@ -2,7 +2,8 @@
 
 Layout: :mod:`catalog` (the kinds served), :mod:`store` (objects, resourceVersions, event log,
 watchers), :mod:`admission` (checks, pruning, defaults, validation on every write), :mod:`crds`
-(serving written CRDs), :mod:`namespaces` (finalisation), :mod:`scale` and :mod:`eviction`
+(serving written CRDs), :mod:`namespaces` (Terminating, finalisation), :mod:`conversion`
+(events.k8s.io Events as a view of the core Events), :mod:`scale` and :mod:`eviction`
 (subresources), :mod:`selectors`, :mod:`patch`, :mod:`apply` (server-side apply),
 :mod:`validation`, :mod:`gc` (owner references, emptying deleted namespaces), :mod:`server`
 (HTTP), :mod:`runner` (thread, subprocess and foreground modes), :mod:`kubeconfig`.

@@ -10,7 +10,9 @@ dicts directly; in-process callers get copies (:meth:`Store.get`, :meth:`Store.l
 
 What happens around storage lives beside it: :mod:`admission` (checks, pruning, defaults,
 validation, called on every write), :mod:`crds` (serving a written CRD), :mod:`namespaces`
-(finalisation), :mod:`scale` and :mod:`eviction` (subresources the HTTP layer calls).
+(Terminating and finalisation), :mod:`conversion` (a kind served as a converted view of another's
+storage: events.k8s.io Events), :mod:`scale` and :mod:`eviction` (subresources the HTTP layer
+calls).
 """
 
 from __future__ import annotations
