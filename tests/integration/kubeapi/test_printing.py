@@ -4,6 +4,7 @@ controller reports, and `logs` (follow, timestamps, tail, previous, limit-bytes)
 
 from __future__ import annotations
 
+import base64
 import re
 import subprocess
 from collections.abc import Iterator
@@ -266,3 +267,60 @@ def test_logs_follow_ends_with_the_pod(api: KubeAPI) -> None:
         assert follow.wait(timeout=60) == 0
     finally:
         follow.kill()
+
+
+def _csr_pem(cn: str) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+        .sign(key, hashes.SHA256())
+    )
+    return base64.b64encode(request.public_bytes(serialization.Encoding.PEM)).decode()
+
+
+def test_certificate_signing_requests_are_approved_signed_and_denied(api: KubeAPI) -> None:
+    from cryptography import x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    kc = api.kubeconfig
+    for name in ("alice", "mallory"):
+        csr = f"""\
+apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata: {{name: {name}}}
+spec:
+  request: {_csr_pem(name)}
+  signerName: kubernetes.io/kube-apiserver-client
+  expirationSeconds: 86400
+  usages: [client auth]
+  username: someone-else
+"""
+        kubectl(kc, "apply", "-f", "-", input=csr)
+    header, row = _table(kc, "csr", "alice")
+    assert header == ["NAME", "AGE", "SIGNERNAME", "REQUESTOR", "REQUESTEDDURATION", "CONDITION"]
+    # the requester is whoever sent it, not what the body claims
+    assert row[2:] == ["kubernetes.io/kube-apiserver-client", "kubernetes-admin", "24h", "Pending"]
+    # kubectl certificate approve|deny PUT the object to the approval subresource as protobuf
+    kubectl(kc, "certificate", "approve", "alice")
+    kubectl(kc, "certificate", "deny", "mallory")
+    issued = eventually(lambda: kubectl_json(kc, "get", "csr", "alice")["status"].get("certificate"))
+    cert = x509.load_pem_x509_certificates(base64.b64decode(issued))[0]
+    assert cert.subject.rfc4514_string() == "CN=alice" and cert.issuer.rfc4514_string() == "CN=kubernetes"
+    usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(usage) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+    assert _table(kc, "csr", "alice")[1][-1] == "Approved,Issued"
+    denied = kubectl_json(kc, "get", "csr", "mallory")
+    assert _table(kc, "csr", "mallory")[1][-1] == "Denied" and "certificate" not in denied["status"]
+    assert denied["spec"]["usages"] == ["client auth"]  # approval changes the conditions only
+
+
+def test_a_default_storage_class_exists(api: KubeAPI) -> None:
+    header, row = _table(api.kubeconfig, "storageclass")
+    assert header[:5] == ["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION"]
+    assert row[:3] == ["standard", "(default)", "rancher.io/local-path"]

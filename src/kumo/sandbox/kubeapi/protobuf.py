@@ -13,6 +13,7 @@ set; any other protobuf body gets a 415 that says so.
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Any
 
 from kumo.sandbox.kubeapi.errors import ApiError, bad_request
@@ -228,6 +229,33 @@ _SCHEMAS: dict[str, dict[int, tuple[str, str]]] = {
     "CrossVersionObjectReference": {1: ("kind", "str"), 2: ("name", "str"), 3: ("apiVersion", "str")},
     "MetricSpec": {1: ("type", "str"), 4: ("resource", "msg:ResourceMetricSource")},
     "ResourceMetricSource": {1: ("name", "str"), 2: ("target", "msg:MetricTarget")},
+    # `kubectl certificate approve|deny` PUT the whole object to the approval subresource
+    "CertificateSigningRequest": {
+        1: ("metadata", "msg:ObjectMeta"),
+        2: ("spec", "msg:CertificateSigningRequestSpec"),
+        3: ("status", "msg:CertificateSigningRequestStatus"),
+    },
+    "CertificateSigningRequestSpec": {
+        1: ("request", "bytes"),
+        2: ("username", "str"),
+        3: ("uid", "str"),
+        4: ("groups", "rep:str"),
+        5: ("usages", "rep:str"),
+        7: ("signerName", "str"),
+        8: ("expirationSeconds", "int"),
+    },
+    "CertificateSigningRequestStatus": {
+        1: ("conditions", "rep:msg:CertificateSigningRequestCondition"),
+        2: ("certificate", "bytes"),
+    },
+    "CertificateSigningRequestCondition": {
+        1: ("type", "str"),
+        2: ("reason", "str"),
+        3: ("message", "str"),
+        4: ("lastUpdateTime", "time"),
+        5: ("lastTransitionTime", "time"),
+        6: ("status", "str"),
+    },
     "MetricTarget": {
         1: ("type", "str"),
         2: ("value", "quantity"),
@@ -254,6 +282,7 @@ _TOP_LEVEL = {
     ("apps/v1", "Deployment"),
     ("v1", "Service"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("certificates.k8s.io/v1", "CertificateSigningRequest"),
 }
 # int fields that are pointers in Go: an explicit 0 is a value, not an unset field
 _KEEP_ZERO = frozenset(
@@ -322,6 +351,10 @@ def _scalar(typ: str, raw: int | bytes) -> Any:
             return _scalar("str", parts.get(3, b""))
         value = parts.get(2, 0)
         return value if isinstance(value, int) else 0
+    if typ == "time":  # meta.v1.Time: seconds since the epoch (nanos are dropped, as in JSON)
+        seconds = dict(_fields(raw if isinstance(raw, bytes) else b"")).get(1, 0)
+        stamp = datetime.fromtimestamp(seconds if isinstance(seconds, int) else 0, UTC)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     if typ == "quantity":
         return _scalar("str", dict(_fields(raw if isinstance(raw, bytes) else b"")).get(1, b""))
     raise bad_request(f"unsupported protobuf field type {typ}")
@@ -368,7 +401,8 @@ def decode(body: bytes) -> dict[str, Any]:
             "UnsupportedMediaType",
             f"the emulator accepts {kind or 'objects'} ({api_version}) as JSON only; protobuf bodies are "
             "understood for Namespace, ConfigMap, Secret, ServiceAccount, Deployment, Service, RBAC roles "
-            "and bindings, TokenRequest, the self reviews and HorizontalPodAutoscaler",
+            "and bindings, TokenRequest, the self reviews, HorizontalPodAutoscaler and "
+            "CertificateSigningRequest",
         )
     obj = _message(kind, raw)
     return {"apiVersion": api_version, "kind": kind, **obj}

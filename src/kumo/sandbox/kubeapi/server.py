@@ -19,7 +19,18 @@ from urllib.parse import parse_qs
 import orjson
 import yaml
 
-from kumo.sandbox.kubeapi import errors, eviction, limits, logs, openapi, protobuf, rbac, scale, tables
+from kumo.sandbox.kubeapi import (
+    certificates,
+    errors,
+    eviction,
+    limits,
+    logs,
+    openapi,
+    protobuf,
+    rbac,
+    scale,
+    tables,
+)
 from kumo.sandbox.kubeapi.catalog import ResourceType
 from kumo.sandbox.kubeapi.errors import ApiError
 from kumo.sandbox.kubeapi.selectors import make_filter
@@ -447,6 +458,8 @@ class KubeApp:
                 if rt.namespaced and namespace is None:
                     raise ApiError(404, "NotFound", "the server could not find the requested resource")
                 body = self._body(req)
+                if rt.store_key == ("certificates.k8s.io", "certificatesigningrequests"):
+                    body = certificates.prepare_create(body, req.user)
                 obj = self.store.create(rt, namespace, body, req.field_manager(), self._dry(req))
                 return _json(201, obj)
             if m == "DELETE":
@@ -489,6 +502,12 @@ class KubeApp:
             if sub == "scale":
                 obj = scale.update_scale(
                     self.store, rt, namespace, name, self._body(req), req.field_manager(), self._dry(req)
+                )
+            elif sub == "approval":
+                old = self.store.get_ref(rt, namespace, name)
+                decided = certificates.approval(old, self._body(req), self.store.now())
+                obj = self.store.update(
+                    rt, namespace, name, decided, req.field_manager(), "status", self._dry(req)
                 )
             else:
                 obj = self.store.update(

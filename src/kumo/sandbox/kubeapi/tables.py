@@ -238,6 +238,55 @@ def _hpa_cells(o: dict[str, Any]) -> list[Any]:
     ]
 
 
+_DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+
+
+def _storageclass_cells(o: dict[str, Any]) -> list[Any]:
+    return [
+        o.get("provisioner", ""),
+        o.get("reclaimPolicy", "Delete"),
+        o.get("volumeBindingMode", "Immediate"),
+        bool(o.get("allowVolumeExpansion", False)),
+    ]
+
+
+def _duration(seconds: int) -> str:
+    """apimachinery's HumanDuration (``10m``, ``24h``, ``2d12h``, ``1y30d``)."""
+    minutes, hours = seconds // 60, seconds // 3600
+    if seconds < 120:
+        return f"{max(seconds, 0)}s"
+    if minutes < 10:
+        return f"{minutes}m{seconds % 60}s" if seconds % 60 else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    if hours < 8:
+        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        return f"{hours // (24 * 365)}y{(hours // 24) % 365}d"
+    return f"{hours // (24 * 365)}y"
+
+
+def _csr_cells(o: dict[str, Any]) -> list[Any]:
+    spec, st = o.get("spec") or {}, o.get("status") or {}
+    conds = [str(c.get("type")) for c in st.get("conditions") or [] if c.get("status", "True") == "True"]
+    if st.get("certificate"):
+        conds.append("Issued")
+    seconds = spec.get("expirationSeconds")
+    return [
+        age((o.get("metadata") or {}).get("creationTimestamp")),
+        spec.get("signerName", ""),
+        spec.get("username", ""),
+        _duration(int(seconds)) if seconds else "<none>",
+        ",".join(conds) or "Pending",
+    ]
+
+
 _KINDS: dict[str, tuple[list[dict[str, Any]], Any]] = {
     "Pod": ([_col("Ready"), _col("Status"), _col("Restarts", "integer")], _pod_cells),
     "Service": ([_col("Type"), _col("Cluster-IP"), _col("External-IP"), _col("Port(s)")], _svc_cells),
@@ -279,6 +328,19 @@ _BY_GROUP: dict[tuple[str, str], tuple[list[dict[str, Any]], Any]] = {
     ("", "ReplicationController"): (
         [_col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer")],
         _rc_cells,
+    ),
+    ("storage.k8s.io", "StorageClass"): (
+        [
+            _col("Provisioner"),
+            _col("ReclaimPolicy"),
+            _col("VolumeBindingMode"),
+            _col("AllowVolumeExpansion", "boolean"),
+        ],
+        _storageclass_cells,
+    ),
+    ("certificates.k8s.io", "CertificateSigningRequest"): (
+        [_col("Age"), _col("SignerName"), _col("Requestor"), _col("RequestedDuration"), _col("Condition")],
+        _csr_cells,
     ),
     ("autoscaling", "HorizontalPodAutoscaler"): (
         [
@@ -397,7 +459,9 @@ def columns(rt: ResourceType) -> list[dict[str, Any]]:
     if _events_first(rt):
         return [*_printer(rt)[0], _col("Name", fmt="name", priority=1)]
     wide = _WIDE.get((rt.group, rt.kind), ([], None))[0]
-    return [_col("Name", fmt="name"), *_printer(rt)[0], _col("Age"), *wide]
+    cols = _printer(rt)[0]
+    own_age = any(c["name"] == "Age" for c in cols)  # a printer that places AGE itself
+    return [_col("Name", fmt="name"), *cols, *([] if own_age else [_col("Age")]), *wide]
 
 
 def row(rt: ResourceType, obj: dict[str, Any], include: str) -> dict[str, Any]:
@@ -409,10 +473,14 @@ def row(rt: ResourceType, obj: dict[str, Any], include: str) -> dict[str, Any]:
         cells = [*(fn(obj) if fn else []), meta.get("name", "")]
     else:
         wide_fn = _WIDE.get((rt.group, rt.kind), ([], None))[1]
+        own_age = any(c["name"] == "Age" for c in _printer(rt)[0])
+        name = meta.get("name", "")
+        if rt.kind == "StorageClass" and (meta.get("annotations") or {}).get(_DEFAULT_CLASS) == "true":
+            name += " (default)"
         cells = [
-            meta.get("name", ""),
+            name,
             *(fn(obj) if fn else []),
-            age(meta.get("creationTimestamp")),
+            *([] if own_age else [age(meta.get("creationTimestamp"))]),
             *(wide_fn(obj) if wide_fn else []),
         ]
     out: dict[str, Any] = {"cells": cells}

@@ -162,6 +162,7 @@ class Simulator(SimBase):
             ReplicationControllerController,
         )
         from kumo.sandbox.simulate.autoscaling import HorizontalPodAutoscalerController
+        from kumo.sandbox.simulate.certificates import CSRSigningController
         from kumo.sandbox.simulate.ingress import IngressController
         from kumo.sandbox.simulate.metrics import register_metrics
         from kumo.sandbox.simulate.namespaces import NamespaceController
@@ -185,6 +186,7 @@ class Simulator(SimBase):
             NamespaceController(self),
             SystemController(self),
             HorizontalPodAutoscalerController(self),
+            CSRSigningController(self),
         ):
             self.controllers[ctl.name] = ctl
         self._task: asyncio.Task[None] | None = None

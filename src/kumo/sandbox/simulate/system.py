@@ -1,5 +1,6 @@
-"""What a fresh cluster already runs: the ``default/kubernetes`` Service and its Endpoints, and
-the kube-system add-ons (CoreDNS behind ``kube-dns``, kube-proxy on every Node, metrics-server).
+"""What a fresh cluster already runs: the ``default/kubernetes`` Service and its Endpoints, the
+kube-system add-ons (CoreDNS behind ``kube-dns``, kube-proxy on every Node, metrics-server) and a
+default StorageClass.
 
 They are ordinary objects, created once through the store as an installer would, and the
 simulated controllers run them: CoreDNS and metrics-server are Deployments, kube-proxy a
@@ -129,6 +130,18 @@ def system_objects() -> list[dict[str, Any]]:
             [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 10250}],
             labels={"k8s-app": "metrics-server"},
         ),
+        # the default StorageClass a local cluster (kind) comes with
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": "standard",
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            "provisioner": "rancher.io/local-path",
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer",
+        },
     ]
 
 
@@ -146,6 +159,7 @@ class SystemController:
     def reconcile(self, namespace: str, name: str) -> None:
         for obj in system_objects():
             rt = self.sim.store.resource(obj["apiVersion"], obj["kind"])
-            if self.sim.store.try_get(rt, obj["metadata"]["namespace"], obj["metadata"]["name"]) is None:
+            namespace = obj["metadata"].get("namespace")
+            if self.sim.store.try_get(rt, namespace, obj["metadata"]["name"]) is None:
                 with contextlib.suppress(ApiError):
-                    self.sim.store.create(rt, obj["metadata"]["namespace"], obj, manager=_MANAGER)
+                    self.sim.store.create(rt, namespace, obj, manager=_MANAGER)
