@@ -34,7 +34,14 @@ from kumo.dns.metrics import DnsMetrics
 from kumo.dns.plan import Changes, Policy, plan
 from kumo.dns.providers.base import ApplyResult, Provider, group_key
 from kumo.dns.registry import NameMapper, NameView, NoopRegistry, Registry, TXTRegistry
-from kumo.dns.sources import BY_KIND, CONTEXT_KINDS, SourceConfig, SourceContext, endpoints_for
+from kumo.dns.sources import (
+    BY_KIND,
+    CONTEXT_KINDS,
+    SourceConfig,
+    SourceContext,
+    endpoints_for,
+    merge_service_endpoints,
+)
 from kumo.dns.state import DesiredIndex, ObjKey, RecordCache, RetrySchedule
 from kumo.dns.zoneconfig import ZoneOwners
 
@@ -356,10 +363,12 @@ class Controller:
         return self._registry_for(self._owner_of(name)).view(name, self.cache.lookup)
 
     def desired_at(self, name: str) -> list[Endpoint]:
+        """What every object (and every object in its grace period) asks for at ``name``, the
+        Services' endpoints merged into one record set as external-dns's service source does."""
         out = self.desired.at(name)
         for grace in self.grace.values():
             out.extend(e.copy() for e in grace.endpoints if e.dns_name == name)
-        return out
+        return merge_service_endpoints(out)
 
     # ------------------------------------------------------------------ reconcile
 

@@ -19,7 +19,14 @@ from kumo.dns.filters import DomainFilter
 from kumo.dns.plan import Policy, plan
 from kumo.dns.providers.aws_alias import adjust_for_route53
 from kumo.dns.registry import NameMapper, TXTRegistry
-from kumo.dns.sources import BY_KIND, SourceConfig, SourceContext, endpoints_for, parent_gateways
+from kumo.dns.sources import (
+    BY_KIND,
+    SourceConfig,
+    SourceContext,
+    endpoints_for,
+    merge_service_endpoints,
+    parent_gateways,
+)
 
 SAMPLE_IP = "192.0.2.10"  # TEST-NET-1: never a real address
 
@@ -58,6 +65,7 @@ def expected_endpoints(
         else:
             probe["status"] = {"loadBalancer": {"ingress": [dict(address)]}}
         desired.extend(endpoints_for(kind, probe, cfg, ctx).endpoints)
+    desired = merge_service_endpoints(desired)
     if provider in ("aws", "route53"):
         desired = adjust_for_route53(desired)
     changes = plan([], desired, Policy.sync, owner, MANAGED_TYPES)

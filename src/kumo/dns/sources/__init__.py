@@ -13,7 +13,7 @@ from kumo.dns.sources.common import SourceConfig, SourceResult, reads_pods_or_no
 from kumo.dns.sources.context import SourceContext, slim_context
 from kumo.dns.sources.gateway import GatewayKey, parent_gateways, route_endpoints
 from kumo.dns.sources.ingress import ingress_endpoints
-from kumo.dns.sources.service import service_endpoints
+from kumo.dns.sources.service import merge_service_endpoints, service_endpoints
 from kumo.sourcekinds import CONTEXT_WATCHES, ENDPOINT_SLICE, NODE, POD, SOURCE_KINDS, SourceKinds, Watch
 
 Builder = Callable[[dict[str, Any], SourceConfig, SourceContext], SourceResult]
@@ -115,6 +115,7 @@ __all__ = [
     "endpoints_for",
     "httproute_endpoints",
     "ingress_endpoints",
+    "merge_service_endpoints",
     "parent_gateways",
     "parse_ttl",
     "reads_pods_or_nodes",

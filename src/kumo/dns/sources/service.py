@@ -20,7 +20,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from kumo.dns.endpoint import RECORD_AAAA, RECORD_SRV, RESOURCE_LABEL, Endpoint, record_type_for_target
+from kumo.dns.endpoint import (
+    RECORD_AAAA,
+    RECORD_CNAME,
+    RECORD_SRV,
+    RESOURCE_LABEL,
+    Endpoint,
+    record_type_for_target,
+)
 from kumo.dns.sources.annotations import INTERNAL_HOSTNAME, Annotations
 from kumo.dns.sources.common import (
     RecordSettings,
@@ -259,3 +266,48 @@ def service_endpoints(
         endpoints = endpoints + templated if cfg.combine_fqdn_annotation else templated
     result.endpoints.extend(endpoints)
     return finish(result, ann, cfg)
+
+
+SERVICE_RESOURCE = "service/"
+
+
+def merge_service_endpoints(endpoints: list[Endpoint]) -> list[Endpoint]:
+    """external-dns's service source merge (``serviceSource.Endpoints``): endpoints of Services
+    (several Services at one name, or one Service's names twice) with the same name, type, set
+    identifier and TTL become one record set with every target.
+
+    As there, endpoints are sorted by resource label and then, stably, by name and type, so the
+    merged endpoint keeps the resource of the first Service: its TXT ``resource=`` label does not
+    move while that Service lives. CNAMEs are never merged (a name has one canonical name,
+    RFC 1034): they stay apart and the plan picks one per name (the smallest resource). Only
+    neighbours after sorting merge, as there. Unlike v0.22's ``Targets[0]``, every target of the
+    merged endpoint is kept, without duplicates (external-dns's newer ``MergeEndpoints`` does the
+    same), since a duplicate target is an invalid change at Route 53. Endpoints of other sources
+    pass unchanged: their candidates for one name are resolved by the plan, one per resource.
+    Returns ``endpoints`` itself when nothing merges; never changes the endpoints given.
+    """
+    services = [e for e in endpoints if e.labels.get(RESOURCE_LABEL, "").startswith(SERVICE_RESOURCE)]
+    if len(services) < 2:
+        return endpoints
+    services.sort(key=lambda e: e.labels.get(RESOURCE_LABEL, ""))
+    services.sort(key=lambda e: (e.dns_name, e.record_type))  # stable: the first Service stays first
+    merged: list[Endpoint] = []
+    copied: set[int] = set()  # merged endpoints already copied (the input is never changed)
+    for ep in services:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and ep.record_type != RECORD_CNAME
+            and (last.dns_name, last.record_type, last.set_identifier, last.record_ttl)
+            == (ep.dns_name, ep.record_type, ep.set_identifier, ep.record_ttl)
+        ):
+            if id(last) not in copied:
+                last = merged[-1] = last.copy()
+                copied.add(id(last))
+            last.targets = tuple(sorted(set(last.targets) | set(ep.targets)))
+        else:
+            merged.append(ep)
+    if len(merged) == len(services):
+        return endpoints
+    others = [e for e in endpoints if not e.labels.get(RESOURCE_LABEL, "").startswith(SERVICE_RESOURCE)]
+    return others + merged
