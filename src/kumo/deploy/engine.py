@@ -12,10 +12,11 @@ import getpass
 import itertools
 import os
 import socket
-from collections.abc import AsyncIterator, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kumo.deploy.addons import addons_state, stamp_addons
 from kumo.deploy.dnscheck import wait_resolves
 from kumo.deploy.lock import DEFAULT_DURATION, DeployLock
 from kumo.deploy.objects import FIELD_MANAGER, Obj, Ref, in_apply_order, in_delete_order, order_key
@@ -129,13 +130,33 @@ async def preflight(client: KubeClient, objects: list[Obj]) -> dict[Ref, str]:
     object that exists (a dry run answers with the stored one), so that the apply can tell
     ``created``, ``configured`` and ``unchanged`` apart as kubectl does.
     """
-    namespaces = {
-        str((o.get("metadata") or {}).get("namespace"))
-        for o in objects
-        if (o.get("metadata") or {}).get("namespace")
-    }
+    await check_kinds(client, objects)
+    existing = await existing_namespaces(client, objects)
+    return await dry_run_all(
+        client, [o for o in objects if _namespace_of(o) in existing or not _namespace_of(o)]
+    )
+
+
+def _namespace_of(obj: Obj) -> str:
+    return str((obj.get("metadata") or {}).get("namespace") or "")
+
+
+async def check_kinds(client: KubeClient, objects: list[Obj]) -> None:
+    """Every kind is served (built-in kinds need no request; others one discovery per group/version)."""
+    for obj in objects:
+        try:
+            await client.resource(str(obj["apiVersion"]), str(obj["kind"]))
+        except NotFound as exc:
+            raise ClusterError(
+                f"{exc.message}, which {Ref.of(obj)} needs; nothing was changed",
+                "Install what defines that kind (e.g. cert-manager), or edit kumo.yaml.",
+            ) from None
+
+
+async def existing_namespaces(client: KubeClient, objects: list[Obj]) -> set[str]:
+    """The namespaces of ``objects`` that exist; one being deleted is an error."""
     existing: set[str] = set()
-    for namespace in sorted(namespaces):
+    for namespace in sorted({_namespace_of(o) for o in objects} - {""}):
         try:
             found = await client.get("v1", "Namespace", namespace)
         except ApiError as exc:
@@ -149,14 +170,12 @@ async def preflight(client: KubeClient, objects: list[Obj]) -> dict[Ref, str]:
                     "Wait until it is gone (e.g. after `kumo down`), then run again.",
                 )
             existing.add(namespace)
-    for obj in objects:
-        try:
-            await client.resource(str(obj["apiVersion"]), str(obj["kind"]))
-        except NotFound as exc:
-            raise ClusterError(
-                f"{exc.message}, which {Ref.of(obj)} needs; nothing was changed",
-                "Install what defines that kind (e.g. cert-manager), or edit kumo.yaml.",
-            ) from None
+    return existing
+
+
+async def dry_run_all(client: KubeClient, objects: list[Obj]) -> dict[Ref, str]:
+    """Dry-run the apply of each object; the resourceVersion of each that exists. A refusal is a
+    ClusterError saying nothing was changed."""
     limit = asyncio.Semaphore(APPLY_CONCURRENCY)
     versions: dict[Ref, str] = {}
 
@@ -170,14 +189,11 @@ async def preflight(client: KubeClient, objects: list[Obj]) -> dict[Ref, str]:
         if version:
             versions[Ref.of(obj)] = str(version)
 
-    checkable = [
-        o
-        for o in objects
-        if not (o.get("metadata") or {}).get("namespace")
-        or (o.get("metadata") or {}).get("namespace") in existing
-    ]
-    await _gather_all([dry_run(obj) for obj in checkable])
+    await _gather_all([dry_run(obj) for obj in objects])
     return versions
+
+
+Prior = Callable[[Ref], "str | None"]
 
 
 async def _apply_all(
@@ -186,25 +202,28 @@ async def _apply_all(
     objects: list[Obj],
     reporter: Reporter,
     result: UpResult | None,
-    before: dict[Ref, str] | None = None,
-) -> None:
+    prior: Prior | dict[Ref, str] | None = None,
+) -> dict[Ref, Obj]:
+    """Apply in dependency order; the API's answer for each. ``prior`` gives the resourceVersion
+    each object had before (None: it did not exist), for the created/configured/unchanged report."""
     # Kinds apply in dependency order; objects of one kind go concurrently (bounded), which on a
     # real cluster turns N round trips into N/APPLY_CONCURRENCY.
     limit = asyncio.Semaphore(APPLY_CONCURRENCY)
+    answers: dict[Ref, Obj] = {}
+    before = prior.get if isinstance(prior, dict) else prior
 
     async def apply_one(obj: Obj) -> None:
+        ref = Ref.of(obj)
         async with limit:
             if lock is not None:
                 lock.check()
+            had = before(ref) if before is not None else None
             answer = await client.apply(obj, FIELD_MANAGER, force=True)
-        ref = Ref.of(obj)
+        answers[ref] = answer
         action = "applied"
         if before is not None:
             version = (answer.get("metadata") or {}).get("resourceVersion")
-            if ref not in before:
-                action = "created"
-            else:
-                action = "unchanged" if str(version) == before[ref] else "configured"
+            action = "created" if had is None else "unchanged" if str(version) == had else "configured"
         reporter.applied(ref, action)
         if result is not None:
             result.applied.append(ref)
@@ -212,6 +231,7 @@ async def _apply_all(
 
     for _rank, group in itertools.groupby(in_apply_order(objects), key=lambda o: order_key(o)[:2]):
         await _gather_all([apply_one(obj) for obj in group])
+    return answers
 
 
 async def _gather_all(coros: list[Coroutine[Any, Any, None]]) -> None:
@@ -275,32 +295,105 @@ def _stamp() -> str:
 
 
 async def up(rendered: Rendered, options: DeployOptions, reporter: Reporter | None = None) -> UpResult:
-    """Apply the rendered release, prune, wait, and roll back on failure (when atomic)."""
+    """Apply the rendered release, prune, wait, and roll back on failure (when atomic).
+
+    Before any write: the add-ons' state (one list), every kind served, the namespaces, and a
+    server-side dry-run of the add-ons to install and of the release's cluster-scoped objects (its
+    Namespace). The objects of a release whose namespace exists are dry-run under the release lock,
+    still before the first write to any of them (see ``_to_dry_run``).
+    """
     reporter = reporter or Reporter()
     client = await open_client(rendered, options)
     try:
-        before = await preflight(client, rendered.addons + rendered.objects)
-        await _ensure_namespace(client, rendered)
+        addons, why = await _addons_to_install(client, rendered, reporter)
+        await check_kinds(client, addons + rendered.objects)
+        existing = await existing_namespaces(client, addons + rendered.objects)
+        fresh = rendered.namespace not in existing
+        # Cluster-scoped objects (the release's Namespace) are dry-run before the lock too: a
+        # deployer the namespace is closed to is refused before any write, the lock's included.
+        checkable = [o for o in addons if not _namespace_of(o) or _namespace_of(o) in existing]
+        checkable += [o for o in rendered.objects if not _namespace_of(o)]
+        before = await dry_run_all(client, checkable)
+        created = await _create_namespace(client, rendered) if fresh else {}
         async with _release_lock(client, rendered, options, reporter) as lock:
-            result = await _up_locked(client, lock, rendered, options, reporter, before)
+            result = await _up_locked(
+                client,
+                lock,
+                rendered,
+                _Plan(addons, why, before, {Ref.of(o) for o in checkable}, created, fresh),
+                options,
+                reporter,
+            )
         result.api_requests = client.request_count
         return result
     finally:
         await client.close()
 
 
-async def _ensure_namespace(client: KubeClient, rendered: Rendered) -> None:
+@dataclass
+class _Plan:
+    """What `up` settled before taking the lock."""
+
+    #: The add-ons to apply (none when they are current, or another tool's external-dns runs).
+    addons: list[Obj]
+    #: Why they are applied (what is not current about them).
+    why: str
+    #: resourceVersions from the dry-runs so far, and which objects were dry-run.
+    before: dict[Ref, str]
+    checked: set[Ref]
+    #: The release's Namespace, when this run created it, with the API's answer.
+    created: dict[Ref, Obj]
+    #: The release's namespace did not exist: nothing in it could be dry-run.
+    fresh: bool
+
+
+async def _addons_to_install(
+    client: KubeClient, rendered: Rendered, reporter: Reporter
+) -> tuple[list[Obj], str]:
+    if not rendered.addons:
+        return [], ""
+    addons = stamp_addons(rendered.addons)
+    state = await addons_state(client, addons)
+    if state.foreign:
+        reporter.message(
+            f"external-dns is already installed by another tool ({', '.join(state.foreign)}); kumo "
+            "leaves it alone and does not install its DNS controller next to it"
+        )
+        return [], ""
+    if state.current:
+        return [], ""
+    return addons, state.reason
+
+
+async def _create_namespace(client: KubeClient, rendered: Rendered) -> dict[Ref, Obj]:
+    """Create the release's namespace (before the lock, whose Lease lives in it); the release's own
+    Namespace object when it renders one, with the answer."""
     own = [
         o
         for o in rendered.objects
         if o.get("kind") == "Namespace" and o["metadata"]["name"] == rendered.namespace
     ]
     if own:
-        await client.apply(own[0], FIELD_MANAGER, force=True)
-    elif await client.get("v1", "Namespace", rendered.namespace) is None:
-        await client.create(
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": rendered.namespace}}
-        )
+        return {Ref.of(own[0]): await client.apply(own[0], FIELD_MANAGER, force=True)}
+    await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": rendered.namespace}})
+    return {}
+
+
+def _to_dry_run(rendered: Rendered, previous: Revision | None, watcher: ReleaseWatcher | None) -> list[Obj]:
+    """The release's objects to dry-run before applying: each one that is new or differs from the
+    last deployed revision (the server has not accepted it yet), and each one whose earlier
+    resourceVersion the watch caches do not hold (the dry-run answers it, for the report).
+
+    An object exactly as the last deployed revision applied it was accepted by this server then;
+    its apply can only restore drift. Everything not yet accepted is still checked before the
+    first write, so bad input changes nothing.
+    """
+    deployed = {Ref.of(o): o for o in previous.manifests} if previous else {}
+    return [
+        o
+        for o in rendered.objects
+        if watcher is None or not watcher.watches(Ref.of(o)) or deployed.get(Ref.of(o)) != o
+    ]
 
 
 async def _mark_interrupted(store: ReleaseStore, history: list[Revision], reporter: Reporter) -> None:
@@ -318,66 +411,91 @@ async def _up_locked(
     client: KubeClient,
     lock: DeployLock,
     rendered: Rendered,
+    plan: _Plan,
     options: DeployOptions,
     reporter: Reporter,
-    before: dict[Ref, str],
 ) -> UpResult:
     store = ReleaseStore(client, rendered.release, rendered.namespace)
-    history = await store.revisions()
-    await _mark_interrupted(store, history, reporter)
-    previous = next((r for r in reversed(history) if r.status == "deployed"), None)
-    number = history[-1].number + 1 if history else 1
-    result = UpResult(rendered.release, rendered.namespace, number, "pending", urls=list(rendered.urls))
-    if lock.lease.took_over_from is not None:
-        result.took_over_from = lock.lease.took_over_from.identity
-    revision = Revision(
-        number=number,
-        status="pending",
-        deployed_by=lock.holder,
-        deployed_at=_stamp(),
-        description="kumo up",
-        images=_images(rendered.objects),
-        manifests=rendered.objects,
-        spec=rendered.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
-        env=rendered.env,
-    )
-    await store.save(revision)
-    phase = "before any of its objects were applied"
-    try:
-        addons = rendered.addons
-        if addons:
-            foreign = await _foreign_external_dns(client)
-            if foreign:
-                reporter.message(
-                    f"external-dns is already installed by another tool ({', '.join(foreign)}); kumo "
-                    "leaves it alone and does not install its DNS controller next to it"
-                )
-                addons = []
-        await _register_zone(client, rendered, reporter)
-        if addons:
-            reporter.message("installing add-ons")
-            phase = "while the add-ons were applied (the app was not changed)"
-            await _apply_all(client, lock, addons, reporter, None, before)
-            if options.wait:
-                await _wait_addons(client, addons, options, reporter)
-        reporter.message(
-            f"applying revision {number} of {rendered.release} to namespace {rendered.namespace}"
+    watching = contextlib.AsyncExitStack()
+    async with watching:
+        watcher: ReleaseWatcher | None = None
+        if options.wait:
+            # Watching starts before the apply, so the wait needs no list of its own and the caches
+            # hold each object's earlier resourceVersion (for the report) without a dry-run.
+            watcher = ReleaseWatcher(
+                client,
+                rendered.namespace,
+                _waited_kinds(rendered.namespace, rendered.objects),
+                options.unschedulable_grace,
+                float(options.lock_duration),
+            )
+            history, _ = await asyncio.gather(store.revisions(), watching.enter_async_context(watcher))
+        else:
+            history = await store.revisions()
+        await _mark_interrupted(store, history, reporter)
+        previous = next((r for r in reversed(history) if r.status == "deployed"), None)
+        before, checked = dict(plan.before), set(plan.checked)
+        if not plan.fresh:
+            to_check = [o for o in _to_dry_run(rendered, previous, watcher) if Ref.of(o) not in checked]
+            before.update(await dry_run_all(client, to_check))
+            checked |= {Ref.of(o) for o in to_check}
+
+        def prior(ref: Ref) -> str | None:
+            if ref in checked or watcher is None or not watcher.watches(ref):
+                return before.get(ref)
+            return watcher.version(ref)
+
+        number = history[-1].number + 1 if history else 1
+        result = UpResult(rendered.release, rendered.namespace, number, "pending", urls=list(rendered.urls))
+        if lock.lease.took_over_from is not None:
+            result.took_over_from = lock.lease.took_over_from.identity
+        revision = Revision(
+            number=number,
+            status="pending",
+            deployed_by=lock.holder,
+            deployed_at=_stamp(),
+            description="kumo up",
+            images=_images(rendered.objects),
+            manifests=rendered.objects,
+            spec=rendered.spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+            env=rendered.env,
         )
-        phase = "part-way through applying its objects"
-        await _apply_all(client, lock, rendered.objects, reporter, result, before)
-        since = previous.number if previous else 0
-        candidates = [o for r in history if r.number >= since for o in r.manifests]
-        phase = "after applying its objects, while pruning the previous revision's leftovers"
-        result.pruned = await _delete_all(
-            client, _prunable(candidates, rendered.objects, rendered.namespace), reporter, "pruned"
-        )
-        if not options.wait:
-            await _finish_success(store, history, revision, options, result)
-            return result
-        phase = "after applying its objects, before the rollout was confirmed"
-        waited = await _wait(client, rendered.namespace, rendered.objects, options, reporter)
-    except Unreachable as exc:
-        raise _left_pending(exc, rendered, revision, previous, phase, options) from None
+        await store.save(revision)
+        phase = "before any of its objects were applied"
+        try:
+            await _register_zone(client, rendered)
+            if plan.addons:
+                reporter.message(f"installing add-ons ({plan.why})" if plan.why else "installing add-ons")
+                phase = "while the add-ons were applied (the app was not changed)"
+                await _apply_all(client, lock, plan.addons, reporter, None, before)
+                if options.wait:
+                    await _wait_addons(client, plan.addons, options, reporter)
+            reporter.message(
+                f"applying revision {number} of {rendered.release} to namespace {rendered.namespace}"
+            )
+            phase = "part-way through applying its objects"
+            for ref in plan.created:
+                reporter.applied(ref, "created")
+                result.applied.append(ref)
+                result.actions[ref] = "created"
+            rest = [o for o in rendered.objects if Ref.of(o) not in plan.created]
+            answers = await _apply_all(client, lock, rest, reporter, result, prior)
+            answers.update(plan.created)
+            since = previous.number if previous else 0
+            candidates = [o for r in history if r.number >= since for o in r.manifests]
+            phase = "after applying its objects, while pruning the previous revision's leftovers"
+            result.pruned = await _delete_all(
+                client, _prunable(candidates, rendered.objects, rendered.namespace), reporter, "pruned"
+            )
+            if watcher is None:
+                await _finish_success(store, history, revision, options, result)
+                return result
+            phase = "after applying its objects, before the rollout was confirmed"
+            watcher.expect(answers)
+            refs = [Ref.of(o) for o in rendered.objects if _namespace_of(o) == rendered.namespace]
+            waited = await watcher.wait(refs, options.timeout, reporter.progress)
+        except Unreachable as exc:
+            raise _left_pending(exc, rendered, revision, previous, phase, options) from None
     result.objects = waited.objects
     if waited.ready:
         await _finish_success(store, history, revision, options, result)
@@ -387,6 +505,10 @@ async def _up_locked(
     return await _fail(
         client, lock, store, revision, previous, rendered.objects, waited.failure, options, reporter, result
     )
+
+
+def _waited_kinds(namespace: str, objects: list[Obj]) -> set[tuple[str, str]]:
+    return {(str(o["apiVersion"]), str(o["kind"])) for o in objects if _namespace_of(o) == namespace}
 
 
 def _left_pending(
@@ -418,15 +540,13 @@ def _zones_manager(rendered: Rendered) -> str:
     return f"kumo-release.{rendered.namespace}.{rendered.release}"
 
 
-async def _register_zone(client: KubeClient, rendered: Rendered, reporter: Reporter) -> None:
+async def _register_zone(client: KubeClient, rendered: Rendered) -> None:
     """Add this release's zone and owner id to the zones ConfigMap the shared DNS controller
     watches; other releases' keys are other managers' fields, so they stay as they are."""
     dns = rendered.spec.dns
     if dns is None:
         return
     namespace = dns.controller.namespace
-    if await client.get("v1", "Namespace", namespace) is None:
-        await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     key, value = zones_entry(rendered.spec, rendered.namespace, rendered.release)
     configmap = {
         "apiVersion": "v1",
@@ -438,7 +558,11 @@ async def _register_zone(client: KubeClient, rendered: Rendered, reporter: Repor
         },
         "data": {key: value},
     }
-    await client.apply(configmap, _zones_manager(rendered), force=True)
+    try:
+        await client.apply(configmap, _zones_manager(rendered), force=True)
+    except NotFound:  # its namespace does not exist yet (no add-on installed there so far)
+        await client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        await client.apply(configmap, _zones_manager(rendered), force=True)
 
 
 async def _unregister_zone(client: KubeClient, rendered: Rendered) -> list[str]:
@@ -489,21 +613,6 @@ async def _release_addons(
     return await _delete_all(client, addons, reporter, "deleted")
 
 
-async def _foreign_external_dns(client: KubeClient) -> list[str]:
-    """external-dns Deployments another tool installed (Helm chart or manifests), as ns/name."""
-    try:
-        found = await client.list(
-            "apps/v1", "Deployment", None, label_selector="app.kubernetes.io/name=external-dns"
-        )
-    except ApiError:
-        return []  # not allowed to look cluster-wide: nothing to report
-    return [
-        f"{d['metadata'].get('namespace')}/{d['metadata']['name']}"
-        for d in found
-        if (d["metadata"].get("labels") or {}).get("app.kubernetes.io/managed-by") != "kumo"
-    ]
-
-
 async def _finish_success(
     store: ReleaseStore, history: list[Revision], revision: Revision, options: DeployOptions, result: UpResult
 ) -> None:
@@ -514,7 +623,7 @@ async def _finish_success(
     revision.status = "deployed"
     await store.save(revision)
     result.status = "deployed"
-    await store.trim(options.max_history)
+    await store.trim(options.max_history, [*history, revision])
 
 
 async def dns_controller_live(client: KubeClient, namespace: str) -> LeaseHolder | None:

@@ -7,6 +7,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from kumo.deploy.addons import with_live_stamp
 from kumo.deploy.diff import ObjectDiff, diff_object
 from kumo.deploy.dnscheck import resolve
 from kumo.deploy.engine import DeployOptions, open_client
@@ -72,6 +73,7 @@ async def diff_release(rendered: Rendered, options: DeployOptions) -> ReleaseDif
                 live = await client.get(ref.api_version, ref.kind, ref.name, ref.namespace or None)
                 if live is None:
                     return ObjectDiff(ref, "create")
+                obj = with_live_stamp(obj, live)  # the add-ons' stamp is bookkeeping, not content
                 try:
                     after = await client.apply(obj, FIELD_MANAGER, force=True, dry_run=True)
                 except ApiError as exc:

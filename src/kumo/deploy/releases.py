@@ -137,9 +137,11 @@ class ReleaseStore:
         """Create or overwrite the record of ``revision``."""
         await self.client.apply(encode(self.release, self.namespace, revision), force=True)
 
-    async def trim(self, max_history: int) -> list[int]:
-        """Delete the oldest records beyond ``max_history``; never the current deployed one."""
-        revisions = await self.revisions()
+    async def trim(self, max_history: int, revisions: list[Revision] | None = None) -> list[int]:
+        """Delete the oldest records beyond ``max_history``; never the current deployed one.
+        ``revisions``: all of them as the caller (holding the lock) knows them, oldest first."""
+        if revisions is None:
+            revisions = await self.revisions()
         deployed = [r.number for r in revisions if r.status == "deployed"]
         keep_current = deployed[-1] if deployed else None
         excess = len(revisions) - max_history

@@ -247,13 +247,19 @@ class ReleaseWatcher:
         self.lost_after = lost_after
         self.unschedulable_grace = unschedulable_grace
         self.namespace = namespace
-        self.deployments = Informer(client, "apps/v1", "Deployment", namespace)
-        self.replicasets = Informer(client, "apps/v1", "ReplicaSet", namespace)
-        self.pods = Informer(client, "v1", "Pod", namespace)
+        # Streaming lists: one request per kind where the server serves them, a list and a watch otherwise.
+        self.deployments = Informer(client, "apps/v1", "Deployment", namespace, stream_list=True)
+        self.replicasets = Informer(client, "apps/v1", "ReplicaSet", namespace, stream_list=True)
+        self.pods = Informer(client, "v1", "Pod", namespace, stream_list=True)
         self._by_kind: dict[tuple[str, str], Informer] = {("apps/v1", "Deployment"): self.deployments}
         for api_version, kind in sorted(set(kinds)):
             if (api_version, kind) not in self._by_kind and kind in WAITABLE_KINDS:
-                self._by_kind[(api_version, kind)] = Informer(client, api_version, kind, namespace)
+                self._by_kind[(api_version, kind)] = Informer(
+                    client, api_version, kind, namespace, stream_list=True
+                )
+        #: resourceVersions each watched object has been seen at, and what this run applied (see expect)
+        self._seen: dict[Ref, set[str]] = {}
+        self._applied: dict[Ref, tuple[str, int, Obj]] = {}
         self.changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         for informer in self._informers:
@@ -264,8 +270,33 @@ class ReleaseWatcher:
         extra = [i for key, i in self._by_kind.items() if key != ("apps/v1", "Deployment")]
         return [self.deployments, self.replicasets, self.pods, *extra]
 
-    def _on_change(self, _type: str, _obj: Obj, _old: Obj | None) -> None:
+    def _on_change(self, _type: str, obj: Obj, _old: Obj | None) -> None:
+        version = (obj.get("metadata") or {}).get("resourceVersion")
+        if version and (obj.get("apiVersion"), obj.get("kind")) in self._by_kind:
+            self._seen.setdefault(Ref.of(obj), set()).add(str(version))
         self.changed.set()
+
+    def watches(self, ref: Ref) -> bool:
+        """Whether the caches hold objects of ``ref``'s kind (in this namespace)."""
+        return (ref.api_version, ref.kind) in self._by_kind and ref.namespace == self.namespace
+
+    def version(self, ref: Ref) -> str | None:
+        """The resourceVersion of the cached object, None when it does not exist (as far as seen)."""
+        informer = self._by_kind.get((ref.api_version, ref.kind))
+        obj = informer.get(ref.namespace, ref.name) if informer else None
+        version = (obj or {}).get("metadata", {}).get("resourceVersion")
+        return str(version) if version else None
+
+    def expect(self, applied: dict[Ref, Obj]) -> None:
+        """Objects this run applied, with the API's answers. Watching started before the apply, so
+        until the watch has delivered the version an apply wrote (or relisted since), the cache
+        may still hold the object as it was before; until then the answer stands in for it (its
+        spec is the new one, its status says whether the controller has seen that spec yet)."""
+        for ref, answer in applied.items():
+            informer = self._by_kind.get((ref.api_version, ref.kind))
+            version = (answer.get("metadata") or {}).get("resourceVersion")
+            if informer is not None and version:
+                self._applied[ref] = (str(version), informer.list_count, answer)
 
     async def __aenter__(self) -> ReleaseWatcher:
         self._tasks = [asyncio.create_task(i.run()) for i in self._informers]
@@ -310,7 +341,16 @@ class ReleaseWatcher:
 
     def cached(self, ref: Ref) -> Obj | None:
         informer = self._by_kind.get((ref.api_version, ref.kind))
-        return informer.get(ref.namespace, ref.name) if informer else None
+        if informer is None:
+            return None
+        applied = self._applied.get(ref)
+        if applied is not None:
+            version, lists, answer = applied
+            if version in self._seen.get(ref, ()) or informer.list_count > lists:
+                del self._applied[ref]  # the watch has caught up with this run's apply
+            else:
+                return answer
+        return informer.get(ref.namespace, ref.name)
 
     async def wait(
         self,
@@ -364,7 +404,7 @@ class ReleaseWatcher:
         for ref in refs:
             if ref.kind != "Deployment":
                 continue
-            deployment = self.deployments.get(ref.namespace, ref.name)
+            deployment = self.cached(ref)
             if deployment is None:
                 continue
             failure = deployment_failure(

@@ -17,7 +17,7 @@ from typing import Any
 
 from kumo.errors import ClusterError
 from kumo.kube.client import KubeClient, Obj
-from kumo.kube.errors import Gone
+from kumo.kube.errors import ApiError, Gone
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,9 @@ LIST_PAGE = 500
 
 #: Event type of the periodic resync: every cached object is handed to the handlers again.
 RESYNC = "RESYNC"
+
+#: The annotation on the BOOKMARK that ends a streaming list's initial events.
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
 
 def key_of(obj: Obj) -> Key:
@@ -50,8 +53,12 @@ class Informer:
         watch_timeout_seconds: int = 300,
         max_backoff_seconds: float = 10.0,
         transform: Callable[[Obj], Obj] | None = None,
+        stream_list: bool = False,
     ) -> None:
         self.client = client
+        #: Sync first by a streaming list (one request instead of a list and a watch) where the
+        #: server serves them; otherwise, and after any break, list then watch.
+        self.stream_list = stream_list
         self.api_version = api_version
         self.kind = kind
         self.namespace = namespace
@@ -100,9 +107,15 @@ class Informer:
         """List and watch until cancelled."""
         resync_task = asyncio.create_task(self._resync_loop()) if self.resync_seconds else None
         failures = 0
+        stream = self.stream_list
         try:
             while True:
                 try:
+                    if stream and self.client.streaming_lists is not False:
+                        stream = False
+                        if await self._stream():
+                            failures = 0
+                            await self._watch_until_broken()
                     await self._relist()
                     failures = 0
                     await self._watch_until_broken()
@@ -141,10 +154,56 @@ class Informer:
             transform=self.transform,
         )
         self.list_count += 1
-        fresh = {key_of(item): item for item in items}
+        self.resource_version = items.resource_version
+        await self._replace({key_of(item): item for item in items})
+
+    async def _stream(self) -> bool:
+        """Sync by a streaming list, then go on watching the same stream until it ends. False when
+        the server does not serve streaming lists (the caller lists instead); raises as a watch does."""
+        fresh: dict[Key, Obj] = {}
+        synced = False
+        try:
+            async for event_type, obj in self.client.watch(
+                self.api_version,
+                self.kind,
+                self.namespace,
+                self.label_selector,
+                self.field_selector,
+                timeout_seconds=self.watch_timeout_seconds,
+                send_initial_events=True,
+            ):
+                version = _version(obj)
+                if version:
+                    self.resource_version = version
+                if synced:
+                    await self._on_event(event_type, obj)
+                elif event_type == "BOOKMARK":
+                    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+                    if annotations.get(INITIAL_EVENTS_END) == "true":
+                        self.client.streaming_lists = synced = True
+                        self.list_count += 1
+                        await self._replace(fresh)
+                else:
+                    if self.transform is not None:
+                        obj = self.transform(obj)
+                    if event_type == "DELETED":
+                        fresh.pop(key_of(obj), None)
+                    else:
+                        fresh[key_of(obj)] = obj
+        except ApiError as exc:
+            # An older server (or one without the WatchList feature) refuses the parameters.
+            if synced or isinstance(exc, Gone) or exc.code not in (400, 422):
+                raise
+            self.client.streaming_lists = False
+            return False
+        if not synced:  # the stream ended without the end-of-initial-events mark: not served
+            self.client.streaming_lists = False
+        return synced
+
+    async def _replace(self, fresh: dict[Key, Obj]) -> None:
+        """Make ``fresh`` the cache; hand the differences to the handlers as events."""
         old_cache = self._cache
         self._cache = fresh
-        self.resource_version = items.resource_version
         for key, obj in fresh.items():
             previous = old_cache.get(key)
             if previous is None:
@@ -172,18 +231,21 @@ class Informer:
                 version = _version(obj)
                 if version:
                     self.resource_version = version
-                if event_type == "BOOKMARK":
-                    continue
-                if self.transform is not None:
-                    obj = self.transform(obj)
-                key = key_of(obj)
-                old = self._cache.get(key)
-                if event_type == "DELETED":
-                    self._cache.pop(key, None)
-                    await self._dispatch("DELETED", obj, old)
-                elif event_type in ("ADDED", "MODIFIED"):
-                    self._cache[key] = obj
-                    await self._dispatch("ADDED" if old is None else "MODIFIED", obj, old)
+                await self._on_event(event_type, obj)
+
+    async def _on_event(self, event_type: str, obj: Obj) -> None:
+        if event_type == "BOOKMARK":
+            return
+        if self.transform is not None:
+            obj = self.transform(obj)
+        key = key_of(obj)
+        old = self._cache.get(key)
+        if event_type == "DELETED":
+            self._cache.pop(key, None)
+            await self._dispatch("DELETED", obj, old)
+        elif event_type in ("ADDED", "MODIFIED"):
+            self._cache[key] = obj
+            await self._dispatch("ADDED" if old is None else "MODIFIED", obj, old)
 
     async def _resync_loop(self) -> None:
         assert self.resync_seconds

@@ -105,18 +105,22 @@ class LeaseLock:
         return await self._write(lease, transitions=_transitions(lease))
 
     async def release(self) -> None:
-        """Give the lease up at once, so the next contender need not wait for expiry."""
+        """Give the lease up at once, so the next contender need not wait for expiry.
+
+        The write carries the version of our last write, so it needs no read first: a Conflict
+        means the Lease changed since (a renewal whose answer was lost, or another holder), and
+        only then is it read to see whether it is still ours."""
+        held, self._lease = self._lease, None
+        if held is not None:
+            with contextlib.suppress(Conflict):
+                await self.client.replace(_released(held))
+                return
         lease = await self._read()
         current = lease_holder(lease)
-        self._lease = None
         if lease is None or current is None or current.identity != self.holder:
             return
-        spec = dict(lease.get("spec") or {})
-        spec.pop("holderIdentity", None)
-        spec["leaseDurationSeconds"] = 1
-        spec["renewTime"] = format_micro(now())
         with contextlib.suppress(Conflict):
-            await self.client.replace({**lease, "spec": spec})
+            await self.client.replace(_released(lease))
 
     async def _read(self) -> Obj | None:
         return await self.client.get(API_VERSION, "Lease", self.name, self.namespace)
@@ -160,6 +164,14 @@ def lease_holder(lease: Obj | None) -> LeaseHolder | None:
         renew_time=parse_time(spec.get("renewTime") or spec.get("acquireTime")),
         duration_seconds=int(spec.get("leaseDurationSeconds") or 0),
     )
+
+
+def _released(lease: Obj) -> Obj:
+    spec = dict(lease.get("spec") or {})
+    spec.pop("holderIdentity", None)
+    spec["leaseDurationSeconds"] = 1
+    spec["renewTime"] = format_micro(now())
+    return {**lease, "spec": spec}
 
 
 def _transitions(lease: Obj) -> int:

@@ -35,6 +35,31 @@ async def until(predicate: Any, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.parametrize("streaming", [True, False])
+async def test_a_streaming_list_syncs_and_watches_in_one_request(client: KubeClient, streaming: bool) -> None:
+    # The same cache and events whether the server streams the list (one request: sendInitialEvents)
+    # or the informer lists and then watches (two), as against a server without streaming lists.
+    await client.create(configmap("before", app="s"))
+    client.streaming_lists = None if streaming else False
+    informer = Informer(client, "v1", "ConfigMap", "default", label_selector="app=s", stream_list=True)
+    events: list[tuple[str, str]] = []
+    informer.add_handler(lambda t, o, old: events.append((t, o["metadata"]["name"])))
+    sent = client.request_count
+    task = asyncio.create_task(informer.run())
+    try:
+        await informer.wait_synced(timeout=10)
+        assert [o["metadata"]["name"] for o in informer.items()] == ["before"]
+        await client.create(configmap("after", app="s"))
+        await until(lambda: informer.get("default", "after") is not None)
+        assert events == [("ADDED", "before"), ("ADDED", "after")]
+        assert client.request_count - sent == (2 if streaming else 3)  # + the create
+        assert client.streaming_lists is streaming
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def test_informer_caches_and_calls_handlers(client: KubeClient) -> None:
     await client.create(configmap("before", app="x"))
     informer = Informer(client, "v1", "ConfigMap", "default", label_selector="app=x")

@@ -185,6 +185,12 @@ class KubeAPI:
         return self._emu.store
 
     @property
+    def requests_received(self) -> int:
+        """HTTP requests the emulator has received so far, watches included."""
+        assert self._emu is not None
+        return self._emu.app.requests_received
+
+    @property
     def simulator(self) -> Any:
         """The running controllers the options named (a :class:`kumo.sandbox.simulate.Simulator`),
         ``None`` without. Set ``api.call(lambda: setattr(api.simulator, "enabled", False))`` to pause

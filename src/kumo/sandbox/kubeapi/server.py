@@ -164,6 +164,8 @@ class KubeApp:
         self.bookmark_interval = bookmark_interval
         self.server_address = server_address
         self._closing = False
+        #: HTTP requests received (watches included): what a client's request budget is checked against.
+        self.requests_received = 0
         self.tokens = rbac.TokenIssuer()
         self.authz = rbac.Authorizer(store)
         #: more ways to authenticate a bearer token (the sandbox adds EKS's); None: not theirs
@@ -187,6 +189,7 @@ class KubeApp:
                     return
         if scope["type"] != "http":
             return
+        self.requests_received += 1
         chunks = []
         more = True
         size = 0
