@@ -134,6 +134,11 @@ def test_a_core_event_is_read_watched_patched_and_deleted_through_events_k8s_io(
     assert core.read_namespaced_event("web.pulled", "default").message == "Container image pulled again"
     listed = kubectl_json(bare_api.kubeconfig, "get", "events.v1.events.k8s.io", "-n", "default")
     assert [e["note"] for e in listed["items"]] == ["Container image pulled again"]
+    # printed as the API server prints its one internal Event, whichever API is asked
+    table = kubectl(bare_api.kubeconfig, "get", "events.v1.events.k8s.io", "-n", "default").stdout
+    header, line = table.splitlines()[:2]
+    assert header.split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    assert line.split()[1:5] == ["Normal", "Pulled", "deployment/web", "Container"]
 
     events.delete_namespaced_event("web.pulled", "default")
     with pytest.raises(ApiException) as info:

@@ -182,13 +182,16 @@ def _lease_cells(o: dict[str, Any]) -> list[Any]:
 
 
 def _event_cells(o: dict[str, Any]) -> list[Any]:
-    inv = o.get("involvedObject") or {}
+    # one printer for both APIs, as the API server prints its one internal Event: the core form
+    # (involvedObject, message, lastTimestamp) or the events.k8s.io view (regarding, note, deprecated*)
+    inv = o.get("involvedObject") or o.get("regarding") or {}
+    seen = o.get("lastTimestamp") or o.get("deprecatedLastTimestamp") or o.get("eventTime")
     return [
-        age(o.get("lastTimestamp") or o.get("eventTime")),
+        age(seen),
         o.get("type", ""),
         o.get("reason", ""),
         f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}",
-        o.get("message", ""),
+        o.get("message", o.get("note", "")),
     ]
 
 
@@ -318,6 +321,11 @@ _KINDS: dict[str, tuple[list[dict[str, Any]], Any]] = {
 }
 
 
+_EVENT_PRINTER = (
+    [_col("Last Seen"), _col("Type"), _col("Reason"), _col("Object"), _col("Message")],
+    _event_cells,
+)
+
 # kinds printed with columns of their own, by (group, kind)
 _BY_GROUP: dict[tuple[str, str], tuple[list[dict[str, Any]], Any]] = {
     ("networking.k8s.io", "Ingress"): (
@@ -352,10 +360,8 @@ _BY_GROUP: dict[tuple[str, str], tuple[list[dict[str, Any]], Any]] = {
         ],
         _hpa_cells,
     ),
-    ("", "Event"): (
-        [_col("Last Seen"), _col("Type"), _col("Reason"), _col("Object"), _col("Message")],
-        _event_cells,
-    ),
+    ("", "Event"): _EVENT_PRINTER,
+    ("events.k8s.io", "Event"): _EVENT_PRINTER,
 }
 
 
@@ -450,7 +456,7 @@ def _printer(rt: ResourceType) -> tuple[list[dict[str, Any]], Any]:
 
 def _events_first(rt: ResourceType) -> bool:
     # like the real server, Events lead with LAST SEEN and keep NAME for -o wide
-    return rt.kind == "Event" and rt.group == ""
+    return rt.kind == "Event" and rt.group in ("", "events.k8s.io")
 
 
 def columns(rt: ResourceType) -> list[dict[str, Any]]:
