@@ -9,12 +9,13 @@ keeps its source cache, its registry's record cache and its plan apart):
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kumo.dns.endpoint import RECORD_TXT, RESOURCE_LABEL, Endpoint, EndpointKey, targets_key
+from kumo.dns.endpoint import RECORD_TXT, RESOURCE_LABEL, Endpoint, targets_key
 
 ObjKey = tuple[str, str, str]  # kind, namespace, name
 
@@ -75,41 +76,99 @@ class DesiredIndex:
         return self.by_name.get(name, {}).keys()
 
 
+# One provider record without its name: type, set identifier, targets, TTL, provider-specific and
+# label pairs. Plain tuples, not Endpoints: an Endpoint is an object plus two dicts (about 600 bytes
+# for an ALIAS record), a row about 200, and every row with the same provider-specific properties
+# shares one tuple of them.
+Row = tuple[str, str, tuple[str, ...], int, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+
+
 class RecordCache:
-    """The provider's records by name; never re-read except by ``replace`` (a full read)."""
+    """The provider's records by name; never re-read except by ``replace`` (a full read).
+
+    It is the only copy of the zone kumo keeps (providers keep none, except Route 53's few raw
+    record sets it could not rebuild for a DELETE), so it is stored compactly: per name a tuple of
+    rows. ``lookup`` builds fresh Endpoints from them, so no caller can change the cache by changing
+    what it got.
+    """
 
     def __init__(self) -> None:
-        self.records: dict[str, dict[EndpointKey, Endpoint]] = defaultdict(dict)
+        self._rows: dict[str, tuple[Row, ...]] = {}
+        self._shared: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
         self.loaded = False
         self.count = 0  # non-TXT records
 
+    def _row(self, ep: Endpoint, labels: bool) -> Row:
+        ps = tuple(sorted(ep.provider_specific.items()))
+        return (
+            sys.intern(ep.record_type),
+            sys.intern(ep.set_identifier),
+            tuple(ep.targets),
+            ep.record_ttl,
+            self._shared.setdefault(ps, ps),
+            tuple(sorted(ep.labels.items())) if labels else (),
+        )
+
     def replace(self, records: Iterable[Endpoint]) -> None:
-        fresh: dict[str, dict[EndpointKey, Endpoint]] = defaultdict(dict)
-        count = 0
+        """A full read: the provider's records as they are (their labels, if any, included)."""
+        self._rows = {}
+        self.count = 0
         for ep in records:
-            fresh[ep.dns_name][ep.key] = ep
-            count += ep.record_type != RECORD_TXT
-        self.records = fresh
-        self.count = count
+            self._put(ep.dns_name, self._row(ep, labels=True))
         self.loaded = True
 
-    def lookup(self, name: str) -> Iterable[Endpoint]:
-        recs = self.records.get(name)
-        return recs.values() if recs else ()
+    async def replace_pages(self, pages: AsyncIterable[Iterable[Endpoint]]) -> None:
+        """A full read, a page at a time (only a page of Endpoints is alive at once, not the whole
+        zone); the old rows serve lookups until the last page is in, then the new ones replace them."""
+        fresh = RecordCache()
+        fresh._shared = self._shared
+        async for page in pages:
+            for ep in page:
+                fresh._put(ep.dns_name, fresh._row(ep, labels=True))
+        self._rows, self.count, self.loaded = fresh._rows, fresh.count, True
+
+    def _put(self, name: str, row: Row) -> None:
+        rows = self._rows.get(name, ())
+        kept = tuple(r for r in rows if r[:2] != row[:2])
+        self.count += (len(kept) == len(rows)) * (row[0] != RECORD_TXT)
+        self._rows[sys.intern(name)] = (*kept, row)
+
+    def lookup(self, name: str) -> list[Endpoint]:
+        return [_endpoint(name, row) for row in self._rows.get(name, ())]
+
+    def names(self) -> Iterable[str]:
+        return self._rows.keys()
+
+    def endpoints(self) -> Iterator[Endpoint]:
+        """Every cached record, as fresh Endpoints."""
+        for name, rows in self._rows.items():
+            for row in rows:
+                yield _endpoint(name, row)
 
     def forget(self, ep: Endpoint) -> None:
-        if self.records.get(ep.dns_name, {}).pop(ep.key, None) is not None and ep.record_type != RECORD_TXT:
-            self.count -= 1
+        rows = self._rows.get(ep.dns_name)
+        if not rows:
+            return
+        kept = tuple(r for r in rows if r[:2] != (ep.record_type, ep.set_identifier))
+        if len(kept) == len(rows):
+            return
+        self.count -= ep.record_type != RECORD_TXT
+        if kept:
+            self._rows[ep.dns_name] = kept
+        else:
+            del self._rows[ep.dns_name]
 
     def store(self, ep: Endpoint) -> None:
-        stored = ep.copy()
-        stored.labels = {}
-        if stored.key not in self.records.get(stored.dns_name, {}) and stored.record_type != RECORD_TXT:
-            self.count += 1
-        self.records[stored.dns_name][stored.key] = stored
+        """A record kumo wrote; its labels are the registry's (in its TXT), not the record's."""
+        self._put(ep.dns_name, self._row(ep, labels=False))
 
     def size(self) -> int:
-        return sum(len(r) for r in self.records.values())
+        return sum(len(r) for r in self._rows.values())
+
+
+def _endpoint(name: str, row: Row) -> Endpoint:
+    rtype, set_identifier, targets, ttl, ps, labels = row
+    return Endpoint(name, targets, rtype, ttl, set_identifier, dict(labels), dict(ps))
 
 
 @dataclass

@@ -27,18 +27,15 @@ def status_view(controller: Controller) -> dict[str, Any]:
     owner = controller.owner
     mapper = controller.registry.mapper
 
-    def lookup(name: str) -> list[Endpoint]:
-        return list((controller.records.get(name) or {}).values())
-
+    lookup = controller.cache.lookup
     names: set[str] = set(controller.by_name)
-    for name, records in controller.records.items():
-        for ep in records.values():
-            if ep.record_type == RECORD_TXT:
-                record_name, _ = mapper.endpoint_name(name)
-                if record_name:
-                    names.add(record_name)
-            elif ep.record_type in controller.config.managed_types:
-                names.add(name)
+    for ep in controller.cache.endpoints():
+        if ep.record_type == RECORD_TXT:
+            record_name, _ = mapper.endpoint_name(ep.dns_name)
+            if record_name:
+                names.add(record_name)
+        elif ep.record_type in controller.config.managed_types:
+            names.add(ep.dns_name)
     entries: list[dict[str, Any]] = []
     conflicts = 0
     for name in sorted(names):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
 from kumo.dns.endpoint import Endpoint
 from kumo.dns.plan import Changes
 from kumo.dns.registry import NameMapper, NoopRegistry, TXTRegistry, ownership_txt_content
@@ -59,3 +64,35 @@ def test_noop_and_txt_registries_behind_one_protocol() -> None:
     assert txt.claimed_name(ep("a-www.ex.com", ownership_txt_content("other", "x/y/z"), "TXT")) is None
     with_txt, dropped = txt.with_txt(changes, {})
     assert [e.dns_name for e in with_txt.create] == ["www.ex.com", "a-www.ex.com"] and not dropped
+
+
+def test_record_cache_hands_out_copies_and_shares_provider_specific_properties() -> None:
+    cache = RecordCache()
+    alias = {"alias": "true", "aws/evaluate-target-health": "true"}
+    cache.replace(
+        Endpoint(f"w{i}.ex.com", (f"lb-{i}.elb.amazonaws.com",), "A", provider_specific=dict(alias))
+        for i in range(3)
+    )
+    got = cache.lookup("w0.ex.com")[0]
+    got.targets, got.provider_specific["alias"] = ("changed",), "false"
+    again = cache.lookup("w0.ex.com")[0]
+    assert again.targets == ("lb-0.elb.amazonaws.com",) and again.provider_specific == alias
+    rows = [row for name in cache.names() for row in cache._rows[name]]
+    assert len({id(row[4]) for row in rows}) == 1  # one tuple of properties for every ALIAS row
+    assert sorted(e.dns_name for e in cache.endpoints()) == ["w0.ex.com", "w1.ex.com", "w2.ex.com"]
+
+
+def test_record_cache_keeps_its_rows_when_a_paged_read_fails() -> None:
+    async def pages(fail: bool) -> AsyncIterator[list[Endpoint]]:
+        yield [ep("new.ex.com")]
+        if fail:
+            raise ConnectionError("page 2")
+        yield [ep("more.ex.com")]
+
+    cache = RecordCache()
+    cache.replace([ep("old.ex.com")])
+    with pytest.raises(ConnectionError):
+        asyncio.run(cache.replace_pages(pages(fail=True)))
+    assert list(cache.names()) == ["old.ex.com"] and cache.count == 1
+    asyncio.run(cache.replace_pages(pages(fail=False)))
+    assert sorted(cache.names()) == ["more.ex.com", "new.ex.com"] and cache.count == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from kumo.dns.endpoint import OWNED_RECORD_LABEL, Endpoint
@@ -52,6 +53,12 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def records(self) -> list[Endpoint]:
         """Every record in the zones this provider manages (TXT included)."""
+
+    async def record_pages(self) -> AsyncIterator[list[Endpoint]]:
+        """``records()`` a page at a time, so the controller can store each page compactly before the
+        next one arrives instead of holding every record as an Endpoint at once (Route 53 pages its
+        reads; the others return one page)."""
+        yield await self.records()
 
     @abc.abstractmethod
     async def apply_changes(self, changes: Changes) -> ApplyResult:

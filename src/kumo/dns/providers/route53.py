@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -343,8 +343,10 @@ class Route53Provider(Provider):
     # -- records ----------------------------------------------------------------------------------
 
     async def records(self) -> list[Endpoint]:
+        return [ep async for page in self.record_pages() for ep in page]
+
+    async def record_pages(self) -> AsyncIterator[list[Endpoint]]:
         zones = await self.zones(refresh=True)
-        out: list[Endpoint] = []
         raw: dict[EndpointKey, dict[str, Any]] = {}
         counts: dict[str, int] = {}
         for zone in zones:
@@ -357,6 +359,7 @@ class Route53Provider(Provider):
                     raise ProviderError(
                         f"route53: listing records of zone {zone.name} failed: {exc}"
                     ) from exc
+                out: list[Endpoint] = []
                 for rrset in page.get("ResourceRecordSets", []):
                     counts[zone.id] += 1
                     ep = self._to_endpoint(rrset)
@@ -364,6 +367,7 @@ class Route53Provider(Provider):
                         out.append(ep)
                         if _comparable(self._rrset(ep, zone, for_delete=False)) != _comparable(rrset):
                             raw[ep.key] = rrset  # kept only when it cannot be rebuilt exactly
+                yield out
                 if not page.get("IsTruncated"):
                     break
                 kwargs["StartRecordName"] = page["NextRecordName"]
@@ -372,9 +376,9 @@ class Route53Provider(Provider):
                     kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
                 else:
                     kwargs.pop("StartRecordIdentifier", None)
+        # only a read that got every page replaces what the last one learnt
         self._raw = raw
         self._counts = counts
-        return out
 
     async def drifted(self) -> bool | None:
         """One GetHostedZone per zone: a record set count other than kumo's own means records were
