@@ -20,7 +20,7 @@ from kumo.deploy.addons import addons_state, stamp_addons
 from kumo.deploy.dnscheck import wait_resolves
 from kumo.deploy.lock import DEFAULT_DURATION, DeployLock
 from kumo.deploy.objects import FIELD_MANAGER, Obj, Ref, in_apply_order, in_delete_order, order_key
-from kumo.deploy.releases import NAME_LABEL, OWNER_LABEL, ReleaseStore, Revision
+from kumo.deploy.releases import NAME_LABEL, OWNER_LABEL, ReleaseStore, Revision, object_key
 from kumo.deploy.rendering import Rendered
 from kumo.deploy.report import Reporter
 from kumo.deploy.wait import ObjectProgress, ReleaseWatcher, RolloutFailure, WaitResult
@@ -203,9 +203,11 @@ async def _apply_all(
     reporter: Reporter,
     result: UpResult | None,
     prior: Prior | dict[Ref, str] | None = None,
+    untouched: set[Ref] | None = None,
 ) -> dict[Ref, Obj]:
     """Apply in dependency order; the API's answer for each. ``prior`` gives the resourceVersion
-    each object had before (None: it did not exist), for the created/configured/unchanged report."""
+    each object had before (None: it did not exist), for the created/configured/unchanged report.
+    ``untouched`` objects are reported unchanged without a request (see ``_untouched``)."""
     # Kinds apply in dependency order; objects of one kind go concurrently (bounded), which on a
     # real cluster turns N round trips into N/APPLY_CONCURRENCY.
     limit = asyncio.Semaphore(APPLY_CONCURRENCY)
@@ -214,6 +216,12 @@ async def _apply_all(
 
     async def apply_one(obj: Obj) -> None:
         ref = Ref.of(obj)
+        if untouched and ref in untouched:
+            reporter.applied(ref, "unchanged")
+            if result is not None:
+                result.applied.append(ref)
+                result.actions[ref] = "unchanged"
+            return
         async with limit:
             if lock is not None:
                 lock.check()
@@ -428,6 +436,9 @@ async def _up_locked(
                 _waited_kinds(rendered.namespace, rendered.objects),
                 options.unschedulable_grace,
                 float(options.lock_duration),
+                # Every kind of the release is cached: an object still at the version the last
+                # deployed revision left it at needs no request at all (see _untouched).
+                track=_waited_kinds(rendered.namespace, rendered.objects),
             )
             history, _ = await asyncio.gather(store.revisions(), watching.enter_async_context(watcher))
         else:
@@ -439,6 +450,8 @@ async def _up_locked(
             to_check = [o for o in _to_dry_run(rendered, previous, watcher) if Ref.of(o) not in checked]
             before.update(await dry_run_all(client, to_check))
             checked |= {Ref.of(o) for o in to_check}
+
+        untouched = _untouched(rendered, previous, watcher)
 
         def prior(ref: Ref) -> str | None:
             if ref in checked or watcher is None or not watcher.watches(ref):
@@ -479,7 +492,7 @@ async def _up_locked(
                 result.applied.append(ref)
                 result.actions[ref] = "created"
             rest = [o for o in rendered.objects if Ref.of(o) not in plan.created]
-            answers = await _apply_all(client, lock, rest, reporter, result, prior)
+            answers = await _apply_all(client, lock, rest, reporter, result, prior, untouched)
             answers.update(plan.created)
             since = previous.number if previous else 0
             candidates = [o for r in history if r.number >= since for o in r.manifests]
@@ -494,6 +507,8 @@ async def _up_locked(
             watcher.expect(answers)
             refs = [Ref.of(o) for o in rendered.objects if _namespace_of(o) == rendered.namespace]
             waited = await watcher.wait(refs, options.timeout, reporter.progress)
+            if waited.ready:
+                revision.versions = _versions(rendered.objects, watcher)
         except Unreachable as exc:
             raise _left_pending(exc, rendered, revision, previous, phase, options) from None
     result.objects = waited.objects
@@ -505,6 +520,38 @@ async def _up_locked(
     return await _fail(
         client, lock, store, revision, previous, rendered.objects, waited.failure, options, reporter, result
     )
+
+
+def _untouched(rendered: Rendered, previous: Revision | None, watcher: ReleaseWatcher | None) -> set[Ref]:
+    """Objects exactly as the last deployed revision applied them and, as the watch caches show,
+    still at the resourceVersion they had once it was ready: nobody has written them since, so
+    applying them again would change nothing (any write, drift included, changes the version)."""
+    if previous is None or watcher is None or not previous.versions:
+        return set()
+    deployed = {Ref.of(o): o for o in previous.manifests}
+    found: set[Ref] = set()
+    for obj in rendered.objects:
+        ref = Ref.of(obj)
+        if not watcher.watches(ref) or deployed.get(ref) != obj:
+            continue
+        version = watcher.version(ref)
+        if version is not None and previous.versions.get(_key(ref)) == version:
+            found.add(ref)
+    return found
+
+
+def _versions(objects: list[Obj], watcher: ReleaseWatcher) -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for obj in objects:
+        ref = Ref.of(obj)
+        version = watcher.version(ref) if watcher.watches(ref) else None
+        if version is not None:
+            versions[_key(ref)] = version
+    return versions
+
+
+def _key(ref: Ref) -> str:
+    return object_key(ref.api_version, ref.kind, ref.namespace, ref.name)
 
 
 def _waited_kinds(namespace: str, objects: list[Obj]) -> set[tuple[str, str]]:

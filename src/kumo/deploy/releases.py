@@ -36,6 +36,9 @@ class Revision:
     manifests: list[Obj] = field(default_factory=list)
     spec: dict[str, Any] = field(default_factory=dict)
     env: str | None = None
+    #: The resourceVersion of each object once the revision was deployed and ready (see
+    #: ``object_key``): an object still at it is untouched since, and applying it again is a no-op.
+    versions: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -47,6 +50,11 @@ class Revision:
             "failure": self.failure,
             "images": self.images,
         }
+
+
+def object_key(api_version: str, kind: str, namespace: str, name: str) -> str:
+    """How ``Revision.versions`` names an object."""
+    return f"{api_version}/{kind}/{namespace}/{name}"
 
 
 def secret_name(release: str, number: int) -> str:
@@ -72,6 +80,7 @@ def encode(release: str, namespace: str, revision: Revision) -> Obj:
         "failure": revision.failure,
         "images": revision.images,
         "env": revision.env,
+        "versions": revision.versions,
     }
     return {
         "apiVersion": "v1",
@@ -110,6 +119,7 @@ def decode(secret: Obj) -> Revision:
         manifests=list(_unpack(data.get("manifests")) or []),
         spec=dict(_unpack(data.get("spec")) or {}),
         env=info.get("env"),
+        versions={str(k): str(v) for k, v in (info.get("versions") or {}).items()},
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from kumo.deploy.objects import Obj, Ref
 from kumo.errors import ClusterError
-from kumo.kube import ApiLost, Informer, KubeClient, readiness
+from kumo.kube import ApiError, ApiLost, Informer, KubeClient, readiness
 from kumo.kube.timefmt import now, parse_time
 
 #: Log lines of a crashing container shown in the failure report.
@@ -242,7 +242,10 @@ class ReleaseWatcher:
         kinds: Iterable[tuple[str, str]] = (),
         unschedulable_grace: float = 0.0,
         lost_after: float | None = None,
+        track: Iterable[tuple[str, str]] = (),
     ) -> None:
+        """``kinds``: those waited for (the waitable ones among them); ``track``: kinds only cached,
+        for their objects' resourceVersions (dropped when the deployer may not list them)."""
         self.client = client
         self.lost_after = lost_after
         self.unschedulable_grace = unschedulable_grace
@@ -257,11 +260,17 @@ class ReleaseWatcher:
                 self._by_kind[(api_version, kind)] = Informer(
                     client, api_version, kind, namespace, stream_list=True
                 )
+        self._tracked_only: set[tuple[str, str]] = set()
+        for key in sorted(set(track)):
+            if key not in self._by_kind and key not in {("apps/v1", "ReplicaSet"), ("v1", "Pod")}:
+                self._by_kind[key] = Informer(client, key[0], key[1], namespace, stream_list=True)
+                self._tracked_only.add(key)
         #: resourceVersions each watched object has been seen at, and what this run applied (see expect)
         self._seen: dict[Ref, set[str]] = {}
         self._applied: dict[Ref, tuple[str, int, Obj]] = {}
         self.changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._dropped: list[asyncio.Task[None]] = []
         for informer in self._informers:
             informer.add_handler(self._on_change)
 
@@ -302,8 +311,10 @@ class ReleaseWatcher:
         self._tasks = [asyncio.create_task(i.run()) for i in self._informers]
         try:
             deadline = time.monotonic() + 30
-            for informer in self._informers:
+            for informer in list(self._informers):
                 while not informer.synced:
+                    if self._untrackable(informer):
+                        break
                     self.check_api()
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
@@ -315,16 +326,30 @@ class ReleaseWatcher:
             raise
         return self
 
+    def _untrackable(self, informer: Informer) -> bool:
+        """A kind cached only for its versions that the deployer may not list: do without it."""
+        key = (informer.api_version, informer.kind)
+        error = informer.last_error
+        if key not in self._tracked_only or not isinstance(error, ApiError) or error.code not in (403, 404):
+            return False
+        task = self._tasks.pop(self._informers.index(informer))
+        task.cancel()
+        self._dropped.append(task)
+        del self._by_kind[key]
+        self._tracked_only.discard(key)
+        return True
+
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = self._tasks + self._dropped
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._tasks = []
+        self._tasks, self._dropped = [], []
 
     def check_api(self) -> None:
         """Raise ApiLost once the API has not answered for ``lost_after`` seconds: waiting longer
