@@ -6,9 +6,9 @@ controller's ClusterRole. It imports nothing of kumo, so render may read it with
 controller (ARCHITECTURE section 2: render imports only spec).
 
 A source reads its own objects (the ones that ask for names) and, for their targets, context kinds:
-Gateways for the route sources; Nodes, Pods and EndpointSlices for the service source (NodePort
-Services publish node addresses, headless Services their Pods' addresses), as external-dns's
-service source does.
+Gateways and Namespaces (a listener's allowedRoutes may select namespaces) for the route sources;
+Nodes, Pods and EndpointSlices for the service source (NodePort Services publish node addresses,
+headless Services their Pods' addresses), as external-dns's sources do.
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ SERVICE = Watch("v1", "Service", "services")
 INGRESS = Watch("networking.k8s.io/v1", "Ingress", "ingresses")
 GATEWAY = Watch(f"{GATEWAY_GROUP}/v1", "Gateway", "gateways")
 NODE = Watch("v1", "Node", "nodes", cluster_scoped=True)
+#: a Gateway listener's allowedRoutes may select the namespaces of routes by their labels
+NAMESPACE = Watch("v1", "Namespace", "namespaces", cluster_scoped=True)
 POD = Watch("v1", "Pod", "pods")
 ENDPOINT_SLICE = Watch(
     "discovery.k8s.io/v1", "EndpointSlice", "endpointslices", label_selector=HEADLESS_LABEL
@@ -57,7 +59,9 @@ class SourceKinds:
 
 
 def _route(name: str, version: str, kind: str) -> SourceKinds:
-    return SourceKinds(name, Watch(f"{GATEWAY_GROUP}/{version}", kind, kind.lower() + "s"), (GATEWAY,))
+    return SourceKinds(
+        name, Watch(f"{GATEWAY_GROUP}/{version}", kind, kind.lower() + "s"), (GATEWAY, NAMESPACE)
+    )
 
 
 SOURCE_KINDS: dict[str, SourceKinds] = {
@@ -106,6 +110,7 @@ __all__ = [
     "GATEWAY",
     "GATEWAY_GROUP",
     "HEADLESS_LABEL",
+    "NAMESPACE",
     "NODE",
     "POD",
     "READ_VERBS",

@@ -21,6 +21,7 @@ from kumo.dns.providers.aws_alias import adjust_for_route53
 from kumo.dns.registry import NameMapper, TXTRegistry
 from kumo.dns.sources import (
     BY_KIND,
+    ROUTE_PROTOCOLS,
     SourceConfig,
     SourceContext,
     endpoints_for,
@@ -38,6 +39,22 @@ def sample_address(cloud: str, region: str) -> dict[str, str]:
     return {"ip": SAMPLE_IP}
 
 
+def _stand_in_gateway(kind: str, route: dict[str, Any]) -> dict[str, Any]:
+    """A Gateway not among the objects (deployed by the cluster's owner): listeners that take the
+    route as it is, one for each way its parentRefs attach (section name, port)."""
+    listeners = [
+        {
+            "name": str(ref.get("sectionName") or "any"),
+            "protocol": ROUTE_PROTOCOLS.get(kind, "HTTP"),
+            "allowedRoutes": {"namespaces": {"from": "All"}},
+            **({"port": ref["port"]} if ref.get("port") is not None else {}),
+        }
+        for ref in (route.get("spec") or {}).get("parentRefs") or []
+        if isinstance(ref, dict)
+    ]
+    return {"spec": {"listeners": listeners}}
+
+
 def expected_endpoints(
     objects: Iterable[dict[str, Any]],
     *,
@@ -52,6 +69,15 @@ def expected_endpoints(
     ctx = SourceContext()
     value = address.get("hostname") or address.get("ip") or ""
     desired: list[Endpoint] = []
+    objects = list(objects)
+    # the Gateways and Namespaces deployed with the routes: their listeners decide the routes' names
+    declared: dict[tuple[str, str], dict[str, Any]] = {}
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        if obj.get("kind") == "Gateway":
+            declared[(str(meta.get("namespace") or ""), str(meta.get("name") or ""))] = obj
+        elif obj.get("kind") == "Namespace":
+            ctx.namespaces[str(meta.get("name") or "")] = obj
     for obj in objects:
         kind = str(obj.get("kind") or "")
         src = BY_KIND.get(kind)
@@ -60,8 +86,10 @@ def expected_endpoints(
         probe = copy.deepcopy(obj)
         if src.gateway_route:
             kind_of = "Hostname" if "hostname" in address else "IPAddress"
+            status = {"addresses": [{"type": kind_of, "value": value}]}
             for key in parent_gateways(probe):
-                ctx.gateways[key] = {"status": {"addresses": [{"type": kind_of, "value": value}]}}
+                found = declared.get(key) or _stand_in_gateway(kind, probe)
+                ctx.gateways[key] = {**found, "status": status}
         else:
             probe["status"] = {"loadBalancer": {"ingress": [dict(address)]}}
         desired.extend(endpoints_for(kind, probe, cfg, ctx).endpoints)

@@ -115,3 +115,86 @@ async def test_services_at_one_name_are_one_record_set(generic_kubeapi: KubeAPI,
             return not provider.store
 
         await eventually(gone, what="the record set and its TXT record deleted")
+
+
+GW_API = "gateway.networking.k8s.io/v1"
+
+
+def http_route(name: str, namespace: str, hosts: list[str], **ref: str) -> dict[str, Any]:
+    spec: dict[str, Any] = {"parentRefs": [{"name": "edge", "namespace": "default", **ref}]}
+    if hosts:
+        spec["hostnames"] = hosts
+    return {
+        "apiVersion": GW_API,
+        "kind": "HTTPRoute",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+async def test_routes_meet_the_gateway_listeners(generic_kubeapi: KubeAPI, kube: KubeClient) -> None:
+    provider = InMemoryProvider(zones=["gw.test"])
+    runner = runner_for(generic_kubeapi, provider, "gateway-httproute")
+    team = {"from": "Selector", "selector": {"matchLabels": {"team": "shop"}}}
+    listeners = [
+        {
+            "name": "apps",
+            "port": 80,
+            "protocol": "HTTP",
+            "hostname": "*.apps.gw.test",
+            "allowedRoutes": {"namespaces": {"from": "All"}},
+        },
+        {"name": "www", "port": 80, "protocol": "HTTP", "hostname": "www.gw.test"},  # Same namespace
+        {
+            "name": "team",
+            "port": 8443,
+            "protocol": "HTTPS",
+            "hostname": "*.team.gw.test",
+            "allowedRoutes": {"namespaces": team},
+        },
+    ]
+
+    def published() -> set[str]:
+        return {k.dns_name for k in provider.store if k.record_type != "TXT"}
+
+    async with running(runner):
+        await kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+        await kube.create(
+            {
+                "apiVersion": GW_API,
+                "kind": "Gateway",
+                "metadata": {"name": "edge", "namespace": "default"},
+                "spec": {"gatewayClassName": "x", "listeners": listeners},
+            }
+        )
+        # only the names a listener takes; a route without hostnames takes its listener's
+        await kube.create(http_route("shop", "shop", ["a.apps.gw.test", "b.other.gw.test", "t.team.gw.test"]))
+        await kube.create(http_route("home", "default", [], sectionName="www"))
+        await kube.create(http_route("stray", "shop", [], sectionName="www"))  # www admits only default
+
+        async def first() -> bool:
+            return published() == {"a.apps.gw.test", "www.gw.test"}
+
+        await eventually(first, what="the names the listeners admit")
+        await eventually(lambda: _settled(runner), what="the controller to finish its work")
+        assert published() == {"a.apps.gw.test", "www.gw.test"}
+        # the namespace joins the team listener's selector: its name follows
+        await kube.patch("v1", "Namespace", "shop", {"metadata": {"labels": {"team": "shop"}}})
+
+        async def labelled() -> bool:
+            return published() == {"a.apps.gw.test", "www.gw.test", "t.team.gw.test"}
+
+        await eventually(labelled, what="the route's name on the listener selecting its namespace")
+        # the route picks one listener by port: the others' names go
+        await kube.patch(
+            GW_API,
+            "HTTPRoute",
+            "shop",
+            {"spec": {"parentRefs": [{"name": "edge", "namespace": "default", "port": 8443}]}},
+            "shop",
+        )
+
+        async def by_port() -> bool:
+            return published() == {"www.gw.test", "t.team.gw.test"}
+
+        await eventually(by_port, what="only the listener on the parentRef's port")

@@ -172,8 +172,19 @@ def route(hosts: list[str], parents: list[dict[str, str]], **ann: str) -> dict[s
     }
 
 
+ANY_NAMESPACE = {"namespaces": {"from": "All"}}
+#: a listener of each protocol, open to routes of every namespace
+LISTENERS = [
+    {"name": p.lower(), "port": port, "protocol": p, "allowedRoutes": ANY_NAMESPACE}
+    for p, port in (("HTTP", 80), ("TLS", 443), ("UDP", 53))
+]
+
+
 def gateway(*values: str) -> dict[str, Any]:
-    return {"status": {"addresses": [{"type": "IPAddress", "value": v} for v in values]}}
+    return {
+        "spec": {"listeners": LISTENERS},
+        "status": {"addresses": [{"type": "IPAddress", "value": v} for v in values]},
+    }
 
 
 def test_httproute_targets_come_from_parent_gateways() -> None:

@@ -268,7 +268,7 @@ def test_service_type_filter_decides_which_context_kinds_are_read() -> None:
         "Pod",
         "EndpointSlice",
     ]
-    assert [w.kind for w in SOURCES["gateway-udproute"].context(SourceConfig())] == ["Gateway"]
+    assert [w.kind for w in SOURCES["gateway-udproute"].context(SourceConfig())] == ["Gateway", "Namespace"]
 
 
 def test_slim_objects_give_the_same_node_port_and_headless_records() -> None:

@@ -68,6 +68,7 @@ def test_cluster_role_reads_only_what_the_sources_need(make_spec: SpecFactory) -
     assert gateway == [
         ("gateway.networking.k8s.io", "gateways", read),
         ("gateway.networking.k8s.io", "httproutes", read),
+        ("", "namespaces", read),  # a listener's allowedRoutes may select namespaces by label
         ("", "events", write_events),
     ]
 

@@ -11,7 +11,13 @@ from typing import Any
 from kumo.dns.sources.annotations import ALPHA_PREFIX, PREFIXES, STABLE_PREFIX, Annotations, parse_ttl
 from kumo.dns.sources.common import SourceConfig, SourceResult, reads_pods_or_nodes
 from kumo.dns.sources.context import SourceContext, slim_context
-from kumo.dns.sources.gateway import GatewayKey, parent_gateways, route_endpoints
+from kumo.dns.sources.gateway import (
+    ROUTE_PROTOCOLS,
+    GatewayKey,
+    matching_host,
+    parent_gateways,
+    route_endpoints,
+)
 from kumo.dns.sources.ingress import ingress_endpoints
 from kumo.dns.sources.service import merge_service_endpoints, service_endpoints
 from kumo.sourcekinds import CONTEXT_WATCHES, ENDPOINT_SLICE, NODE, POD, SOURCE_KINDS, SourceKinds, Watch
@@ -59,7 +65,7 @@ class Source:
 
 def _route(kind: str) -> Builder:
     def build(obj: dict[str, Any], cfg: SourceConfig, ctx: SourceContext) -> SourceResult:
-        return route_endpoints(kind, obj, cfg, ctx.gateways)
+        return route_endpoints(kind, obj, cfg, ctx.gateways, ctx.namespaces)
 
     return build
 
@@ -104,6 +110,7 @@ __all__ = [
     "BY_KIND",
     "CONTEXT_KINDS",
     "PREFIXES",
+    "ROUTE_PROTOCOLS",
     "SOURCES",
     "STABLE_PREFIX",
     "Annotations",
@@ -115,6 +122,7 @@ __all__ = [
     "endpoints_for",
     "httproute_endpoints",
     "ingress_endpoints",
+    "matching_host",
     "merge_service_endpoints",
     "parent_gateways",
     "parse_ttl",

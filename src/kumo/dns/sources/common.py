@@ -193,6 +193,7 @@ _SPEC_KEYS = (
     "ingressClassName",
     "hostnames",
     "parentRefs",
+    "listeners",  # a Gateway's: routes meet their hostnames, ports and allowedRoutes
 )
 # what NodePort and headless Services read besides: their Pods, traffic policy and node ports
 _POD_SPEC_KEYS = ("selector", "externalTrafficPolicy", "publishNotReadyAddresses")

@@ -1,4 +1,4 @@
-"""What sources read besides their own object: Gateways (route targets), and Nodes, Pods and
+"""What sources read besides their own object: Gateways and Namespaces (route targets), and Nodes, Pods and
 EndpointSlices (NodePort and headless Service targets), kept slim, with which objects a change to one
 of them must rebuild.
 """
@@ -30,6 +30,8 @@ def selector_matches(selector: Mapping[str, str] | None, labels: Mapping[str, st
 @dataclass
 class SourceContext:
     gateways: dict[GatewayKey, Obj] = field(default_factory=dict)
+    # name -> Namespace (its labels): a listener's allowedRoutes may select routes' namespaces
+    namespaces: dict[str, Obj] = field(default_factory=dict)
     nodes: dict[str, Obj] = field(default_factory=dict)
     # namespace -> pod name -> pod: a Service reads only its own namespace's Pods
     pods: dict[str, dict[str, Obj]] = field(default_factory=dict)
@@ -60,9 +62,13 @@ class SourceContext:
         deleted = event == "DELETED"
         if kind == "Gateway":
             key = (namespace, name)
-            if not _store(self.gateways, key, obj, deleted, lambda o: o.get("status") or {}):
+            if not _store(self.gateways, key, obj, deleted, _gateway_view):
                 return None
             return lambda k, o: k.endswith("Route") and key in parent_gateways(o)
+        if kind == "Namespace":
+            if not _store(self.namespaces, name, obj, deleted, lambda o: _meta(o).get("labels") or {}):
+                return None
+            return lambda k, o: k.endswith("Route") and _meta(o).get("namespace") == name
         if kind == "Node":
             if not _store(self.nodes, name, obj, deleted):
                 return None
@@ -116,6 +122,11 @@ def _store(
     return bool(view(previous) != view(obj))
 
 
+def _gateway_view(gateway: Obj) -> tuple[Any, ...]:
+    """What routes read of a Gateway: its labels (--gateway-label-filter), listeners and addresses."""
+    return (_meta(gateway).get("labels"), (gateway.get("spec") or {}).get("listeners"), gateway.get("status"))
+
+
 def _without_version(obj: Obj) -> Obj:
     meta = {k: v for k, v in _meta(obj).items() if k not in ("resourceVersion", "managedFields")}
     return {**obj, "metadata": meta}
@@ -131,6 +142,10 @@ def slim_context(kind: str, obj: Obj, annotation_prefix: str) -> Obj:
     spec = obj.get("spec") or {}
     if kind == "Node":
         return {"metadata": out_meta, "status": {"addresses": status.get("addresses") or []}}
+    if kind == "Namespace":
+        if meta.get("labels"):
+            out_meta["labels"] = meta["labels"]
+        return {"metadata": out_meta}
     if kind == "Pod":
         if meta.get("labels"):
             out_meta["labels"] = meta["labels"]
