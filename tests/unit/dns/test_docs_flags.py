@@ -180,7 +180,7 @@ ANNOTATIONS: list[tuple[str, str, str, list[str]]] = [
     ("hostname", "✅", "comma-separated names", [U + "test_sources.py::test_lb_hostname_becomes_cname_with_resource_label"]),
     ("internal-hostname", "✅", "names for the ClusterIP", [U + "test_sources.py::test_internal_hostname_uses_cluster_ip"]),
     ("ttl", "✅", "seconds or a Go duration (1.5m, 90000ms)", [U + "test_sources.py::test_ttl_uses_go_durations"]),
-    ("target", "✅", "targets instead of the load balancer's; on a headless Service's Pod, that Pod's targets", [U + "test_sources.py::test_target_alias_set_identifier_and_aws_annotations", PODS + "test_headless_pod_target_annotation_ipv6_and_what_is_skipped"]),
+    ("target", "✅", "targets instead of the load balancer's; on a headless Service's Pod, that Pod's targets; on a Gateway, its routes' targets", [U + "test_sources.py::test_target_alias_set_identifier_and_aws_annotations", PODS + "test_headless_pod_target_annotation_ipv6_and_what_is_skipped", U + "test_gateway_listeners.py::test_gateway_target_annotation_replaces_its_addresses"]),
     ("alias", "✅", "true, false, A or AAAA (one ALIAS type)", [U + "test_sources.py::test_alias_annotation_values", U + "test_route53_pure.py::test_alias_annotation_a_or_aaaa_makes_one_alias_type"]),
     ("set-identifier", "✅", "routing policy record sets", [U + "test_sources.py::test_target_alias_set_identifier_and_aws_annotations"]),
     ("controller", "✅", "objects for another controller are skipped", [U + "test_sources.py::test_filters_namespace_labels_controller"]),

@@ -154,6 +154,11 @@ async def test_listener_and_namespace_changes_rebuild_routes() -> None:
     assert ctrl.dirty == {"x.ex.com"}
     await ctrl.reconcile()
     assert [k.dns_name for k in p.store if k.record_type == "A"] == ["x.ex.com"]
+    # the Gateway's target annotation changes its routes' targets
+    ctrl.on_object("Gateway", "MODIFIED", gateway(select, target="203.0.113.5"))
+    assert ctrl.dirty == {"x.ex.com"}
+    await ctrl.reconcile()
+    assert [e.targets for k, e in p.store.items() if k.record_type == "A"] == [("203.0.113.5",)]
     # the listener narrows to other names: the record goes
     ctrl.on_object("Gateway", "MODIFIED", gateway({**select, "hostname": "*.apps.ex.com"}))
     assert ctrl.dirty == {"x.ex.com"}
@@ -174,3 +179,16 @@ def test_plan_matches_routes_against_the_declared_gateway() -> None:
     assert predicted(gw, rt) == ["a.apps.ex.com"]
     # a Gateway deployed elsewhere: the route's own names
     assert predicted(rt) == ["a.apps.ex.com", "b.other.ex.com"]
+
+
+def test_gateway_target_annotation_replaces_its_addresses() -> None:
+    def targets(rt: dict[str, Any], gw: dict[str, Any]) -> list[tuple[str, ...]]:
+        ctx = SourceContext(gateways={("web", "gw"): gw})
+        return [e.targets for e in endpoints_for("HTTPRoute", rt, SourceConfig(), ctx).endpoints]
+
+    assert targets(route(["x.ex.com"]), gateway(listener("l"))) == [(ADDRESS,)]
+    assert targets(route(["x.ex.com"]), gateway(listener("l"), target="203.0.113.5")) == [("203.0.113.5",)]
+    # the route's own target annotation (a kumo extension) wins over both
+    own = route(["x.ex.com"])
+    own["metadata"]["annotations"] = {A + "target": "203.0.113.9"}
+    assert targets(own, gateway(listener("l"), target="203.0.113.5")) == [("203.0.113.9",)]

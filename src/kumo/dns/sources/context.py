@@ -123,8 +123,11 @@ def _store(
 
 
 def _gateway_view(gateway: Obj) -> tuple[Any, ...]:
-    """What routes read of a Gateway: its labels (--gateway-label-filter), listeners and addresses."""
-    return (_meta(gateway).get("labels"), (gateway.get("spec") or {}).get("listeners"), gateway.get("status"))
+    """What routes read of a Gateway: its labels (--gateway-label-filter), annotations (target),
+    listeners and addresses."""
+    meta = _meta(gateway)
+    spec = gateway.get("spec") or {}
+    return (meta.get("labels"), meta.get("annotations"), spec.get("listeners"), gateway.get("status"))
 
 
 def _without_version(obj: Obj) -> Obj:

@@ -8,7 +8,8 @@ HTTP; a TCPRoute fits a TLS listener) and whose ``allowedRoutes`` admit the rout
 (``Same`` by default, ``All``, or a ``Selector`` on the namespace's labels) and kind. Each route
 hostname that matches a listener's hostname (``*.ex.com`` matches any name below ``ex.com``; no
 hostname matches anything) gives the more specific of the two a record with the Gateway's addresses
-(``status.addresses``), unless the route's target annotation overrides them. A route with no
+(``status.addresses``), or the targets of the Gateway's target annotation, as external-dns; the
+route's own target annotation (a kumo extension) overrides both. A route with no
 hostname on a listener with none asks for nothing. A parent that reports the route as not Accepted
 contributes nothing, nor does a Gateway outside ``--gateway-name`` / ``--gateway-namespace`` /
 ``--gateway-label-filter``.
@@ -21,6 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from kumo.dns.sources.annotations import Annotations
 from kumo.dns.sources.common import (
     RecordSettings,
     SourceConfig,
@@ -197,7 +199,11 @@ def route_endpoints(
         gateway = gateways.get(key)
         if gateway is None or _rejected_by(route, key) or not _gateway_selected(gateway, key, cfg):
             continue
-        addresses = [
+        # the Gateway's own target annotation replaces its addresses (external-dns's overrides)
+        gateway_ann = Annotations.read(
+            (gateway.get("metadata") or {}).get("annotations"), cfg.annotation_prefix
+        )
+        addresses = gateway_ann.targets() or [
             str(a["value"])
             for a in (gateway.get("status") or {}).get("addresses") or []
             if isinstance(a, dict) and a.get("value")
