@@ -121,7 +121,18 @@ def test_kumo_help_loads_no_spec_model_render_or_client() -> None:
         ]
     )
     heavy = ("kumo.spec", "kumo.render", "kumo.plan", "kumo.deploy", "kumo.kube", "lightkube", "boto3")
-    assert _loaded_after(code, heavy) == []
+    # ... and only its own command module: not the DNS controller's command of a hundred options.
+    others = ("kumo.cli.dns_cmds", "kumo.dns", "kumo.cli.cloud_cmds", "kumo.cli.sandbox_cmds")
+    assert _loaded_after(code, heavy + others) == []
+
+
+def test_each_area_registers_the_commands_the_root_command_expects_of_it() -> None:
+    from kumo.cli.app import AREAS, build_app
+
+    for area, commands in AREAS.items():
+        root = build_app([area])
+        names = [c.name for c in root.registered_commands] + [g.name for g in root.registered_groups]
+        assert sorted(str(n) for n in names) == sorted(commands), area
 
 
 def test_kumo_up_loads_no_cloud_client_or_resolver() -> None:

@@ -1,25 +1,32 @@
-"""The root ``kumo`` command. Each area registers its commands from its own module."""
+"""The root ``kumo`` command. Each area registers its commands from its own module.
+
+Only the module of the command being run is imported and registered (``kumo up`` neither imports
+the DNS controller's command of a hundred options nor builds it); ``kumo --help``, shell completion
+and anything not recognised get every command.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 import typer
 
-from kumo.cli import cloud_cmds, console_cmds, deploy_cmds, dns_cmds, sandbox_cmds, spec_cmds
 from kumo.cli.output import console, err_console
 from kumo.errors import KumoError
 
-app = typer.Typer(
-    name="kumo",
-    help="One spec to provision, deploy, name and watch a web app on any Kubernetes.\n\n"
-    "Example: kumo plan examples/online-app/kumo.yaml",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
+#: Each area's module under kumo.cli, and the top-level commands its ``register`` adds.
+AREAS: dict[str, tuple[str, ...]] = {
+    "spec_cmds": ("schema", "render", "plan"),
+    "deploy_cmds": ("up", "down", "status", "diff", "history", "rollback"),
+    "cloud_cmds": ("cloud",),
+    "dns_cmds": ("dns",),
+    "sandbox_cmds": ("sandbox",),
+    "console_cmds": ("console",),
+}
 
 
 def _version(value: bool) -> None:
@@ -38,7 +45,6 @@ def _version(value: bool) -> None:
     raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -53,15 +59,53 @@ def _root(
     """One spec to provision, deploy, name and watch a web app on any Kubernetes."""
 
 
-for module in (spec_cmds, deploy_cmds, cloud_cmds, dns_cmds, sandbox_cmds, console_cmds):
-    module.register(app)
+def build_app(areas: Iterable[str] = AREAS) -> typer.Typer:
+    """The root command with the commands of ``areas`` (modules named in AREAS)."""
+    root = typer.Typer(
+        name="kumo",
+        help="One spec to provision, deploy, name and watch a web app on any Kubernetes.\n\n"
+        "Example: kumo plan examples/online-app/kumo.yaml",
+        no_args_is_help=True,
+        add_completion=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+    )
+    root.callback()(_root)
+    for area in areas:
+        importlib.import_module(f"kumo.cli.{area}").register(root)
+    return root
+
+
+def areas_for(argv: list[str]) -> list[str]:
+    """The areas a command line needs: the one owning its command, else all of them."""
+    if any(name.endswith("_COMPLETE") or name.startswith("_TYPER_COMPLETE") for name in os.environ):
+        return list(AREAS)  # shell completion lists every command
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    for area, commands in AREAS.items():
+        if command in commands:
+            return [area]
+    return list(AREAS)
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the root command with every command, for tools and tests that import it."""
+    if name == "app":
+        built = build_app()
+        globals()["app"] = built
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Entry point: turn kumo's errors into a message and an exit code, never a traceback."""
     try:
         # Without standalone mode, click returns a command's `typer.Exit` code instead of exiting.
-        result = app(args=dns_cmds.spec_run_args(sys.argv[1:]), standalone_mode=False)
+        argv = sys.argv[1:]
+        if argv[:2] == ["dns", "run"]:
+            from kumo.cli.dns_cmds import spec_run_args
+
+            argv = spec_run_args(argv)
+        result = build_app(areas_for(argv))(args=argv, standalone_mode=False)
     except KumoError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
         if exc.hint:

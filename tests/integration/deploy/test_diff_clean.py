@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from kumo.cli import app
+from kumo.cli.app import app
 from kumo.deploy import DeployOptions, diff_release, load_release, up
 from kumo.kube import connect
 from kumo.render import CloudFacts
