@@ -226,6 +226,29 @@ def rss_mb(pid: int) -> dict[str, float]:
     return {"rss_mb": round(values["VmRSS"] / 1024, 1), "peak_rss_mb": round(values["VmHWM"] / 1024, 1)}
 
 
+def adopted(port: int, services: int) -> bool:
+    """The controller read the zone, has every Service's endpoints, and has nothing left to plan."""
+    try:
+        return (
+            metric(port, "kumo_dns_full_resyncs_total") >= 1
+            and metric(port, "external_dns_source_endpoints_total") >= services
+            and metric(port, "kumo_dns_reconciles_total") >= 1
+            and metric(port, "kumo_dns_dirty_names") == 0
+        )
+    except OSError:  # not serving /metrics yet
+        return False
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def record_set_count(r53: Any, zone_id: str) -> int:
     return int(r53.get_hosted_zone(Id=zone_id)["HostedZone"]["ResourceRecordSetCount"])
 
@@ -264,7 +287,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                                             "AWS_DEFAULT_REGION")})  # fmt: skip
     tmp = tempfile.TemporaryDirectory()
     emulator = KubeAPIProcess(kubeconfig=Path(tmp.name) / "kubeconfig", seed=1).start()
-    out: dict[str, Any] = {"services": args.services, "rate_limit_per_s": args.rate_limit}
+    out: dict[str, Any] = {
+        "services": args.services,
+        "rate_limit_per_s": args.rate_limit,
+        "indexed_moto": args.indexed_moto,
+        "load_average_at_start": os.getloadavg(),
+    }
     controller: subprocess.Popen[bytes] | None = None
     try:
         r53 = boto3.client("route53")
@@ -332,6 +360,23 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "max": round(max(latencies), 3),
         }
         out["controller_process"] = rss_mb(controller.pid)
+
+        # adoption: a second process (a restart, an upgrade) against the zone as it now is: reads it,
+        # finds every record already right, writes nothing
+        stop(controller)
+        services = args.services + args.latency_samples
+        started = time.perf_counter()
+        controller = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        while not await asyncio.to_thread(adopted, port, services):
+            if controller.poll() is not None:
+                raise RuntimeError(controller.stderr.read().decode() if controller.stderr else "exited")
+            await asyncio.sleep(0.5)
+        out["adoption_restart"] = {
+            "seconds_until_settled": round(time.perf_counter() - started, 1),
+            "provider_calls": int(metric(port, "kumo_dns_provider_calls_total")),
+            "changes_written": int(metric(port, "kumo_dns_changes_total")),
+            **rss_mb(controller.pid),
+        }
         await client.close()
         out["external_dns"] = external_dns_cost(
             stats["record_sets"], 1, stats["record_sets"] - 2, stats["values"], stats["value_chars"]
@@ -341,14 +386,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             out["external_dns"]["idle_hour_default_flags"] / kumo_hour, 1
         )
         out["controller_only_inmemory"] = await controller_only(args.services)
+        out["load_average_at_end"] = os.getloadavg()
         return out
     finally:
-        if controller is not None and controller.poll() is None:
-            controller.send_signal(signal.SIGTERM)
-            try:
-                controller.wait(30)
-            except subprocess.TimeoutExpired:
-                controller.kill()
+        if controller is not None:
+            stop(controller)
         emulator.stop()
         moto.terminate()
         moto.wait(10)
@@ -362,7 +404,11 @@ if __name__ == "__main__":
     ap.add_argument("--idle-seconds", type=float, default=180)
     ap.add_argument("--rate-limit", type=float, default=5.0, help="provider calls per second (Route 53: 5/s)")
     ap.add_argument("--concurrency", type=int, default=8)
-    ap.add_argument("--indexed-moto", action=argparse.BooleanOptionalAction, default=True,
-                    help="moto with its change journal's membership test indexed (see MOTO_JOURNAL_INDEX)")
+    ap.add_argument(
+        "--indexed-moto",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="moto with its change journal's membership test indexed (see MOTO_JOURNAL_INDEX)",
+    )
     result = asyncio.run(main(ap.parse_args()))
     print(json.dumps(result, indent=2))

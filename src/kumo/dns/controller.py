@@ -411,19 +411,24 @@ class Controller:
         desired_by_name: dict[str, list[Endpoint]] = defaultdict(list)
         for ep in adjusted:
             desired_by_name[ep.dns_name].append(ep)
+        del wanted, adjusted
+        # a name's view and desired endpoints are dropped once planned unless it has changes (the TXT
+        # registry needs the views of those; a migration from another owner id reads them all): a
+        # pass that finds everything right holds one name's worth at a time, not the pass's
+        keep_views = not isinstance(self.registry, TXTRegistry) or bool(self.registry.old_owner_id)
         for name in in_scope:
             try:
                 view = self._view(name)
-                views[name] = view
-                by_owner.setdefault(self._owner_of(name), Changes()).extend(
-                    plan(
-                        view.records,
-                        desired_by_name.get(name, []),
-                        self.config.policy,
-                        self._owner_of(name),
-                        self.config.managed_types,
-                    )
+                planned = plan(
+                    view.records,
+                    desired_by_name.pop(name, []),
+                    self.config.policy,
+                    self._owner_of(name),
+                    self.config.managed_types,
                 )
+                if planned or keep_views:
+                    views[name] = view
+                by_owner.setdefault(self._owner_of(name), Changes()).extend(planned)
             except Exception as exc:  # one bad name never stops the others
                 log.exception("planning %s failed", name)
                 self._fail(name, f"planning failed: {exc}")

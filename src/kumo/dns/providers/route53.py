@@ -12,6 +12,7 @@ What it adds over a plain client:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -80,12 +81,21 @@ class Zone:
     private: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class _Change:
+    """One change: its request body is built when its batch is sent, not for every change of a
+    sync at once (at 10,000 Services 20,000 bodies of nested dicts were the peak of a pass)."""
+
     group: str
-    body: dict[str, Any]
+    action: str
+    endpoint: Endpoint
+    rrset: Callable[[], dict[str, Any]]
     cost: int
     chars: int
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return {"Action": self.action, "ResourceRecordSet": self.rrset()}
 
 
 @dataclass
@@ -515,7 +525,9 @@ class Route53Provider(Provider):
         factor = 2 if action == "UPSERT" else 1
         return _Change(
             group_key(ep),
-            {"Action": action, "ResourceRecordSet": rrset},
+            action,
+            ep,
+            functools.partial(self._rrset, ep, zone, action == "DELETE"),
             len(values) * factor,
             chars * factor,
         )
@@ -598,7 +610,7 @@ class Route53Provider(Provider):
                 result.merge(await self._submit(zone_id, batch))
             if zone_id in self._counts:
                 self._counts[zone_id] += sum(
-                    {"CREATE": 1, "DELETE": -1}.get(c.body["Action"], 0)
+                    {"CREATE": 1, "DELETE": -1}.get(c.action, 0)
                     for c in zchanges
                     if c.group not in result.failed
                 )
