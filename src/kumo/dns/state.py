@@ -58,10 +58,13 @@ class DesiredIndex:
             self.objects[key] = endpoints
         else:
             self.objects.pop(key, None)
+        for e in endpoints:  # one string per name, shared with the record cache's key
+            e.dns_name = sys.intern(e.dns_name)
         for name in names:
-            eps = [e for e in endpoints if e.dns_name == name]
+            # an object with one name (the usual case) shares its list instead of a copy per name
+            eps = endpoints if len(names) == 1 else [e for e in endpoints if e.dns_name == name]
             if eps:
-                self.by_name[name][key] = eps
+                self.by_name[sys.intern(name)][key] = eps
             else:
                 self.by_name.get(name, {}).pop(key, None)
                 if name in self.by_name and not self.by_name[name]:
