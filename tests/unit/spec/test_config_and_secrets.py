@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from kumo.cli import app
+from kumo.cli.app import app
 from kumo.errors import SpecError
 from kumo.render import render_app, validate_objects
 from kumo.spec import field_reference, json_schema, load_spec
