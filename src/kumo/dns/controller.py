@@ -68,9 +68,9 @@ class ControllerConfig:
     dry_run: bool = False
     delete_grace_period: float = 0.0
     health_threshold: float = 300.0
-    # planned per pass: the first sync of 10,000 Services in two passes, not one (the transient plan,
-    # change sets and request bodies of every name at once were the peak), batches still full
-    max_names_per_pass: int = 5000
+    # planned per pass: the first sync of 10,000 Services in four passes, not one (the transient plan,
+    # views and change sets of every name at once were its peak), at most one part-full batch a pass
+    max_names_per_pass: int = 2500
     retry_base: float = 1.0
     retry_cap: float = 300.0
 
