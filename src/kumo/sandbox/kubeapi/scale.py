@@ -13,7 +13,7 @@ from kumo.sandbox.kubeapi.catalog import ResourceType
 from kumo.sandbox.kubeapi.errors import ApiError
 from kumo.sandbox.kubeapi.objects import fast_copy
 from kumo.sandbox.kubeapi.patch import json_patch, merge_patch, strategic_merge
-from kumo.sandbox.kubeapi.store import Store
+from kumo.sandbox.kubeapi.store import Store, check_put
 
 
 def scale_of(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
@@ -57,14 +57,7 @@ def update_scale(
         raise errors.bad_request("the body of the request must be a Scale object")
     old = store.get_ref(rt, namespace, name)
     scale: dict[str, Any] = fast_copy(body)
-    meta = scale.get("metadata") or {}
-    want_rv = meta.get("resourceVersion")
-    if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
-        raise errors.stale(rt, name)
-    if rt.namespaced and meta.get("namespace") and meta["namespace"] != (namespace or ""):
-        raise errors.bad_request(
-            "the namespace of the provided object does not match the namespace sent on the request"
-        )
+    check_put(rt, old, scale, name, namespace)
     return _set_replicas(store, rt, old, scale, manager, dry_run)
 
 

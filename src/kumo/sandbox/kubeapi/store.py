@@ -625,14 +625,7 @@ class Store:
             return view.from_storage(stored)
         old = self.get_ref(rt, namespace, name)
         new: dict[str, Any] = fast_copy(body)
-        meta = new.get("metadata") or {}
-        want_rv = meta.get("resourceVersion")
-        if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
-            raise errors.stale(rt, name)
-        if rt.namespaced and meta.get("namespace") and meta["namespace"] != (namespace or ""):
-            raise errors.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request"
-            )
+        check_put(rt, old, new, name, namespace)
         return self._write(rt, old, new, manager, subresource, dry_run)
 
     def patch(
@@ -832,6 +825,21 @@ def _viewed(pred: Predicate | None, view: View) -> Predicate | None:
     if pred is None:
         return None
     return lambda obj: pred(view.from_storage(dict(obj)))
+
+
+def check_put(
+    rt: ResourceType, old: Mapping[str, Any], body: Mapping[str, Any], name: str, namespace: str | None
+) -> None:
+    """A PUT replaces the object it names: a stale resourceVersion is a conflict, and the body may
+    not name another namespace than the request's path."""
+    meta = body.get("metadata") or {}
+    want_rv = meta.get("resourceVersion")
+    if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
+        raise errors.stale(rt, name)
+    if rt.namespaced and meta.get("namespace") and meta["namespace"] != (namespace or ""):
+        raise errors.bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request"
+        )
 
 
 def _check_storable(rt: ResourceType, obj: dict[str, Any]) -> None:
