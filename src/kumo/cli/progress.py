@@ -24,7 +24,7 @@ class CliReporter(Reporter):
 
     def message(self, text: str) -> None:
         if not self.quiet:
-            err_console.print(f"[bold cyan]»[/] {text}", soft_wrap=True)
+            err_console.write_line(f"[bold cyan]»[/] {text}", f"» {text}")
 
     def applied(self, ref: Ref, action: str) -> None:
         if not self.quiet:
@@ -32,7 +32,7 @@ class CliReporter(Reporter):
             # Only what changed stands out; "unchanged" stays dim, as the noise it is.
             style = _ACTION_STYLES.get(action, "bold")
             line = f"{ref.short}{where} {action}"
-            err_console.print(f"  [{style}]{line}[/]", soft_wrap=True)
+            err_console.write_line(f"  [{style}]{line}[/]", f"  {line}")
 
     def progress(self, objects: list[ObjectProgress]) -> None:
         if self.quiet:
@@ -43,8 +43,5 @@ class CliReporter(Reporter):
                 continue
             self._last[item.ref] = key
             colour = {"Current": "green", "Failed": "red"}.get(item.state, "yellow")
-            err_console.print(
-                f"  [{colour}]{item.state:10}[/] {item.ref.short:32} {item.message}",
-                soft_wrap=True,
-                markup=True,
-            )
+            line = f"{item.ref.short:32} {item.message}"
+            err_console.write_line(f"  [{colour}]{item.state:10}[/] {line}", f"  {item.state:10} {line}")

@@ -133,7 +133,7 @@ def plan_cmd(
     if output is OutputFormat.json:
         print_json(plan.to_dict())
     else:
-        print_plan(console, plan)
+        print_plan(console.rich, plan)
 
 
 def register(app: typer.Typer) -> None:

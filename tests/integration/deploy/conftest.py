@@ -112,6 +112,29 @@ def kumo(*args: str, check: bool = False, timeout: float = 120) -> subprocess.Co
     return result
 
 
+#: Runs kumo's CLI as the ``kumo`` script does and, at exit, prints which of argv[1] it imported.
+_PROBE = """
+import atexit, sys
+watched = sys.argv[1].split(",")
+atexit.register(lambda: print("LOADED=" + ",".join(m for m in watched if m in sys.modules), file=sys.stderr))
+sys.argv = ["kumo", *sys.argv[2:]]
+from kumo.cli import main
+main()
+"""
+
+
+def kumo_loading(modules: tuple[str, ...], *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run ``kumo ARGS`` (stderr not a terminal); also return which of ``modules`` it imported."""
+    env = {**os.environ, "COLUMNS": "200"}
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        env.pop(name, None)
+    command = [sys.executable, "-c", _PROBE, ",".join(modules), *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+    assert last.startswith("LOADED="), result.stderr[-2000:]
+    return result, [m for m in last.removeprefix("LOADED=").split(",") if m]
+
+
 async def pods_of(kube: KubeClient, namespace: str, name: str) -> list[dict[str, Any]]:
     pods = await kube.list("v1", "Pod", namespace)
     return [
