@@ -137,6 +137,8 @@ def test_each_area_registers_the_commands_the_root_command_expects_of_it() -> No
 
 def test_kumo_up_loads_no_cloud_client_or_resolver() -> None:
     # What `kumo up` imports (its command module, its progress printer, the engine): no AWS client,
-    # and dnspython only once a name is looked up.
-    code = "import kumo.cli.app, kumo.cli.progress, kumo.deploy"
-    assert _loaded_after(code, ("boto3", "botocore", "kumo.cloud", "dns.resolver", "kumo.plan")) == []
+    # dnspython only once a name is looked up, Rich only on a styled print, and not the modules of
+    # `kumo diff` / `kumo status` (tests/integration/deploy/test_up.py runs `kumo up` itself).
+    code = "import kumo.cli.app, kumo.cli.deploy_cmds, kumo.cli.progress, kumo.deploy"
+    heavy = ("boto3", "botocore", "kumo.cloud", "dns.resolver", "kumo.plan", "rich")
+    assert _loaded_after(code, (*heavy, "kumo.deploy.live", "kumo.deploy.diff")) == []

@@ -1,6 +1,11 @@
-"""kumo.deploy: releases on any cluster (apply, prune, wait, atomic rollback, history, lock, diff, status)."""
+"""kumo.deploy: releases on any cluster (apply, prune, wait, atomic rollback, history, lock, diff, status).
 
-from kumo.deploy.diff import FieldChange, ObjectDiff, describe, diff_object
+``kumo diff`` and ``kumo status`` (kumo.deploy.diff, kumo.deploy.live) load on first use: ``kumo up``
+does not pay for them at start-up.
+"""
+
+from typing import TYPE_CHECKING, Any
+
 from kumo.deploy.engine import (
     DeployFailed,
     DeployOptions,
@@ -13,7 +18,6 @@ from kumo.deploy.engine import (
     rollback,
     up,
 )
-from kumo.deploy.live import RUNS_AS_ANNOTATION, ReleaseDiff, diff_release, release_status
 from kumo.deploy.lock import DeployLock, lease_name
 from kumo.deploy.objects import APP_LABEL, ENV_LABEL, FIELD_MANAGER, RELEASE_LABEL, Ref
 from kumo.deploy.releases import NAME_LABEL as RELEASE_NAME_LABEL
@@ -32,6 +36,30 @@ from kumo.deploy.wait import (
     newest_replicaset,
     pods_of,
 )
+
+if TYPE_CHECKING:
+    from kumo.deploy.diff import FieldChange, ObjectDiff, describe, diff_object
+    from kumo.deploy.live import RUNS_AS_ANNOTATION, ReleaseDiff, diff_release, release_status
+
+#: Names loaded on first use, and their module.
+_LAZY = {
+    **dict.fromkeys(("FieldChange", "ObjectDiff", "describe", "diff_object"), "kumo.deploy.diff"),
+    **dict.fromkeys(
+        ("RUNS_AS_ANNOTATION", "ReleaseDiff", "diff_release", "release_status"), "kumo.deploy.live"
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "APP_LABEL",
