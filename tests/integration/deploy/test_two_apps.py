@@ -59,7 +59,8 @@ def shared_controller(kubeapi: Any, tmp_path: Path) -> Iterator[str]:
         "--leader-election-id=kumo-dns",
         "--leader-election-namespace=kumo-system",
     ]
-    with local_controller(kubeapi.kubeconfig, tmp_path, args) as server:
+    # Leading before the first `kumo up`: it waits for names only while a controller holds the Lease.
+    with local_controller(kubeapi.kubeconfig, tmp_path, args, wait_for_lease=True) as server:
         yield server
 
 
