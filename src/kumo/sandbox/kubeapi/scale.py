@@ -12,8 +12,7 @@ from kumo.sandbox.kubeapi import errors
 from kumo.sandbox.kubeapi.catalog import ResourceType
 from kumo.sandbox.kubeapi.errors import ApiError
 from kumo.sandbox.kubeapi.objects import fast_copy
-from kumo.sandbox.kubeapi.patch import json_patch, merge_patch, strategic_merge
-from kumo.sandbox.kubeapi.store import Store, check_put
+from kumo.sandbox.kubeapi.store import Store, check_fresh, check_put, patched
 
 
 def scale_of(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
@@ -75,18 +74,8 @@ def patch_scale(
     if rt.virtual or "patch" not in rt.verbs:
         raise errors.method_not_allowed()
     old = store.get_ref(rt, namespace, name)
-    base = scale_of(rt, old)
-    if patch_type == "json":
-        scale = json_patch(base, body)
-    else:
-        if not isinstance(body, dict):
-            raise errors.bad_request("patch body must be a JSON object")
-        scale = merge_patch(base, body) if patch_type == "merge" else strategic_merge(base, body, None)
-    if not isinstance(scale, dict):
-        raise errors.bad_request("patch did not produce an object")
-    want_rv = (scale.get("metadata") or {}).get("resourceVersion")
-    if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
-        raise errors.stale(rt, name)
+    scale = patched(scale_of(rt, old), patch_type, body, None)
+    check_fresh(rt, old, scale, name)
     return _set_replicas(store, rt, old, scale, manager, dry_run)
 
 

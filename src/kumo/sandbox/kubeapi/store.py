@@ -653,21 +653,8 @@ class Store:
                 return view.from_storage(stored)
             return self._apply(rt, namespace, name, body, manager or "", force, subresource, dry_run)
         old = self.get_ref(rt, namespace, name)
-        base: dict[str, Any] = fast_copy(old)
-        if patch_type == "json":
-            new = json_patch(base, body)
-        else:
-            if not isinstance(body, dict):
-                raise errors.bad_request("patch body must be a JSON object")
-            if patch_type == "merge":
-                new = merge_patch(base, body)
-            else:
-                new = strategic_merge(base, body, schema_of(rt))
-        if not isinstance(new, dict):
-            raise errors.bad_request("patch did not produce an object")
-        want_rv = (new.get("metadata") or {}).get("resourceVersion")
-        if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
-            raise errors.stale(rt, name)
+        new = patched(fast_copy(old), patch_type, body, schema_of(rt))
+        check_fresh(rt, old, new, name)
         if seen is not None:
             # patched in the form the client sees, stored in the storage's form
             view, storage = seen
@@ -827,15 +814,34 @@ def _viewed(pred: Predicate | None, view: View) -> Predicate | None:
     return lambda obj: pred(view.from_storage(dict(obj)))
 
 
+def patched(base: dict[str, Any], patch_type: str, body: Any, schema: Any) -> dict[str, Any]:
+    """``base`` with a JSON, merge or strategic merge patch applied (``schema`` gives the strategic
+    merge its list keys; None merges lists without keys)."""
+    if patch_type == "json":
+        new = json_patch(base, body)
+    else:
+        if not isinstance(body, dict):
+            raise errors.bad_request("patch body must be a JSON object")
+        new = merge_patch(base, body) if patch_type == "merge" else strategic_merge(base, body, schema)
+    if not isinstance(new, dict):
+        raise errors.bad_request("patch did not produce an object")
+    return new
+
+
+def check_fresh(rt: ResourceType, old: Mapping[str, Any], body: Mapping[str, Any], name: str) -> None:
+    """A write that names a resourceVersion other than the stored one is a conflict."""
+    want_rv = (body.get("metadata") or {}).get("resourceVersion")
+    if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
+        raise errors.stale(rt, name)
+
+
 def check_put(
     rt: ResourceType, old: Mapping[str, Any], body: Mapping[str, Any], name: str, namespace: str | None
 ) -> None:
     """A PUT replaces the object it names: a stale resourceVersion is a conflict, and the body may
     not name another namespace than the request's path."""
+    check_fresh(rt, old, body, name)
     meta = body.get("metadata") or {}
-    want_rv = meta.get("resourceVersion")
-    if want_rv and str(want_rv) != old["metadata"]["resourceVersion"]:
-        raise errors.stale(rt, name)
     if rt.namespaced and meta.get("namespace") and meta["namespace"] != (namespace or ""):
         raise errors.bad_request(
             "the namespace of the provided object does not match the namespace sent on the request"
