@@ -15,6 +15,8 @@ from kumo.dns.endpoint import Endpoint, EndpointKey
 from kumo.dns.providers.inmemory import InMemoryProvider
 from kumo.dns.registry import legacy_txt_record_name, ownership_txt_content, txt_record_name
 
+from .objects import lb_service
+
 OWNER = "kumo"
 NAMES = [f"h{i}.ex.com" for i in range(8)]
 IPS4 = [f"10.0.0.{i}" for i in range(1, 6)]
@@ -49,15 +51,7 @@ def seed_zone(p: InMemoryProvider, states: list[str], stray: list[str]) -> None:
 
 
 def svc(i: int, host: str, ip: str) -> dict[str, Any]:
-    return {
-        "metadata": {
-            "name": f"s{i}",
-            "namespace": "default",
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": host},
-        },
-        "spec": {"type": "LoadBalancer"},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
+    return lb_service(f"s{i}", host, ip)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

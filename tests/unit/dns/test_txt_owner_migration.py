@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kumo.dns.controller import Controller, ControllerConfig
 from kumo.dns.providers.inmemory import InMemoryProvider
 from kumo.dns.registry import parse_labels
 from kumo.dns.settings import run_settings
 
-
-def svc(name: str, host: str, ip: str) -> dict[str, Any]:
-    return {
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": host},
-        },
-        "spec": {"type": "LoadBalancer"},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
+from .objects import lb_service
 
 
 def owners(p: InMemoryProvider) -> dict[str, str]:
@@ -34,14 +22,14 @@ async def test_records_of_the_old_owner_are_taken_over() -> None:
     p = InMemoryProvider(zones=["ex.com"])
     old = Controller(p, ControllerConfig(owner_id="old-cluster"))
     for name in ("web", "api"):
-        old.on_object("Service", "ADDED", svc(name, f"{name}.ex.com", "10.0.0.1"))
+        old.on_object("Service", "ADDED", lb_service(name, f"{name}.ex.com", "10.0.0.1"))
     await old.reconcile()
     assert owners(p) == {"a-web.ex.com": "old-cluster", "a-api.ex.com": "old-cluster"}
 
     # without the flag, another owner id leaves them alone (and cannot create over them)
     other = Controller(p, ControllerConfig(owner_id="new-cluster"))
     await other.resync()
-    other.on_object("Service", "ADDED", svc("web", "web.ex.com", "10.0.0.9"))
+    other.on_object("Service", "ADDED", lb_service("web", "web.ex.com", "10.0.0.9"))
     await other.reconcile()
     assert owners(p)["a-web.ex.com"] == "old-cluster"
     assert {k.dns_name: e.targets for k, e in p.store.items() if k.record_type == "A"}["web.ex.com"] == (
@@ -52,7 +40,7 @@ async def test_records_of_the_old_owner_are_taken_over() -> None:
     # are updated; ones no object wants any more are deleted, TXT included
     cfg = ControllerConfig(owner_id="new-cluster", txt_owner_old="old-cluster")
     new = Controller(p, cfg)
-    new.on_object("Service", "ADDED", svc("web", "web.ex.com", "10.0.0.1"))
+    new.on_object("Service", "ADDED", lb_service("web", "web.ex.com", "10.0.0.1"))
     await new.resync()
     await new.reconcile()
     assert owners(p) == {"a-web.ex.com": "new-cluster"}

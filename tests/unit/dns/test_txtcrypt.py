@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -15,6 +14,8 @@ from kumo.dns.registry import TXTRegistry
 from kumo.dns.settings import run_settings
 from kumo.dns.txtcrypt import decrypt_text, encrypt_text, parse_aes_key
 from kumo.errors import UsageError
+
+from .objects import lb_service
 
 # external-dns's own test vector (endpoint/labels_test.go): written by its Go code with this key
 GO_KEY = b")K_Fy|?Z.64#UuHm`}[d!GC%WJM_fs{_"
@@ -68,18 +69,6 @@ def test_key_forms_and_errors() -> None:
     assert settings.run.config.txt_encrypt_aes_key == KEY
 
 
-def svc(name: str, host: str, ip: str) -> dict[str, Any]:
-    return {
-        "metadata": {
-            "name": name,
-            "namespace": "default",
-            "annotations": {"external-dns.alpha.kubernetes.io/hostname": host},
-        },
-        "spec": {"type": "LoadBalancer"},
-        "status": {"loadBalancer": {"ingress": [{"ip": ip}]}},
-    }
-
-
 def txts(p: InMemoryProvider) -> dict[str, str]:
     return {k.dns_name: e.targets[0] for k, e in p.store.items() if k.record_type == "TXT"}
 
@@ -88,7 +77,7 @@ async def test_round_trip_through_the_txt_registry() -> None:
     p = InMemoryProvider(zones=["ex.com"])
     cfg = ControllerConfig(owner_id="kumo", txt_encrypt_enabled=True, txt_encrypt_aes_key=KEY)
     writer = Controller(p, cfg)
-    writer.on_object("Service", "ADDED", svc("web", "web.ex.com", "10.0.0.1"))
+    writer.on_object("Service", "ADDED", lb_service("web", "web.ex.com", "10.0.0.1"))
     await writer.reconcile()
     value = txts(p)["a-web.ex.com"]
     assert "heritage" not in value  # encrypted
@@ -99,12 +88,12 @@ async def test_round_trip_through_the_txt_registry() -> None:
     # a controller with the same key (a restart) adopts the records with no write at all
     again = Controller(p, cfg)
     await again.resync()
-    again.on_object("Service", "ADDED", svc("web", "web.ex.com", "10.0.0.1"))
+    again.on_object("Service", "ADDED", lb_service("web", "web.ex.com", "10.0.0.1"))
     calls = p.calls
     await again.reconcile()
     assert p.calls == calls
     # a change keeps the nonce: the TXT value stays the same bytes
-    again.on_object("Service", "MODIFIED", svc("web", "web.ex.com", "10.0.0.2"))
+    again.on_object("Service", "MODIFIED", lb_service("web", "web.ex.com", "10.0.0.2"))
     await again.reconcile()
     assert txts(p)["a-web.ex.com"] == value
     # without the key the records are not kumo's: a sync leaves them alone
@@ -113,6 +102,6 @@ async def test_round_trip_through_the_txt_registry() -> None:
     await blind.reconcile()
     assert "web.ex.com" in {k.dns_name for k in p.store if k.record_type == "A"}
     # with the key, the Service's deletion removes both records
-    again.on_object("Service", "DELETED", svc("web", "web.ex.com", "10.0.0.2"))
+    again.on_object("Service", "DELETED", lb_service("web", "web.ex.com", "10.0.0.2"))
     await again.reconcile()
     assert not p.store or all(k.dns_name not in ("web.ex.com", "a-web.ex.com") for k in p.store)
