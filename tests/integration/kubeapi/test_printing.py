@@ -9,6 +9,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,6 +148,15 @@ def test_kubectl_autoscale_makes_an_hpa_the_controller_reports_on(api: KubeAPI) 
     eventually(lambda: kubectl_json(kc, "get", "deploy", "scaled")["spec"]["replicas"] == 2)
     hpa = eventually(
         lambda: (h := kubectl_json(kc, "get", "hpa", "scaled"))["status"].get("currentReplicas") == 2 and h
+    )
+
+    def active(h: dict[str, Any]) -> dict[str, Any]:
+        return {c["type"]: c for c in h["status"]["conditions"]}["ScalingActive"]
+
+    # until a target Pod runs, the controller has no metrics at all; once one runs, it says why
+    # utilization still cannot be computed (an evaluation every hpa_sync_period)
+    hpa = eventually(
+        lambda: "missing request" in active(h := kubectl_json(kc, "get", "hpa", "scaled"))["message"] and h
     )
     conditions = {c["type"]: c for c in hpa["status"]["conditions"]}
     # the template has no CPU request: no utilization can be computed
