@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +14,24 @@ import pytest
 
 from kumo.sandbox.kubeapi import KubeAPI
 from kumo.sandbox.simulate import simulation
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kumo_server_runtime() -> Iterator[None]:
+    """The ``kumo`` executables the tests run use a resident server (kumo.cli.server) as a user's
+    do; theirs lives in a directory of this session's, and is stopped when the session ends."""
+    runtime = tempfile.mkdtemp(prefix="kumo-tests-")
+    saved = os.environ.get("XDG_RUNTIME_DIR")
+    os.environ["XDG_RUNTIME_DIR"] = runtime
+    yield
+    subprocess.run(
+        [str(Path(sys.executable).parent / "kumo"), "server", "stop"], capture_output=True, timeout=60
+    )
+    if saved is None:
+        os.environ.pop("XDG_RUNTIME_DIR", None)
+    else:
+        os.environ["XDG_RUNTIME_DIR"] = saved
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 @pytest.fixture

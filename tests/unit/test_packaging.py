@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import os
 import re
 import subprocess
 import sys
@@ -75,6 +76,10 @@ def test_the_import_rules_of_the_architecture_hold() -> None:
     assert "0 broken" in result.stdout
 
 
+#: What a command imports in its own process, not in a resident server's child (kumo.cli.server).
+COLD = {**os.environ, "KUMO_SERVER": "off"}
+
+
 def test_kumo_plan_loads_no_cluster_or_cloud_client() -> None:
     code = "\n".join(
         [
@@ -89,7 +94,9 @@ def test_kumo_plan_loads_no_cluster_or_cloud_client() -> None:
             "print('LOADED=' + ','.join(m for m in heavy if m in sys.modules), file=sys.stderr)",
         ]
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=COLD
+    )
     assert "LOADED=" in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1] == "LOADED=", result.stderr[-2000:]
 
@@ -102,7 +109,9 @@ def _loaded_after(code: str, heavy: tuple[str, ...]) -> list[str]:
             f"print('LOADED=' + ','.join(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)",
         ]
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=COLD
+    )
     last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
     assert last.startswith("LOADED="), result.stderr[-2000:]
     return [m for m in last.removeprefix("LOADED=").split(",") if m]
@@ -129,10 +138,10 @@ def test_kumo_help_loads_no_spec_model_render_or_client() -> None:
 def test_each_area_registers_the_commands_the_root_command_expects_of_it() -> None:
     from kumo.cli.app import AREAS, build_app
 
-    for area, commands in AREAS.items():
-        root = build_app([area])
+    for name, area in AREAS.items():
+        root = build_app([name])
         names = [c.name for c in root.registered_commands] + [g.name for g in root.registered_groups]
-        assert sorted(str(n) for n in names) == sorted(commands), area
+        assert sorted(str(n) for n in names) == sorted(area.commands), name
 
 
 def test_kumo_up_loads_no_cloud_client_or_resolver() -> None:

@@ -1,6 +1,6 @@
 """The ``kumo`` command line (Typer + Rich). ``kumo.cli.app.app`` is the root command with every
-command; ``main`` builds only the one being run."""
+command; ``main`` runs one command, in the resident server (kumo.cli.server) when one is up."""
 
-from kumo.cli.app import main
+from kumo.cli.launcher import main
 
 __all__ = ["main"]

@@ -15,18 +15,9 @@ from typing import Annotated, Any
 
 import typer
 
+from kumo.cli.areas import AREAS, area_of
 from kumo.cli.output import console, err_console
 from kumo.errors import KumoError
-
-#: Each area's module under kumo.cli, and the top-level commands its ``register`` adds.
-AREAS: dict[str, tuple[str, ...]] = {
-    "spec_cmds": ("schema", "render", "plan"),
-    "deploy_cmds": ("up", "down", "status", "diff", "history", "rollback"),
-    "cloud_cmds": ("cloud",),
-    "dns_cmds": ("dns",),
-    "sandbox_cmds": ("sandbox",),
-    "console_cmds": ("console",),
-}
 
 
 def _version(value: bool) -> None:
@@ -60,7 +51,7 @@ def _root(
 
 
 def build_app(areas: Iterable[str] = AREAS) -> typer.Typer:
-    """The root command with the commands of ``areas`` (modules named in AREAS)."""
+    """The root command with the commands of ``areas`` (modules named in kumo.cli.areas.AREAS)."""
     root = typer.Typer(
         name="kumo",
         help="One spec to provision, deploy, name and watch a web app on any Kubernetes.\n\n"
@@ -80,11 +71,8 @@ def areas_for(argv: list[str]) -> list[str]:
     """The areas a command line needs: the one owning its command, else all of them."""
     if any(name.endswith("_COMPLETE") or name.startswith("_TYPER_COMPLETE") for name in os.environ):
         return list(AREAS)  # shell completion lists every command
-    command = next((arg for arg in argv if not arg.startswith("-")), None)
-    for area, commands in AREAS.items():
-        if command in commands:
-            return [area]
-    return list(AREAS)
+    area = area_of(argv)
+    return [area] if area else list(AREAS)
 
 
 def __getattr__(name: str) -> Any:

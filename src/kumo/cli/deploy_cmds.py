@@ -83,7 +83,9 @@ class Target:
     #: the running sandbox (kumo.sandbox.supervisor.Sandbox) with --sandbox
     sandbox: Any = None
 
-    def load(self, facts: CloudFacts | None = None, *, reading: bool = False) -> Rendered:
+    def load(
+        self, facts: CloudFacts | None = None, *, reading: bool = False, spec: Spec | None = None
+    ) -> Rendered:
         """Render the release. On an aws target, values only the cloud step knows (account id,
         certificate ARNs) are read from the account (read-only) unless ``facts`` holds them.
 
@@ -93,7 +95,8 @@ class Target:
         from kumo.deploy import render_release
         from kumo.spec import load_spec
 
-        spec = load_spec(self.file, self.env)
+        if spec is None:  # `kumo up` has read it already, to decide on the cloud step
+            spec = load_spec(self.file, self.env)
         if facts is None and _needs_cloud_facts(spec, self.env):
             from kumo.cloud.aws import CloudOptions, live_facts
 
@@ -283,7 +286,7 @@ def up_cmd(
                 output=target.output,
                 sandbox=target.sandbox,
             )
-    rendered = target.load(facts)
+    rendered = target.load(facts, spec=spec)
     options = target.options(
         atomic=atomic,
         timeout=timeout,

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import itertools
-import os
-import socket
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +22,7 @@ from kumo.deploy.rendering import Rendered
 from kumo.deploy.report import Reporter
 from kumo.deploy.wait import ObjectProgress, ReleaseWatcher, RolloutFailure, WaitResult
 from kumo.errors import ClusterError, KumoError, UsageError
-from kumo.kube import KubeClient, LeaseHolder, connect, lease_holder, record_event
+from kumo.kube import KubeClient, LeaseHolder, connect, default_identity, lease_holder, record_event
 from kumo.kube.errors import ApiError, ApiLost, NotFound, Unreachable
 from kumo.kube.timefmt import format_time, now
 from kumo.render import DNS_LEASE_NAME, ZONES_CONFIGMAP, zones_entry
@@ -96,14 +93,6 @@ class DeployFailed(KumoError):
     def __init__(self, message: str, result: UpResult, hint: str | None = None) -> None:
         super().__init__(message, hint)
         self.result = result
-
-
-def identity() -> str:
-    try:
-        user = getpass.getuser()
-    except Exception:
-        user = str(os.getuid())
-    return f"{user}@{socket.gethostname()}/{os.getpid()}"
 
 
 async def open_client(rendered: Rendered, options: DeployOptions) -> KubeClient:
@@ -964,7 +953,7 @@ async def _release_lock(
         duration_seconds=options.lock_duration,
         timeout_seconds=options.lock_timeout,
         on_message=reporter.message,
-        holder=options.identity or identity(),
+        holder=options.identity or default_identity(),
     )
     await lock.acquire()
     try:

@@ -6,7 +6,7 @@ from kumo.kube.config import load_config
 from kumo.kube.errors import ApiError, ApiLost, Conflict, Forbidden, Gone, Invalid, NotFound, Unreachable
 from kumo.kube.events import record_event
 from kumo.kube.informer import RESYNC, Informer
-from kumo.kube.lease import LeaseHolder, LeaseLock, default_identity, lease_holder
+from kumo.kube.lease import LeaseHolder, LeaseLock, default_identity, lease_holder, show_pid
 from kumo.kube.resources import ResourceInfo
 
 __all__ = [
@@ -32,4 +32,5 @@ __all__ = [
     "load_config",
     "readiness",
     "record_event",
+    "show_pid",
 ]

@@ -21,13 +21,24 @@ from kumo.kube.timefmt import format_micro, now, parse_time
 API_VERSION = "coordination.k8s.io/v1"
 
 
+#: The pid that identities show when it is not this process's: a command run by kumo's resident
+#: server (kumo.cli.server) shows its client's, the ``kumo`` process a person started and can find.
+_shown_pid: int | None = None
+
+
+def show_pid(pid: int) -> None:
+    """Name ``pid`` instead of this process in identities (see ``default_identity``)."""
+    global _shown_pid
+    _shown_pid = pid
+
+
 def default_identity() -> str:
     """``user@host/pid``: enough for a person to find the process that holds a lock."""
     try:
         user = getpass.getuser()
     except Exception:
         user = str(os.getuid())
-    return f"{user}@{socket.gethostname()}/{os.getpid()}"
+    return f"{user}@{socket.gethostname()}/{_shown_pid or os.getpid()}"
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,8 @@ main()
 
 def kumo_loading(modules: tuple[str, ...], *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """Run ``kumo ARGS`` (stderr not a terminal); also return which of ``modules`` it imported."""
-    env = {**os.environ, "COLUMNS": "200"}
+    # No server: what this process imports is the question, not what a server's child does.
+    env = {**os.environ, "COLUMNS": "200", "KUMO_SERVER": "off"}
     for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         env.pop(name, None)
     command = [sys.executable, "-c", _PROBE, ",".join(modules), *args]
