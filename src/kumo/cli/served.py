@@ -167,8 +167,19 @@ def _wait(conn: socket.socket, child: int) -> int:
         with contextlib.suppress(ProcessLookupError):
             os.kill(child, signum)
 
+    def suspend(_signum: int, _frame: FrameType | None) -> None:
+        # Ctrl-Z: stop the child with this process, as the shell's job control would stop both.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGSTOP)
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTSTP)  # stops here until SIGCONT (fg, bg)
+        signal.signal(signal.SIGTSTP, suspend)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGCONT)
+
     for signum in FORWARDED:
         signal.signal(signum, forward)
+    signal.signal(signal.SIGTSTP, suspend)
     try:
         kind, value = _frame(conn)
     except (OSError, EOFError):

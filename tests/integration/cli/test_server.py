@@ -285,3 +285,35 @@ def test_a_served_command_loads_nothing_but_the_client_in_its_own_process(served
     assert served_cli.commands_served() == 1
     loaded = result.stderr.strip().splitlines()[-1].removeprefix("LOADED=").split(",")
     assert loaded == ["kumo", "kumo.cli", "kumo.cli.areas", "kumo.cli.launcher", "kumo.cli.served"]
+
+
+def test_a_stopped_client_stops_its_command_and_continues_it(served_cli: Cli, tmp_path: Path) -> None:
+    api = SilentApi()
+    process = served_cli.popen("status", EXAMPLE, "--kubeconfig", api.kubeconfig(tmp_path))
+    assert api.connected.wait(30), "the command never reached the API"
+    child = _child_of_server(served_cli)
+    process.send_signal(signal.SIGTSTP)  # what Ctrl-Z sends
+    assert _wait_for_state(process.pid, "T") and _wait_for_state(child, "T")
+    process.send_signal(signal.SIGCONT)
+    assert _wait_for_state(child, "SR")
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=30)
+    assert process.returncode == 130
+
+
+def _child_of_server(cli: Cli) -> int:
+    server = next(s for s in cli.servers() if s["current"])
+    children = Path(f"/proc/{server['pid']}/task/{server['pid']}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+def _wait_for_state(pid: int, states: str, timeout: float = 10) -> bool:
+    """Whether the process reaches one of ``states`` (letters of /proc/PID/stat) in ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        # /proc/PID/stat: "pid (comm) state ..."; comm may hold spaces, so split after its ')'.
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in states:
+            return True
+        time.sleep(0.05)
+    return False
