@@ -124,6 +124,7 @@ def _pod_view(pod: Obj) -> dict[str, Any]:
         "name": pod["metadata"]["name"],
         "phase": status.get("phase", "Pending"),
         "ready": state == readiness.CURRENT,
+        "terminating": bool(pod["metadata"].get("deletionTimestamp")),
         "restarts": _restarts(pod),
         "problem": problem[0] if problem else None,
         "message": message,
@@ -178,7 +179,9 @@ def _deployment_view(deployment: Obj, replicasets: list[Obj], pods: list[Obj]) -
         "message": message,
         "desired": desired,
         "running": ready,
-        "pending": max(0, len([p for p in pod_views if not p["ready"]])),
+        # Starting, not stopping: an old Pod still terminating after a rollout is not pending (as
+        # in the console's overview).
+        "pending": len([p for p in pod_views if not p["ready"] and not p["terminating"]]),
         "rollouts": rollouts,
         "pods": pod_views,
     }

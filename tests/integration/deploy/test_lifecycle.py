@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kumo.deploy import DeployOptions, diff_release, down, up
+from kumo.deploy import DeployOptions, diff_release, down, release_status, up
 from kumo.kube import KubeClient
 
 from .conftest import ROOT, SpecFile, kumo
@@ -90,7 +91,10 @@ async def test_status_gives_an_operators_first_look(
     assert (web["desired"], web["running"], web["pending"]) == (2, 2, 0)
     assert web["rollouts"][0]["current"] is True
     assert web["rollouts"][0]["images"] == ["nginx:1.28"]
-    assert all(p["ready"] and p["restarts"] == 0 for p in web["pods"])
+    # An old Pod may still be terminating right after the rollout: it is listed, not pending.
+    live = [p for p in web["pods"] if not p["terminating"]]
+    assert len(live) == 2
+    assert all(p["ready"] and p["restarts"] == 0 for p in live)
     (endpoint,) = view["endpoints"]
     assert endpoint["type"] == "LoadBalancer"
     assert endpoint["address"]
@@ -103,6 +107,28 @@ async def test_status_gives_an_operators_first_look(
     text = kumo("status", str(spec.path), "--kubeconfig", kubeapi.kubeconfig, check=True).stdout
     assert "desired 2  running 2  pending 0" in text
     assert "not resolving yet" in text
+
+
+async def test_a_terminating_pod_is_listed_but_not_pending(
+    spec: SpecFile, options: DeployOptions, kube: KubeClient
+) -> None:
+    await up(spec.render(), options)
+    pods = await kube.list("v1", "Pod", "hello", label_selector="app.kubernetes.io/name=web")
+    held = pods[0]["metadata"]["name"]
+    # A finalizer nobody removes keeps the deleted Pod terminating; its ReplicaSet replaces it.
+    await kube.patch("v1", "Pod", held, {"metadata": {"finalizers": ["test.kumo.dev/hold"]}}, "hello")
+    await kube.delete("v1", "Pod", held, "hello")
+    try:
+        for _ in range(100):
+            (web,) = (await release_status(spec.render(), options))["services"]
+            if web["running"] == 2:
+                break
+            await asyncio.sleep(0.1)
+        assert (web["desired"], web["running"], web["pending"]) == (2, 2, 0)
+        assert [p["name"] for p in web["pods"] if p["terminating"]] == [held]
+        assert len(web["pods"]) == 3
+    finally:
+        await kube.patch("v1", "Pod", held, {"metadata": {"finalizers": None}}, "hello")
 
 
 async def test_preview_environment_whole_life(spec: SpecFile, kubeapi: Any, kube: KubeClient) -> None:
