@@ -148,6 +148,14 @@ def run_kubectl(spec: Path, kubeconfig: str, workdir: Path) -> tuple[float, int]
     return time.perf_counter() - started, requests
 
 
+async def gone(kube: Any, namespace: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while await kube.get("v1", "Namespace", namespace) is not None:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"namespace {namespace} still there after {timeout} s")
+        await asyncio.sleep(0.2)
+
+
 def median(values: list[float]) -> float:
     return round(statistics.median(values), 3)
 
@@ -225,7 +233,8 @@ async def bench(rounds: int) -> dict[str, Any]:
                 for workload, make in (("example", example_spec), ("50-apps", many_apps_spec)):
                     rows: dict[str, dict[str, list[float]]] = {}
                     for r in range(rounds):
-                        for tool in TOOLS:
+                        # Each round starts with another tool: none always follows the same one.
+                        for tool in TOOLS[r % len(TOOLS) :] + TOOLS[: r % len(TOOLS)]:
                             app = f"{workload.replace('-', '')}-{tool.replace('-', '')}-{r}"
                             spec = workdir / f"{app}.yaml"
                             for step, image in (("create", "nginx:1.27"), ("update", "nginx:1.28")):
@@ -237,8 +246,10 @@ async def bench(rounds: int) -> dict[str, Any]:
                                 cell = rows.setdefault(f"{step}/{tool}", {"seconds": [], "requests": []})
                                 cell["seconds"].append(took)
                                 cell["requests"].append(reqs)
-                            # Free the simulated nodes for the next tool (not measured).
+                            # Free the simulated nodes for the next tool (not measured), and wait until
+                            # the namespace is gone: its Pods' termination must not overlap the next run.
                             await kube.delete("v1", "Namespace", app)
+                            await gone(kube, app)
                     results[workload] = summarize(rows)
             subprocess.run([KUMO, "server", "stop"], capture_output=True, env=cli_env(workdir, "kumo-cli"))
     return {

@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import gc
 import importlib
+import io
 import json
 import marshal
 import os
@@ -23,6 +24,7 @@ import signal
 import socket
 import struct
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -52,8 +54,25 @@ PRELOAD = (
     "rich.console",
     "rich.tree",
     "pickle",
+    "pwd",
     "pydantic.type_adapter",
 )
+#: A spec the server loads and renders once (no cluster involved), so that each child finds the
+#: parsers, validators and renderers past their first call.
+WARM_SPEC = """\
+app: warm
+target: {cloud: generic}
+dns: {zone: warm.example, provider: local}
+services:
+  - name: web
+    image: nginx:1.27
+    port: 80
+    endpoint:
+      hostname: web.warm.example
+      expose: loadbalancer
+      tls: "off"
+      ports: [{port: 80, protocol: http}]
+"""
 #: How long a connected client may take to send its request.
 REQUEST_TIMEOUT = 5.0
 #: How often an idle server checks that its socket is still its own.
@@ -122,15 +141,39 @@ def _write(lock: Any, facts: dict[str, Any]) -> None:
 
 
 def preload() -> None:
-    """Import what served commands use, then freeze the heap so children share its pages."""
+    """Import what served commands use and run their first calls, then freeze the heap so that
+    children share its pages."""
     from kumo.cli.app import build_app
 
     build_app([name for name, area in AREAS.items() if area.served])
     for module in PRELOAD:
         with contextlib.suppress(ImportError):  # an optional library: the child imports it, or not
             importlib.import_module(module)
+    with contextlib.suppress(Exception):  # warming is an optimisation: a child does it on its own
+        warm()
     gc.collect()
     gc.freeze()
+
+
+def warm() -> None:
+    """What the first served command would do before its first request: parse and render a spec,
+    run a command through Typer (`kumo schema`, output discarded), print through Rich, pick
+    dnspython's asyncio backend; each loads modules and fills caches on its first call."""
+    import dns.asyncbackend
+    from rich.console import Console
+
+    from kumo.cli.app import build_app
+    from kumo.deploy import load_release
+
+    with tempfile.TemporaryDirectory(prefix="kumo-warm-") as directory:
+        path = os.path.join(directory, "kumo.yaml")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(WARM_SPEC)
+        load_release(path, None)
+    with contextlib.redirect_stdout(io.StringIO()):
+        build_app(["spec_cmds"])(args=["schema"], standalone_mode=False)
+    Console(file=io.StringIO()).print(":white_check_mark: warm")
+    dns.asyncbackend.get_backend("asyncio")
 
 
 def _listen(path: str) -> socket.socket:
