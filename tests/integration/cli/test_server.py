@@ -46,10 +46,18 @@ class Cli:
             [KUMO, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=full, timeout=120
         )
 
-    def popen(self, *args: str | Path, cold: bool = False) -> subprocess.Popen[str]:
+    def popen(self, *args: str | Path, cold: bool = False, job: bool = False) -> subprocess.Popen[str]:
+        """``job``: in a process group of its own, as a shell starts a job (a group whose parent is
+        in another group of the session, so that the kernel stops it on SIGTSTP; it ignores that
+        signal in an orphaned group, as pytest's may be under a CI runner)."""
         env = {**self.env, **({"KUMO_SERVER": "off"} if cold else {})}
         return subprocess.Popen(
-            [KUMO, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            [KUMO, *map(str, args)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            process_group=0 if job else None,
         )
 
     def servers(self) -> list[dict[str, Any]]:
@@ -289,7 +297,7 @@ def test_a_served_command_loads_nothing_but_the_client_in_its_own_process(served
 
 def test_a_stopped_client_stops_its_command_and_continues_it(served_cli: Cli, tmp_path: Path) -> None:
     api = SilentApi()
-    process = served_cli.popen("status", EXAMPLE, "--kubeconfig", api.kubeconfig(tmp_path))
+    process = served_cli.popen("status", EXAMPLE, "--kubeconfig", api.kubeconfig(tmp_path), job=True)
     assert api.connected.wait(30), "the command never reached the API"
     child = _child_of_server(served_cli)
     process.send_signal(signal.SIGTSTP)  # what Ctrl-Z sends
