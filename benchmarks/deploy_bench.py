@@ -8,7 +8,8 @@ Two workloads: the example (examples/hello-generic) and one release of 50 apps (
 50 LoadBalancer Services). Each tool deploys the same rendered objects into its own namespace,
 first as a create and then as an image update that rolls every Deployment. For kubectl, API
 requests are counted from its -v=6 request log; for kumo, from KubeClient.request_count (watches
-included). The emulator runs in its own process, so neither tool shares a CPU core's GIL with it.
+included). The emulator runs in its own process, so neither tool shares a CPU core's GIL with it;
+each round has a new one (an emulator ages: see one_round), on which every tool runs in turn.
 kumo's modules are byte-compiled first, as an installed kumo's are.
 
 Run: .venv/bin/python benchmarks/deploy_bench.py [--rounds 3]
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -170,16 +172,17 @@ def cli_env(workdir: Path, tool: str) -> dict[str, str]:
     return env
 
 
-def start_server(spec: Path, kubeconfig: Path, workdir: Path) -> None:
-    """A cold ``kumo up`` starts the server in the background; wait until it serves, then send it one
-    command so that its first timed one is not its first."""
+def start_server(spec: Path, workdir: Path) -> None:
+    """A cold served command (``kumo render``) starts the server in the background; wait until it
+    serves, then send it one command so that its first timed one is not its first."""
     env = cli_env(workdir, "kumo-cli")
-    run_kumo_cli(spec, str(kubeconfig), env)
+    render = [KUMO, "render", str(spec)]
+    subprocess.run(render, capture_output=True, env=env, check=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         status = subprocess.run([KUMO, "server", "status", "--output", "json"], capture_output=True, env=env)
         if any(s["current"] for s in json.loads(status.stdout)["servers"]):
-            run_kumo_cli(spec, str(kubeconfig), env)
+            subprocess.run(render, capture_output=True, env=env, check=True)
             return
         time.sleep(0.1)
     raise SystemExit("kumo's server did not start within 30 s")
@@ -216,46 +219,61 @@ def summarize(rows: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
 TOOLS = ("kumo-cli", "kumo-cli-cold", "kumo-engine", "kubectl")
 
 
+Make = Callable[[str, str], str]
+
+
+async def one_round(
+    workload: str, make: Make, r: int, workdir: Path, rows: dict[str, dict[str, list[float]]]
+) -> None:
+    """Every tool's create and update, each on the same fresh emulator: one emulator for all the
+    rounds slowed down as it aged (the 50-app update took 10 s in the first rounds and 20 s in the
+    last, for every tool), which made medians depend on the order of the tools."""
+    kubeconfig = workdir / f"kubeconfig-{workload}-{r}"
+    with KubeAPIProcess(kubeconfig=kubeconfig, seed=0, extra_args=["--ready-delay", "0.2"]):
+        async with await connect(str(kubeconfig)) as kube:
+            # Install the add-ons (the DNS controller), untimed, so no tool pays for them alone.
+            warmup = workdir / "warmup.yaml"
+            await run_kumo_inprocess(warmup, str(kubeconfig))
+            await kube.delete("v1", "Namespace", "warmup")
+            await gone(kube, "warmup")
+            # Each round starts with another tool: none always follows the same one.
+            for tool in TOOLS[r % len(TOOLS) :] + TOOLS[: r % len(TOOLS)]:
+                app = f"{workload.replace('-', '')}-{tool.replace('-', '')}-{r}"
+                spec = workdir / f"{app}.yaml"
+                for step, image in (("create", "nginx:1.27"), ("update", "nginx:1.28")):
+                    spec.write_text(make(app, image))
+                    took, reqs = await measure(tool, spec, kubeconfig, workdir)
+                    print(f"{workload} {step} {tool}: {took:.2f}s {reqs} requests", file=sys.stderr)
+                    cell = rows.setdefault(f"{step}/{tool}", {"seconds": [], "requests": []})
+                    cell["seconds"].append(took)
+                    cell["requests"].append(reqs)
+                # Free the simulated nodes for the next tool (not measured), and wait until the
+                # namespace is gone: its Pods' termination must not overlap the next run.
+                await kube.delete("v1", "Namespace", app)
+                await gone(kube, app)
+
+
 async def bench(rounds: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
     compile_kumo()
     with tempfile.TemporaryDirectory(prefix="kumo-deploy-bench-") as tmp:
         workdir = Path(tmp)
-        kubeconfig = workdir / "kubeconfig"
-        with KubeAPIProcess(kubeconfig=kubeconfig, seed=0, extra_args=["--ready-delay", "0.2"]):
-            async with await connect(str(kubeconfig)) as kube:
-                # Install the add-ons (the DNS controller) once, untimed, so no tool pays for them alone.
-                warmup = workdir / "warmup.yaml"
-                warmup.write_text(example_spec("warmup", "nginx:1.27"))
-                await run_kumo_inprocess(warmup, str(kubeconfig))
-                await asyncio.to_thread(start_server, warmup, kubeconfig, workdir)
-                await kube.delete("v1", "Namespace", "warmup")
-                for workload, make in (("example", example_spec), ("50-apps", many_apps_spec)):
-                    rows: dict[str, dict[str, list[float]]] = {}
-                    for r in range(rounds):
-                        # Each round starts with another tool: none always follows the same one.
-                        for tool in TOOLS[r % len(TOOLS) :] + TOOLS[: r % len(TOOLS)]:
-                            app = f"{workload.replace('-', '')}-{tool.replace('-', '')}-{r}"
-                            spec = workdir / f"{app}.yaml"
-                            for step, image in (("create", "nginx:1.27"), ("update", "nginx:1.28")):
-                                spec.write_text(make(app, image))
-                                took, reqs = await measure(tool, spec, kubeconfig, workdir)
-                                print(
-                                    f"{workload} {step} {tool}: {took:.2f}s {reqs} requests", file=sys.stderr
-                                )
-                                cell = rows.setdefault(f"{step}/{tool}", {"seconds": [], "requests": []})
-                                cell["seconds"].append(took)
-                                cell["requests"].append(reqs)
-                            # Free the simulated nodes for the next tool (not measured), and wait until
-                            # the namespace is gone: its Pods' termination must not overlap the next run.
-                            await kube.delete("v1", "Namespace", app)
-                            await gone(kube, app)
-                    results[workload] = summarize(rows)
+        warmup = workdir / "warmup.yaml"
+        warmup.write_text(example_spec("warmup", "nginx:1.27"))
+        await asyncio.to_thread(start_server, warmup, workdir)
+        try:
+            workloads: tuple[tuple[str, Make], ...] = (("example", example_spec), ("50-apps", many_apps_spec))
+            for workload, make in workloads:
+                rows: dict[str, dict[str, list[float]]] = {}
+                for r in range(rounds):
+                    await one_round(workload, make, r, workdir, rows)
+                results[workload] = summarize(rows)
+        finally:
             subprocess.run([KUMO, "server", "stop"], capture_output=True, env=cli_env(workdir, "kumo-cli"))
     return {
         "benchmark": "deploy",
         "rounds": rounds,
-        "emulator": {"pod_ready_delay_s": 0.2, "process": "separate"},
+        "emulator": {"pod_ready_delay_s": 0.2, "process": "separate, a new one per round"},
         "cpus": os.cpu_count(),
         "results": results,
     }
