@@ -236,6 +236,11 @@ async def one_round(
             await run_kumo_inprocess(warmup, str(kubeconfig))
             await kube.delete("v1", "Namespace", "warmup")
             await gone(kube, "warmup")
+            # kubectl's discovery cache (~/.kube/cache) for this new server, as in everyday use: each
+            # emulator has another port, and a cold cache costs kubectl ~22 discovery requests.
+            subprocess.run(
+                [KUBECTL, "--kubeconfig", str(kubeconfig), "api-resources"], capture_output=True, check=True
+            )
             # Each round starts with another tool: none always follows the same one.
             for tool in TOOLS[r % len(TOOLS) :] + TOOLS[: r % len(TOOLS)]:
                 app = f"{workload.replace('-', '')}-{tool.replace('-', '')}-{r}"
