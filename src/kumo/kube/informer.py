@@ -12,7 +12,7 @@ import asyncio
 import inspect
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from kumo.errors import ClusterError
@@ -163,18 +163,7 @@ class Informer:
         fresh: dict[Key, Obj] = {}
         synced = False
         try:
-            async for event_type, obj in self.client.watch(
-                self.api_version,
-                self.kind,
-                self.namespace,
-                self.label_selector,
-                self.field_selector,
-                timeout_seconds=self.watch_timeout_seconds,
-                send_initial_events=True,
-            ):
-                version = _version(obj)
-                if version:
-                    self.resource_version = version
+            async for event_type, obj in self._watch(send_initial_events=True):
                 if synced:
                     await self._on_event(event_type, obj)
                 elif event_type == "BOOKMARK":
@@ -219,19 +208,28 @@ class Informer:
     async def _watch_until_broken(self) -> None:
         """Watch, resuming after each clean end of stream; returns never, raises when a relist is needed."""
         while True:
-            async for event_type, obj in self.client.watch(
-                self.api_version,
-                self.kind,
-                self.namespace,
-                self.label_selector,
-                self.field_selector,
-                resource_version=self.resource_version or None,
-                timeout_seconds=self.watch_timeout_seconds,
-            ):
-                version = _version(obj)
-                if version:
-                    self.resource_version = version
+            async for event_type, obj in self._watch(resource_version=self.resource_version or None):
                 await self._on_event(event_type, obj)
+
+    async def _watch(
+        self, resource_version: str | None = None, *, send_initial_events: bool = False
+    ) -> AsyncIterator[tuple[str, Obj]]:
+        """This informer's watch; each event's resourceVersion becomes the one a later watch
+        resumes from."""
+        async for event_type, obj in self.client.watch(
+            self.api_version,
+            self.kind,
+            self.namespace,
+            self.label_selector,
+            self.field_selector,
+            resource_version,
+            timeout_seconds=self.watch_timeout_seconds,
+            send_initial_events=send_initial_events,
+        ):
+            version = _version(obj)
+            if version:
+                self.resource_version = version
+            yield event_type, obj
 
     async def _on_event(self, event_type: str, obj: Obj) -> None:
         if event_type == "BOOKMARK":
