@@ -12,13 +12,15 @@ from kumo.cli import served
 
 
 def main() -> None:
-    argv = sys.argv[1:]
-    code = served.run(argv)
-    if code is not None:
-        sys.exit(code)
+    path = served.socket_for(sys.argv[1:])
+    if path is not None:
+        code = served.run(path)
+        if code is not None:
+            sys.exit(code)
     from kumo.cli.app import main as run_command
 
     try:
         run_command()
     finally:
-        served.start_server(argv)
+        if path is not None:  # a served command with no server up: start one for the next
+            served.start_server(path)

@@ -114,7 +114,8 @@ def request() -> bytes:
     """What the child needs to stand in for this process, but for its file descriptors."""
     mask = os.umask(0)
     os.umask(mask)
-    streams = [(getattr(s, "encoding", None), getattr(s, "errors", None)) for s in _standard_streams()]
+    standard = (sys.stdin, sys.stdout, sys.stderr)
+    streams = [(getattr(s, "encoding", None), getattr(s, "errors", None)) for s in standard]
     # marshal, not json: no import (json pulls in re), and the server is this very interpreter.
     return marshal.dumps(
         {
@@ -128,18 +129,14 @@ def request() -> bytes:
     )
 
 
-def _standard_streams() -> tuple[object, object, object]:
-    return sys.stdin, sys.stdout, sys.stderr
+def socket_for(argv: list[str]) -> str | None:
+    """Where the server that may run ``argv`` listens (or would); None when ``argv`` may not use one."""
+    return socket_path() if enabled(argv) else None
 
 
-def run(argv: list[str]) -> int | None:
-    """Run this command line in a server and return its exit code; None when there is no server to
-    use (the caller runs the command itself)."""
-    if not enabled(argv):
-        return None
-    path = socket_path()
-    if path is None:
-        return None
+def run(path: str) -> int | None:
+    """Run this command line in the server at ``path`` and return its exit code; None when there is
+    no server there to use (the caller runs the command itself)."""
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(path)
@@ -199,25 +196,25 @@ def _signal(pid: int, signum: int) -> None:
 
 
 def _frame(conn: socket.socket) -> tuple[bytes, int]:
-    data = b""
-    while len(data) < FRAME.size:
-        chunk = conn.recv(FRAME.size - len(data))
-        if not chunk:
-            raise EOFError("server closed the connection")
-        data += chunk
-    kind, value = FRAME.unpack(data)
+    kind, value = FRAME.unpack(recv_exactly(conn, FRAME.size))
     return kind, value
 
 
-def start_server(argv: list[str]) -> None:
-    """Start a server in the background for the next command, when ``argv`` could have used one.
-    Its own session, no terminal, no inherited pipes: nothing waits for it, and it exits after
-    IDLE_SECONDS without a command."""
-    if not enabled(argv):
-        return
-    path = socket_path()
-    if path is None:
-        return
+def recv_exactly(conn: socket.socket, size: int) -> bytes:
+    """``size`` bytes from a stream socket; EOFError if the other side closes first."""
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        data += chunk
+    return data
+
+
+def start_server(path: str) -> None:
+    """Start a server at ``path`` in the background, for the next command. Its own session, no
+    terminal, no inherited pipes: nothing waits for it, and it exits after IDLE_SECONDS without a
+    command."""
     import json
     import subprocess
 

@@ -31,7 +31,7 @@ import traceback
 from typing import Any
 
 from kumo.cli.areas import AREAS
-from kumo.cli.served import EXIT, FRAME, IDLE_SECONDS, PID
+from kumo.cli.served import EXIT, FRAME, IDLE_SECONDS, PID, recv_exactly
 
 #: Modules the served commands import on their way (beyond their command modules), loaded once
 #: here: what `up`, `diff`, `status`, `history` and `plan` added to sys.modules when run in a child.
@@ -124,12 +124,19 @@ def _stop(_signum: int, _frame: object) -> None:
 def _lock(path: str) -> Any:
     """Hold ``path``.lock, or None if another server does."""
     handle = open(path + ".lock", "a+")  # noqa: SIM115 - held for the server's life
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    if not _try_lock(handle):
         handle.close()
         return None
     return handle
+
+
+def _try_lock(handle: Any) -> bool:
+    """Take a lock file's lock without waiting; False while a server holds it."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 def _write(lock: Any, facts: dict[str, Any]) -> None:
@@ -204,9 +211,9 @@ def _handle(listener: socket.socket, conn: socket.socket) -> None:
             return
         conn.settimeout(REQUEST_TIMEOUT)
         head, fds, _flags, _addr = socket.recv_fds(conn, 4, 3)
-        head += _exactly(conn, 4 - len(head))
+        head += recv_exactly(conn, 4 - len(head))
         (size,) = struct.unpack("!I", head)
-        request = marshal.loads(_exactly(conn, size))
+        request = marshal.loads(recv_exactly(conn, size))
         if len(fds) != 3:
             return
         if os.fork() == 0:
@@ -226,16 +233,6 @@ def _same_user(conn: socket.socket) -> bool:
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", creds)
     return bool(uid == os.getuid())
-
-
-def _exactly(conn: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = conn.recv(size - len(data))
-        if not chunk:
-            raise EOFError("client closed the connection")
-        data += chunk
-    return data
 
 
 def _child(listener: socket.socket, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
@@ -328,16 +325,17 @@ def running(directory: str) -> list[dict[str, Any]]:
         if not name.endswith(".sock.lock"):
             continue
         path = os.path.join(directory, name)
-        with open(path, "a+") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                handle.seek(0)
+        try:
+            handle = open(path)  # noqa: SIM115 - closed below, after the unlink that needs the lock
+        except FileNotFoundError:
+            continue  # its server just exited
+        with handle:
+            if not _try_lock(handle):
                 with contextlib.suppress(ValueError):
                     found.append(json.loads(handle.read()))
                 continue
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
     return found
 
 
@@ -347,13 +345,14 @@ def stop(server: dict[str, Any], timeout: float = 5.0) -> bool:
         os.kill(int(server["pid"]), signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with open(str(server["socket"]) + ".lock", "a+") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                time.sleep(0.05)
-                continue
+        try:
+            # Opened without creating it: an exiting server removes its lock file.
+            with open(str(server["socket"]) + ".lock") as handle:
+                if _try_lock(handle):
+                    return True
+        except FileNotFoundError:
             return True
+        time.sleep(0.05)
     return False
 
 
