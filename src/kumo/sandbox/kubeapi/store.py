@@ -130,6 +130,7 @@ class Store:
         self.seed = seed
         self.rng = random.Random(seed)
         self._seeded = seed is not None
+        self._name_rngs: dict[str, random.Random] = {}
         self.alloc = Allocator(self.rng)
         self.clock = clock
         self.started = clock()
@@ -169,8 +170,13 @@ class Store:
             return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         return str(uuid.uuid4())
 
-    def random_suffix(self, n: int = 5) -> str:
-        return "".join(self.rng.choice(_GEN_ALPHABET) for _ in range(n))
+    def random_suffix(self, prefix: str, n: int = 5) -> str:
+        """A generated name's suffix. Seeded, each prefix draws from its own sequence: the names of
+        one ReplicaSet's Pods must not depend on how many ids other threads drew meanwhile."""
+        rng = self.rng
+        if self._seeded:
+            rng = self._name_rngs.setdefault(prefix, random.Random(f"{self.seed}/{prefix}"))
+        return "".join(rng.choice(_GEN_ALPHABET) for _ in range(n))
 
     def now(self) -> str:
         return now_rfc3339(self.clock())
@@ -474,7 +480,7 @@ class Store:
                     ],
                 )
             for _ in range(20):
-                name = f"{gen}{self.random_suffix()}"
+                name = f"{gen}{self.random_suffix(gen)}"
                 if (ns, name) not in self._bucket(rt):
                     break
         name = str(name)

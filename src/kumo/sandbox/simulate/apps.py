@@ -527,7 +527,7 @@ class ReplicaSetController:
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {
-                "name": f"{meta['name']}-{self.sim.store.random_suffix()}",
+                "name": f"{meta['name']}-{self.sim.store.random_suffix(meta['name'] + '-')}",
                 "namespace": meta["namespace"],
                 "labels": tmeta.get("labels") or {},
                 **({"annotations": tmeta["annotations"]} if tmeta.get("annotations") else {}),

@@ -361,7 +361,8 @@ class DaemonSetController:
     def _create(self, ds: dict[str, Any], node: str, digest: str) -> None:
         template = (ds.get("spec") or {}).get("template") or {}
         labels = {REVISION_HASH: digest, "pod-template-generation": str(ds["metadata"].get("generation", 1))}
-        body = _pod_body(ds, template, f"{ds['metadata']['name']}-{self.sim.store.random_suffix()}", labels)
+        prefix = f"{ds['metadata']['name']}-"
+        body = _pod_body(ds, template, prefix + self.sim.store.random_suffix(prefix), labels)
         body["spec"]["nodeName"] = node
         tolerations = list(body["spec"].get("tolerations") or [])
         for key, effect in (
