@@ -68,13 +68,17 @@ def _definitions() -> dict[str, Any]:
 
 
 class SchemaNode:
-    """A position in a kind's schema; ``$ref`` and single-entry ``allOf`` are followed lazily."""
+    """A position in a kind's schema; ``$ref`` and single-entry ``allOf`` are followed lazily,
+    once: a node keeps the children it has resolved (a built-in kind's tree is shared, and the
+    emulator walks it on every write)."""
 
-    __slots__ = ("_defs", "_node")
+    __slots__ = ("_defs", "_kids", "_list", "_node")
 
     def __init__(self, node: dict[str, Any], defs: dict[str, Any]) -> None:
         self._defs = defs
         self._node = self._resolve(node)
+        self._kids: dict[str | None, SchemaNode | None] = {}
+        self._list: ListType | None = None
 
     def _resolve(self, node: dict[str, Any]) -> dict[str, Any]:
         for _ in range(8):
@@ -99,33 +103,40 @@ class SchemaNode:
 
     def field(self, name: str) -> SchemaNode | None:
         """The schema of a map field (a declared property, else ``additionalProperties``)."""
+        if name in self._kids:
+            return self._kids[name]
         props = self._node.get("properties")
-        if isinstance(props, dict) and isinstance(props.get(name), dict):
-            return SchemaNode(props[name], self._defs)
         extra = self._node.get("additionalProperties")
-        if isinstance(extra, dict):
-            return SchemaNode(extra, self._defs)
-        return None
+        if isinstance(props, dict) and isinstance(props.get(name), dict):
+            child: SchemaNode | None = SchemaNode(props[name], self._defs)
+        elif isinstance(extra, dict):
+            child = SchemaNode(extra, self._defs)
+        else:
+            child = None
+        self._kids[name] = child
+        return child
 
     def items(self) -> SchemaNode | None:
         """The schema of a list's items."""
-        items = self._node.get("items")
-        if isinstance(items, dict):
-            return SchemaNode(items, self._defs)
-        return None
+        if None not in self._kids:
+            items = self._node.get("items")
+            self._kids[None] = SchemaNode(items, self._defs) if isinstance(items, dict) else None
+        return self._kids[None]
 
     def list_type(self) -> ListType:
-        n = self._node
-        kind = n.get("x-kubernetes-list-type")
-        keys = n.get("x-kubernetes-list-map-keys")
-        merge_key = n.get("x-kubernetes-patch-merge-key")
-        strategy = n.get("x-kubernetes-patch-strategy")
-        return ListType(
-            kind=kind if kind in ("atomic", "set", "map") else "atomic",
-            keys=tuple(str(k) for k in keys) if kind == "map" and isinstance(keys, list) else (),
-            merge_key=str(merge_key) if isinstance(merge_key, str) else None,
-            strategy=frozenset(strategy.split(",")) if isinstance(strategy, str) else frozenset(),
-        )
+        if self._list is None:
+            n = self._node
+            kind = n.get("x-kubernetes-list-type")
+            keys = n.get("x-kubernetes-list-map-keys")
+            merge_key = n.get("x-kubernetes-patch-merge-key")
+            strategy = n.get("x-kubernetes-patch-strategy")
+            self._list = ListType(
+                kind=kind if kind in ("atomic", "set", "map") else "atomic",
+                keys=tuple(str(k) for k in keys) if kind == "map" and isinstance(keys, list) else (),
+                merge_key=str(merge_key) if isinstance(merge_key, str) else None,
+                strategy=frozenset(strategy.split(",")) if isinstance(strategy, str) else frozenset(),
+            )
+        return self._list
 
 
 def list_type(node: SchemaNode | None) -> ListType:
@@ -151,6 +162,7 @@ def _builtin_root(kind: str, api_version: str) -> dict[str, Any] | None:
     return root
 
 
+@functools.cache
 def builtin_schema(api_version: str, kind: str) -> SchemaNode | None:
     """The schema of a built-in kind (``apps/v1``, ``Deployment``), or ``None`` if unknown."""
     root = _builtin_root(kind, api_version)

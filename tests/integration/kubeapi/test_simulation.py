@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 
-from kumo.sandbox.kubeapi import KubeAPI
+from kumo.sandbox.kubeapi import KubeAPI, fast_copy
+from kumo.sandbox.kubeapi.validation import SchemaValidator
 from kumo.sandbox.simulate import simulation
 from tests.integration.kubeapi.helpers import (
     deployment,
@@ -336,3 +337,34 @@ def test_namespaces_get_default_service_account_and_root_ca(kubeapi: KubeAPI, ht
         lambda: http.get("/api/v1/namespaces/fresh/configmaps/kube-root-ca.crt").json().get("data")
     )
     assert "ca.crt" in root
+
+
+def test_what_the_simulation_stores_passes_the_schema(kubeapi: KubeAPI, http: httpx.Client) -> None:
+    """The simulation's own writes are not checked against the schema (``Admission.control_plane``),
+    so what they leave in the store is: every object after a rollout, a scale-down and a
+    LoadBalancer's provisioning, through the emulator's validator."""
+    kubectl(
+        kubeapi.kubeconfig,
+        "apply",
+        "--server-side",
+        "-f",
+        "-",
+        input=deployment(name="checked", replicas=3) + "---\n" + service(name="checked"),
+    )
+    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/checked", "--timeout=60s")
+    kubectl(kubeapi.kubeconfig, "set", "image", "deployment/checked", "web=nginx:1.28")
+    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/checked", "--timeout=60s")
+    kubectl(kubeapi.kubeconfig, "scale", "deployment/checked", "--replicas=1")
+    eventually(lambda: len(_pods(http, "checked")) == 1)
+    store = kubeapi.store
+    stored = kubeapi.call(
+        lambda: [(store.rt_for_key(key, obj), fast_copy(obj)) for key, obj in store.iter_all()]
+    )
+    validator = SchemaValidator()
+    kinds = set()
+    for rt, obj in stored:
+        assert rt is not None
+        assert validator.validate(rt, obj) == [], (rt.kind, obj["metadata"]["name"])
+        kinds.add(rt.kind)
+    assert {"Deployment", "ReplicaSet", "Pod", "Service", "Endpoints", "EndpointSlice", "Event"} <= kinds
+    assert "Node" in kinds

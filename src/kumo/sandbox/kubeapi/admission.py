@@ -4,13 +4,17 @@ Body, name and namespace checks, dropping fields the schema does not know (``fie
 defaults, and validation (metadata, then the kind's schema). The store calls these on every write,
 from the HTTP layer and from in-process controllers alike, as every write to a real API server
 passes admission; the HTTP layer sets the request's ``fieldValidation`` mode and reads back the
-warnings to send.
+warnings to send. One difference: writes of the control plane's own controllers (the simulation,
+inside :meth:`Admission.control_plane`) are not checked against the kind's schema, which took half
+of the emulator's time in a rollout: they are made from objects that passed it, and
+``tests/integration/kubeapi/test_simulation.py`` checks that what they store passes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kumo.sandbox.kubeapi import errors
@@ -73,6 +77,18 @@ class Admission:
         self.strict_fields = False
         #: warnings of the request being served (unknown fields dropped), sent as Warning headers
         self.warnings: list[str] = []
+        #: the write being made is the control plane's own (see :meth:`control_plane`)
+        self.internal = False
+
+    @contextlib.contextmanager
+    def control_plane(self) -> Iterator[None]:
+        """Writes made inside are the control plane's own: admitted as any (defaults, managed
+        fields, metadata checks) but not checked against the schema."""
+        outer, self.internal = self.internal, True
+        try:
+            yield
+        finally:
+            self.internal = outer
 
     def mutate(self, rt: ResourceType, obj: dict[str, Any], creating: bool) -> None:
         """Drop unknown fields, then default (allocating a Service's cluster IP and node ports)."""
@@ -159,7 +175,10 @@ class Admission:
             for field_path in self.validator.unknown_fields(rt, obj, drop=True):
                 self.warnings.append(f'unknown field "{field_path}"')
 
-    def validate(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+    def validate(self, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+        """Reject an invalid object. An update that leaves everything the schema checks as ``old``
+        had it (a status write, a no-op) is not checked against the schema again: ``old`` passed,
+        and the API server's ratcheting validation also lets unchanged values stand."""
         labels = obj["metadata"].get("labels")
         if isinstance(labels, dict):
             causes = label_causes(labels)
@@ -181,15 +200,36 @@ class Admission:
                         }
                     ],
                 )
-        if self.validator is not None:
-            if self.strict_fields:
-                unknown = self.validator.unknown_fields(rt, obj)
-                if unknown:
-                    raise errors.bad_request(
-                        f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: strict '
-                        "decoding error: " + ", ".join(f'unknown field "{f}"' for f in unknown)
-                    )
+        if self.validator is None or self.internal or (old is not None and _schema_unchanged(old, obj)):
+            return
+        if self.strict_fields:
+            unknown = self.validator.unknown_fields(rt, obj)
+            if unknown:
+                raise errors.bad_request(
+                    f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: strict '
+                    "decoding error: " + ", ".join(f'unknown field "{f}"' for f in unknown)
+                )
+        causes = self.validator.validate(rt, obj)
+        if causes:
+            raise errors.invalid(rt, obj["metadata"]["name"], causes)
 
-            causes = self.validator.validate(rt, obj)
-            if causes:
-                raise errors.invalid(rt, obj["metadata"]["name"], causes)
+
+# Server-kept metadata that changes on every write; the schema does not constrain it.
+_BOOKKEEPING = frozenset({"managedFields", "resourceVersion"})
+
+
+def _schema_unchanged(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether ``new`` differs from ``old`` only where the schema check does not look (``status``,
+    the server's bookkeeping in ``metadata``)."""
+    if old.keys() - {"status"} != new.keys() - {"status"}:
+        return False
+    for key, value in new.items():
+        if key == "metadata":
+            old_meta = old[key]
+            if old_meta.keys() - _BOOKKEEPING != value.keys() - _BOOKKEEPING:
+                return False
+            if any(old_meta[k] != v for k, v in value.items() if k not in _BOOKKEEPING):
+                return False
+        elif key != "status" and old[key] != value:
+            return False
+    return True

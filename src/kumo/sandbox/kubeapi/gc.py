@@ -38,12 +38,13 @@ class GarbageCollector:
     def drain(self) -> None:
         """Process events until nothing is left to collect."""
         self._scheduled = False
-        while self._pending:
-            ev = self._pending.popleft()
-            try:
-                self._handle(ev)
-            except ApiError:
-                continue
+        with self.store.control_plane():
+            while self._pending:
+                ev = self._pending.popleft()
+                try:
+                    self._handle(ev)
+                except ApiError:
+                    continue
 
     def _handle(self, ev: Event) -> None:
         meta = ev.obj["metadata"]

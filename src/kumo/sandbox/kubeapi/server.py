@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import time
@@ -612,6 +613,13 @@ class KubeApp:
             return protobuf.decode(req.body)
         try:
             if yaml_ok or ct in ("application/yaml", "application/x-yaml", "text/yaml"):
+                if req.body.lstrip()[:1] == b"{":
+                    # JSON is YAML, and clients (kubectl, kumo) send apply patches as JSON:
+                    # decoded as JSON it costs a hundredth of the YAML parser's time
+                    with contextlib.suppress(orjson.JSONDecodeError):
+                        decoded = orjson.loads(req.body)
+                        limits.check_shape(decoded)
+                        return decoded
                 loaded = yaml.load(req.body, Loader=_YamlLoader)
                 limits.check_shape(loaded)  # before orjson expands aliases or recurses
                 # YAML has timestamps, sets, binary and non-string keys; the API speaks JSON

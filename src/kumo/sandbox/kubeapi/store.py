@@ -27,6 +27,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +65,26 @@ class Event:
         if self._line is None:
             self._line = orjson.dumps({"type": self.type, "object": self.obj}) + b"\n"
         return self._line
+
+
+@dataclass(frozen=True)
+class _Logged:
+    """An event as the replay window keeps it: serialised, so that the window's objects (tens of
+    thousands of dicts and lists) are bytes that the cyclic garbage collector does not walk; its
+    full collections took about a second of each 50-app rollout."""
+
+    rv: int
+    key: StoreKey
+    type: str
+    blob: bytes
+
+    @classmethod
+    def of(cls, ev: Event) -> _Logged:
+        return cls(ev.rv, ev.key, ev.type, orjson.dumps((ev.obj, ev.old)))
+
+    def event(self) -> Event:
+        obj, old = orjson.loads(self.blob)
+        return Event(self.rv, self.key, self.type, obj, old)
 
 
 @dataclass(eq=False)
@@ -121,7 +142,7 @@ class Store:
         self.catalog = catalog or Catalog()
         self._objects: dict[StoreKey, dict[ObjKey, dict[str, Any]]] = {}
         self._rv = 0
-        self._log: deque[Event] = deque(maxlen=window)
+        self._log: deque[_Logged] = deque(maxlen=window)
         self._watchers: dict[StoreKey, set[Watcher]] = {}
         self._listeners: list[Listener] = []
         self._virtual: dict[StoreKey, Callable[[str | None], list[dict[str, Any]]]] = {}
@@ -152,6 +173,11 @@ class Store:
         if self._log.maxlen is not None and len(self._log) >= self._log.maxlen:
             return self._log[0].rv - 1
         return 0
+
+    def control_plane(self) -> AbstractContextManager[None]:
+        """Writes made inside are the control plane's own controllers' (see
+        :meth:`Admission.control_plane`)."""
+        return self.admission.control_plane()
 
     def add_listener(self, fn: Listener) -> None:
         self._listeners.append(fn)
@@ -201,7 +227,7 @@ class Store:
             bucket[okey] = obj
         self._index_owners(rt, okey, old, obj if typ != "DELETED" else None)
         ev = Event(self._rv, rt.store_key, typ, obj, old)
-        self._log.append(ev)
+        self._log.append(_Logged.of(ev))
         for w in list(self._watchers.get(rt.store_key, ())):
             w.offer(ev)
         for fn in list(self._listeners):
@@ -410,7 +436,7 @@ class Store:
             replay = Watcher(rt.store_key, namespace, pred)
             for ev in self._log:
                 if ev.rv > since_rv and ev.key == rt.store_key:
-                    replay.offer(ev)
+                    replay.offer(ev.event())
             while not replay.queue.empty():
                 backlog.append(replay.queue.get_nowait())
         self._watchers.setdefault(rt.store_key, set()).add(w)
@@ -588,7 +614,7 @@ class Store:
         self.admission.mutate(rt, new, creating=False)
         if self._generation_changed(old, new) and _has_spec(rt):
             meta["generation"] = int(old_meta.get("generation", 1)) + 1
-        self.admission.validate(rt, new)
+        self.admission.validate(rt, new, old)
         if manager is not None and not tracked:
             track_update(old, new, rt, manager, self.now(), subresource)
         meta["resourceVersion"] = old_meta.get("resourceVersion")
@@ -630,8 +656,15 @@ class Store:
             )
             return view.from_storage(stored)
         old = self.get_ref(rt, namespace, name)
-        new: dict[str, Any] = fast_copy(body)
-        check_put(rt, old, new, name, namespace)
+        check_put(rt, old, body, name, namespace)
+        new: dict[str, Any]
+        if subresource == "status":
+            # _write keeps only the status and reads the name: copying the rest would be waste
+            new = {k: body[k] for k in ("metadata",) if k in body}
+            if "status" in body:
+                new["status"] = fast_copy(body["status"])
+        else:
+            new = fast_copy(body)
         return self._write(rt, old, new, manager, subresource, dry_run)
 
     def patch(

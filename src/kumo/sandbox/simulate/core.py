@@ -41,7 +41,8 @@ class SimBase:
         self._queue: deque[WorkKey] = deque()
         self._queued: set[WorkKey] = set()
         self._wake: asyncio.Event | None = None
-        self._timers: list[asyncio.TimerHandle] = []
+        #: pending timers only (each removes itself when it fires), so that stop() can cancel them
+        self._timers: set[asyncio.TimerHandle] = set()
         self._event_seq = 0
         self._event_names: dict[tuple[str, str, str, str, str], str] = {}
         self.controllers: dict[str, Controller] = {}
@@ -66,10 +67,13 @@ class SimBase:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        handle = loop.call_later(max(0.0, delay), self.enqueue, controller, namespace, name)
-        self._timers.append(handle)
-        if len(self._timers) > 1000:
-            self._timers = [t for t in self._timers if not t.cancelled() and t.when() > loop.time()]
+
+        def fire() -> None:
+            self._timers.discard(handle)
+            self.enqueue(controller, namespace, name)
+
+        handle = loop.call_later(max(0.0, delay), fire)
+        self._timers.add(handle)
 
     def stable_hex(self, *parts: str, n: int = 10) -> str:
         return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
@@ -201,10 +205,10 @@ class Simulator(SimBase):
     def start(self) -> None:
         self._wake = asyncio.Event()
         self.store.add_listener(self._on_event)
-        nodes = self.controllers["node"]
-        nodes.reconcile("", "")
-        if self.config.system_pods:
-            self.controllers["system"].reconcile("", "")
+        with self.store.control_plane():
+            self.controllers["node"].reconcile("", "")
+            if self.config.system_pods:
+                self.controllers["system"].reconcile("", "")
         for skey, obj in list(self.store.iter_all()):
             rt = self.store.rt_for_key(skey, obj)
             if rt is not None:
@@ -224,6 +228,10 @@ class Simulator(SimBase):
 
     def run_pending(self) -> None:
         """Process every queued key now (used by the loop and by deterministic tests)."""
+        with self.store.control_plane():
+            self._drain()
+
+    def _drain(self) -> None:
         while self._queue:
             key = self._queue.popleft()
             self._queued.discard(key)
