@@ -229,25 +229,33 @@ class Simulator(SimBase):
     def run_pending(self) -> None:
         """Process every queued key now (used by the loop and by deterministic tests)."""
         with self.store.control_plane():
-            self._drain()
+            while self._queue:
+                self._reconcile(self._queue.popleft())
 
-    def _drain(self) -> None:
-        while self._queue:
-            key = self._queue.popleft()
-            self._queued.discard(key)
-            ctl = self.controllers.get(key[0])
-            if ctl is None:
-                continue
-            try:
-                ctl.reconcile(key[1], key[2])
-            except ApiError as exc:
-                # 403/404/409 are the ordinary races of controllers (a namespace going away, an
-                # owner deleted meanwhile); anything else is worth a warning
-                level = logging.DEBUG if exc.code in (403, 404, 409) else logging.WARNING
-                log.log(level, "simulation: reconcile %s failed: %s", key, exc.message)
-                self.later(0.2, *key)
-            except Exception:
-                log.exception("simulation error reconciling %s", key)
+    def run_batch(self) -> None:
+        """Process the keys queued now; those their reconciles queue wait for the next batch, so
+        that requests are served between batches (a drain to empty kept clients waiting for a
+        whole rollout's chain of reconciles, which the real control plane's separate processes
+        never do)."""
+        with self.store.control_plane():
+            for _ in range(len(self._queue)):
+                self._reconcile(self._queue.popleft())
+
+    def _reconcile(self, key: WorkKey) -> None:
+        self._queued.discard(key)
+        ctl = self.controllers.get(key[0])
+        if ctl is None:
+            return
+        try:
+            ctl.reconcile(key[1], key[2])
+        except ApiError as exc:
+            # 403/404/409 are the ordinary races of controllers (a namespace going away, an
+            # owner deleted meanwhile); anything else is worth a warning
+            level = logging.DEBUG if exc.code in (403, 404, 409) else logging.WARNING
+            log.log(level, "simulation: reconcile %s failed: %s", key, exc.message)
+            self.later(0.2, *key)
+        except Exception:
+            log.exception("simulation error reconciling %s", key)
 
     async def _run(self) -> None:
         assert self._wake is not None
@@ -256,4 +264,4 @@ class Simulator(SimBase):
             self._wake.clear()
             # let the triggering request finish and batch bursts of events
             await asyncio.sleep(0.002)
-            self.run_pending()
+            self.run_batch()
