@@ -149,6 +149,15 @@ def pods_of(replicaset: Obj, pods: Iterable[Obj]) -> list[Obj]:
     ]
 
 
+def _by_owner(objs: Iterable[Obj]) -> dict[Any, list[Obj]]:
+    """Objects by the uid of each of their owners."""
+    out: dict[Any, list[Obj]] = {}
+    for obj in objs:
+        for owner in (obj.get("metadata") or {}).get("ownerReferences") or []:
+            out.setdefault(owner.get("uid"), []).append(obj)
+    return out
+
+
 def _unschedulable_for(pod: Obj) -> float:
     """Seconds the Pod has been Unschedulable (0 when it is not, or the time is unknown)."""
     scheduled = readiness.conditions(pod).get("PodScheduled") or {}
@@ -426,15 +435,20 @@ class ReleaseWatcher:
         return ObjectProgress(ref, state, message, readiness.lb_address(obj))
 
     def _failure(self, refs: list[Ref]) -> RolloutFailure | None:
+        # Indexed by owner once per look: scanning every ReplicaSet and Pod for each Deployment on
+        # every change was most of a 50-app rollout's client time.
+        replicasets = _by_owner(self.replicasets.items())
+        pods = _by_owner(self.pods.items())
         for ref in refs:
             if ref.kind != "Deployment":
                 continue
             deployment = self.cached(ref)
-            if deployment is None:
+            uid = ((deployment or {}).get("metadata") or {}).get("uid")
+            if deployment is None or not uid:
                 continue
-            failure = deployment_failure(
-                deployment, self.replicasets.items(), self.pods.items(), self.unschedulable_grace
-            )
+            owned = replicasets.get(uid, [])
+            owned_pods = [p for rs in owned for p in pods.get((rs.get("metadata") or {}).get("uid"), [])]
+            failure = deployment_failure(deployment, owned, owned_pods, self.unschedulable_grace)
             if failure is not None:
                 return failure
         return None

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import httpx2
 import msgspec
+import orjson
 from lightkube.config.client_adapter import AsyncClient as _adapter_async_client
 from lightkube.config.client_adapter import ConnectionParams
 from lightkube.config.kubeconfig import SingleConfig
@@ -428,7 +429,7 @@ class KubeClient:
                 async for line in response.aiter_lines():
                     if not line.strip():
                         continue
-                    event = json.loads(line)
+                    event = orjson.loads(line)  # several times the standard library's speed
                     event_type = str(event.get("type", ""))
                     obj = event.get("object") or {}
                     if event_type == "ERROR":
