@@ -35,6 +35,12 @@ def _replay(http: httpx.Client, path: str, rv: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in resp.iter_lines() if line]
 
 
+def _roll_out(kubeapi: KubeAPI, name: str, manifest: str) -> None:
+    """Server-side apply ``manifest`` with kubectl and wait for Deployment ``name``'s rollout."""
+    kubectl(kubeapi.kubeconfig, "apply", "--server-side", "-f", "-", input=manifest)
+    kubectl(kubeapi.kubeconfig, "rollout", "status", f"deployment/{name}", "--timeout=60s")
+
+
 def _waiting_reason(pod: dict[str, Any]) -> str | None:
     for cs in pod["status"].get("containerStatuses") or []:
         waiting = cs.get("state", {}).get("waiting")
@@ -155,15 +161,7 @@ def test_rolling_update_honours_max_surge_and_max_unavailable(kubeapi: KubeAPI, 
 
 
 def test_endpoint_slices_follow_ready_pods(kubeapi: KubeAPI, http: httpx.Client) -> None:
-    kubectl(
-        kubeapi.kubeconfig,
-        "apply",
-        "--server-side",
-        "-f",
-        "-",
-        input=deployment(replicas=2) + "---\n" + service(type="ClusterIP"),
-    )
-    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/web", "--timeout=60s")
+    _roll_out(kubeapi, "web", deployment(replicas=2) + "---\n" + service(type="ClusterIP"))
 
     def ready_addresses() -> list[str]:
         slices = http.get(
@@ -343,15 +341,7 @@ def test_what_the_simulation_stores_passes_the_schema(kubeapi: KubeAPI, http: ht
     """The simulation's own writes are not checked against the schema (``Admission.control_plane``),
     so what they leave in the store is: every object after a rollout, a scale-down and a
     LoadBalancer's provisioning, through the emulator's validator."""
-    kubectl(
-        kubeapi.kubeconfig,
-        "apply",
-        "--server-side",
-        "-f",
-        "-",
-        input=deployment(name="checked", replicas=3) + "---\n" + service(name="checked"),
-    )
-    kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/checked", "--timeout=60s")
+    _roll_out(kubeapi, "checked", deployment(name="checked", replicas=3) + "---\n" + service(name="checked"))
     kubectl(kubeapi.kubeconfig, "set", "image", "deployment/checked", "web=nginx:1.28")
     kubectl(kubeapi.kubeconfig, "rollout", "status", "deployment/checked", "--timeout=60s")
     kubectl(kubeapi.kubeconfig, "scale", "deployment/checked", "--replicas=1")
