@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from kumo.cli.areas import AREAS, area_of
 from kumo.cli.output import console, err_console
@@ -50,10 +51,26 @@ def _root(
     """One spec to provision, deploy, name and watch a web app on any Kubernetes."""
 
 
+class _Interrupted(Exception):
+    """Ctrl-C during a command."""
+
+
+class _RootGroup(TyperGroup):
+    """The root command. Typer turns a KeyboardInterrupt into a silent exit 130; caught here first,
+    it ends the command as other errors do, with a line that says what happened."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _Interrupted() from None
+
+
 def build_app(areas: Iterable[str] = AREAS) -> typer.Typer:
     """The root command with the commands of ``areas`` (modules named in kumo.cli.areas.AREAS)."""
     root = typer.Typer(
         name="kumo",
+        cls=_RootGroup,
         help="One spec to provision, deploy, name and watch a web app on any Kubernetes.\n\n"
         "Example: kumo plan examples/online-app/kumo.yaml",
         no_args_is_help=True,
@@ -104,7 +121,7 @@ def main() -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted):
         err_console.print("interrupted")
         sys.exit(130)
     except typer.TyperException as exc:  # usage errors arrive here in non-standalone mode

@@ -184,6 +184,7 @@ def test_interrupt_reaches_the_command_in_the_server(served_cli: Cli, tmp_path: 
         assert served_cli.commands_served() == before + (0 if cold else 1)
         outcomes.append((process.returncode, out, err))
     assert outcomes[0][0] == 130
+    assert outcomes[0][2].strip().splitlines()[-1] == "interrupted"
     assert outcomes[1] == outcomes[0]
 
 
