@@ -227,7 +227,8 @@ class Simulator(SimBase):
                 await self._task
 
     def run_pending(self) -> None:
-        """Process every queued key now (used by the loop and by deterministic tests)."""
+        """Process every queued key now, and those their reconciles queue (start-up and
+        deterministic tests; the loop runs batches)."""
         with self.store.control_plane():
             while self._queue:
                 self._reconcile(self._queue.popleft())
