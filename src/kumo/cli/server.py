@@ -152,24 +152,24 @@ def preload() -> None:
     children share its pages."""
     from kumo.cli.app import build_app
 
-    build_app([name for name, area in AREAS.items() if area.served])
+    app = build_app([name for name, area in AREAS.items() if area.served])
     for module in PRELOAD:
         with contextlib.suppress(ImportError):  # an optional library: the child imports it, or not
             importlib.import_module(module)
     with contextlib.suppress(Exception):  # warming is an optimisation: a child does it on its own
-        warm()
+        warm(app)
     gc.collect()
     gc.freeze()
 
 
-def warm() -> None:
+def warm(app: Any) -> None:
     """What the first served command would do before its first request: parse and render a spec,
-    run a command through Typer (`kumo schema`, output discarded), print through Rich, pick
-    dnspython's asyncio backend; each loads modules and fills caches on its first call."""
+    run a command through ``app``, the served commands' Typer app (`kumo schema`, output
+    discarded), print through Rich, pick dnspython's asyncio backend; each loads modules and fills
+    caches on its first call."""
     import dns.asyncbackend
     from rich.console import Console
 
-    from kumo.cli.app import build_app
     from kumo.deploy import load_release
 
     with tempfile.TemporaryDirectory(prefix="kumo-warm-") as directory:
@@ -178,7 +178,7 @@ def warm() -> None:
             handle.write(WARM_SPEC)
         load_release(path, None)
     with contextlib.redirect_stdout(io.StringIO()):
-        build_app(["spec_cmds"])(args=["schema"], standalone_mode=False)
+        app(args=["schema"], standalone_mode=False)
     Console(file=io.StringIO()).print(":white_check_mark: warm")
     dns.asyncbackend.get_backend("asyncio")
 
