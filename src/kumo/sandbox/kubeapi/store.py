@@ -660,7 +660,7 @@ class Store:
         new: dict[str, Any]
         if subresource == "status":
             # _write keeps only the status and reads the name: copying the rest would be waste
-            new = {k: body[k] for k in ("metadata",) if k in body}
+            new = {"metadata": body["metadata"]} if "metadata" in body else {}
             if "status" in body:
                 new["status"] = fast_copy(body["status"])
         else:
